@@ -1,0 +1,201 @@
+#include "store/chunked_gzip_reader.h"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <utility>
+#include <vector>
+
+namespace scopefs::store {
+namespace {
+
+uint32_t GetLittleEndian32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+class InflateGuard {
+ public:
+  explicit InflateGuard(z_stream* zs) : zs_(zs) {}
+  ~InflateGuard() { inflateEnd(zs_); }
+  InflateGuard(const InflateGuard&) = delete;
+  InflateGuard& operator=(const InflateGuard&) = delete;
+
+ private:
+  z_stream* zs_;
+};
+
+}  // namespace
+
+ChunkedGzipReader::ChunkedGzipReader(std::shared_ptr<const File> file, GzipIndex index,
+                                     MemberCache* cache)
+    : file_(std::move(file)),
+      index_(std::move(index)),
+      cache_(cache),
+      id_(cache_->NewReaderId()),
+      index_status_(ValidateGzipIndex(index_)) {}
+
+ChunkedGzipReader::~ChunkedGzipReader() {
+  tasks_.wait();
+  cache_->EraseReader(id_);
+}
+
+Result<size_t> ChunkedGzipReader::ReadAt(uint64_t offset, char* buf, size_t n,
+                                         ReadAheadState* ra) const {
+  RETURN_IF_ERROR(index_status_);
+  if (n == 0 || offset >= index_.uncompressed_size) return size_t{0};
+  n = static_cast<size_t>(std::min<uint64_t>(n, index_.uncompressed_size - offset));
+  const size_t first = index_.MemberFor(offset);
+  const size_t last = index_.MemberFor(offset + n - 1);
+
+  // The kernel may deliver one handle's sequential reads slightly out of order
+  // (several FUSE threads), so "sequential" allows a chunk of slack either way.
+  const uint64_t slack = index_.chunk_size;
+  const bool sequential = ra != nullptr && ra->has_read && offset + slack >= ra->next_offset &&
+                          offset <= ra->next_offset + slack;
+  std::function<void()> help;
+  if (sequential) {
+    StartReadAhead(last, ra);
+    help = [this, last] { HelpReadAhead(last); };
+  } else if (ra != nullptr) {
+    ra->read_ahead_end = 0;
+  }
+
+  size_t done = 0;
+  for (size_t i = first; i <= last; ++i) {
+    ASSIGN_OR_RETURN(MemberCache::Value bytes, cache_->GetOrLoad(id_, i, LoaderFor(i), help));
+    const uint64_t from = offset + done - index_.members[i].uncompressed_offset;
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(n - done, bytes->size() - from));
+    std::memcpy(buf + done, bytes->data() + from, take);
+    done += take;
+  }
+  if (ra != nullptr) {
+    ra->has_read = true;
+    ra->next_offset = offset + done;
+  }
+  return done;
+}
+
+void ChunkedGzipReader::StartReadAhead(size_t last, ReadAheadState* ra) const {
+  const size_t end = std::min(last + 1 + kReadAheadMembers, index_.members.size());
+  const size_t begin = std::max(last + 1, ra->read_ahead_end);
+  if (begin >= end) return;
+  ra->read_ahead_end = end;
+  std::lock_guard<std::mutex> lock(spawn_mu_);
+  for (size_t i = begin; i < end; ++i) {
+    tasks_.run([this, i] {
+      try {
+        cache_->Prefetch(id_, i, LoaderFor(i));
+      } catch (...) {
+        // Read-ahead is a hint: the reader inflates the member again and reports why.
+      }
+    });
+  }
+}
+
+void ChunkedGzipReader::HelpReadAhead(size_t last) const {
+  const size_t end = std::min(last + 1 + kReadAheadMembers, index_.members.size());
+  for (size_t i = last + 1; i < end; ++i) {
+    if (cache_->Prefetch(id_, i, LoaderFor(i))) return;
+  }
+}
+
+MemberCache::Loader ChunkedGzipReader::LoaderFor(size_t i) const {
+  return [this, i] { return InflateMember(i); };
+}
+
+Result<std::string> ChunkedGzipReader::InflateMember(size_t i) const {
+  const uint64_t c_offset = index_.members[i].compressed_offset;
+  const uint64_t c_size = index_.MemberCompressedSize(i);
+  const uint64_t u_size = index_.MemberUncompressedSize(i);
+  auto corrupt = [&](const std::string& why) {
+    return Status::Corruption("mappings member " + std::to_string(i) + " at offset " +
+                              std::to_string(c_offset) + ": " + why);
+  };
+
+  std::string compressed(c_size, '\0');
+  ASSIGN_OR_RETURN(size_t got, file_->ReadAt(c_offset, compressed.data(), compressed.size()));
+  if (got != c_size) {
+    return corrupt("file ends after " + std::to_string(got) + " of its " + std::to_string(c_size) +
+                   " bytes");
+  }
+  if (std::memcmp(compressed.data(), kGzipMemberHeader, kGzipHeaderSize) != 0) {
+    return corrupt("bad gzip member header");
+  }
+
+  std::string out(u_size, '\0');
+  z_stream zs{};
+  int rc = inflateInit2(&zs, -MAX_WBITS);
+  if (rc == Z_MEM_ERROR) return Status::FromErrno(ENOMEM, "inflateInit2");
+  if (rc != Z_OK) return Status::FromErrno(EIO, "inflateInit2 returned " + std::to_string(rc));
+  InflateGuard guard(&zs);
+  // Members are at most a few hundred MiB (the index is validated), so sizes fit uInt.
+  zs.next_in = reinterpret_cast<Bytef*>(compressed.data() + kGzipHeaderSize);
+  zs.avail_in = static_cast<uInt>(c_size - kGzipHeaderSize - kGzipTrailerSize);
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(u_size);
+  rc = inflate(&zs, Z_FINISH);
+  if (rc == Z_MEM_ERROR) return Status::FromErrno(ENOMEM, "inflate");
+  if (rc == Z_DATA_ERROR) {
+    return corrupt(std::string("bad deflate data: ") + (zs.msg != nullptr ? zs.msg : "?"));
+  }
+  if (rc != Z_STREAM_END) {
+    if (zs.avail_out == 0) {
+      return corrupt("inflates to more than the index's " + std::to_string(u_size) + " bytes");
+    }
+    return corrupt("deflate data is cut short");
+  }
+  if (zs.avail_out != 0) {
+    return corrupt("inflates to " + std::to_string(zs.total_out) + " bytes, index says " +
+                   std::to_string(u_size));
+  }
+  if (zs.avail_in != 0) {
+    return corrupt("deflate data ends " + std::to_string(zs.avail_in) +
+                   " bytes before the member's trailer");
+  }
+  const char* trailer = compressed.data() + c_size - kGzipTrailerSize;
+  const auto crc =
+      static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(out.data()), out.size()));
+  if (GetLittleEndian32(trailer) != crc) return corrupt("CRC-32 mismatch");
+  if (GetLittleEndian32(trailer + 4) != static_cast<uint32_t>(u_size & 0xffffffffu)) {
+    return corrupt("ISIZE mismatch");
+  }
+  return out;
+}
+
+Status ChunkedGzipReader::VerifyAll() const {
+  RETURN_IF_ERROR(index_status_);
+  ASSIGN_OR_RETURN(uint64_t size, file_->Size());
+  if (size != index_.compressed_size) {
+    return Status::Corruption("mappings file is " + std::to_string(size) +
+                              " bytes, its index says " + std::to_string(index_.compressed_size));
+  }
+  std::mutex mu;
+  size_t first_bad = index_.members.size();  // guarded by mu
+  Status first_error;                        // guarded by mu
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, index_.members.size(), 1),
+                    [&](const tbb::blocked_range<size_t>& range) {
+                      for (size_t i = range.begin(); i != range.end(); ++i) {
+                        Status s;
+                        try {
+                          s = InflateMember(i).status();
+                        } catch (const std::bad_alloc&) {
+                          s = Status::FromErrno(ENOMEM, "verify mappings");
+                        }
+                        if (s.ok()) continue;
+                        std::lock_guard<std::mutex> lock(mu);
+                        if (i < first_bad) {
+                          first_bad = i;
+                          first_error = std::move(s);
+                        }
+                      }
+                    });
+  return first_error;
+}
+
+}  // namespace scopefs::store

@@ -1,0 +1,257 @@
+#include "store/commit.h"
+
+#include <zlib.h>
+
+#include <vector>
+
+#include "store/gzip_stream.h"
+#include "store/input_meta.h"
+#include "store/log.h"
+#include "store/mappings_validator.h"
+
+namespace scopefs::store {
+namespace {
+
+constexpr size_t kCopyBuffer = size_t{1} << 20;
+
+// NotFound is an answer here; any other failure is an error to report.
+Result<bool> Exists(Env* env, const std::string& path) {
+  Result<FileInfo> info = env->Stat(path);
+  if (info.ok()) return true;
+  if (info.status().code() == Status::Code::kNotFound) return false;
+  return info.status();
+}
+
+// Copies `from` into a new file `to`, returning the CRC-32 of the bytes; syncs `to`.
+Result<uint32_t> CopyWithCrc(Env* env, const std::string& from, const std::string& to) {
+  ASSIGN_OR_RETURN(std::unique_ptr<File> in, env->Open(from, OpenMode::kRead));
+  ASSIGN_OR_RETURN(std::unique_ptr<File> out, env->Open(to, OpenMode::kCreateExclusive));
+  std::vector<char> buf(kCopyBuffer);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  uint64_t offset = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, in->ReadAt(offset, buf.data(), buf.size()));
+    if (n == 0) break;
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf.data()), static_cast<uInt>(n));
+    RETURN_IF_ERROR(out->WriteAt(offset, buf.data(), n));
+    offset += n;
+  }
+  RETURN_IF_ERROR(out->Sync());
+  return static_cast<uint32_t>(crc);
+}
+
+Result<uint32_t> FileCrc(const File& file) {
+  std::vector<char> buf(kCopyBuffer);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (uint64_t offset = 0;;) {
+    ASSIGN_OR_RETURN(size_t n, file.ReadAt(offset, buf.data(), buf.size()));
+    if (n == 0) break;
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf.data()), static_cast<uInt>(n));
+    offset += n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+struct MappingsResult {
+  std::string name;  // the user's file: mappings.json or mappings.json.gz
+  MappingsValidator::SectionStats nodes;
+  MappingsValidator::SectionStats links;
+  GzipIndex index;
+  uint32_t crc32 = 0;
+};
+
+// Needed when meta.json gave no totals: they default to the entry counts,
+// known only once the whole mappings text has streamed by.
+Status CheckIndexRange(const MappingsResult& m, const ScopeRecord& r) {
+  auto check = [&](const MappingsValidator::SectionStats& s, uint64_t total,
+                   const char* noun) -> Status {
+    if (s.max_index && *s.max_index >= total) {
+      return Status::Invalid(m.name + ": " + noun + " index " + std::to_string(*s.max_index) +
+                             " is out of range [0, " + std::to_string(total) + ")");
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(check(m.nodes, r.total_nodes, "node"));
+  return check(m.links, r.total_links, "link");
+}
+
+// One streaming pass over the user's mappings (plain or gzip): validate and
+// re-encode into `stored_path`, which is synced.
+Result<MappingsResult> EncodeMappings(Env* env, const std::string& source, bool gzipped,
+                                      const std::string& stored_path, const InputMeta& meta,
+                                      const CommitOptions& options) {
+  const std::string name = gzipped ? "mappings.json.gz" : "mappings.json";
+  ASSIGN_OR_RETURN(std::unique_ptr<File> in, env->Open(source, OpenMode::kRead));
+  ASSIGN_OR_RETURN(std::unique_ptr<File> out, env->Open(stored_path, OpenMode::kCreateExclusive));
+  ChunkedGzipOptions codec = options.codec;
+  codec.max_uncompressed = options.max_mappings_size;
+  ChunkedGzipWriter writer(out.get(), codec);
+  MappingsValidator validator(meta.total_nodes, meta.total_links);
+
+  // Validation errors name the user's file; I/O errors keep their own context.
+  auto sink = [&](std::string_view piece) -> Status {
+    RETURN_IF_ERROR(validator.Feed(piece).Annotate(name));
+    Status st = writer.Append(piece);
+    if (st.code() == Status::Code::kTooBig) {
+      return Status::Invalid(name + ": mappings are larger than " +
+                             std::to_string(options.max_mappings_size) + " bytes uncompressed");
+    }
+    return st;
+  };
+  if (gzipped) {
+    Status st = InflateGzipStream(*in, options.max_mappings_size, sink);
+    if (st.code() == Status::Code::kInvalid && st.message().rfind(name, 0) != 0) {
+      return st.Annotate(name);
+    }
+    RETURN_IF_ERROR(st);
+  } else {
+    std::vector<char> buf(kCopyBuffer);
+    for (uint64_t offset = 0;;) {
+      ASSIGN_OR_RETURN(size_t n, in->ReadAt(offset, buf.data(), buf.size()));
+      if (n == 0) break;
+      RETURN_IF_ERROR(sink(std::string_view(buf.data(), n)));
+      offset += n;
+    }
+  }
+  RETURN_IF_ERROR(validator.Finish().Annotate(name));
+  MappingsResult result;
+  result.name = name;
+  ASSIGN_OR_RETURN(result.index, writer.Finish());
+  RETURN_IF_ERROR(out->Sync());
+  // Read back what reached the file: the CRC then vouches for the bytes on disk.
+  ASSIGN_OR_RETURN(result.crc32, FileCrc(*out));
+  result.nodes = validator.nodes();
+  result.links = validator.links();
+  return result;
+}
+
+Status CheckBitsSize(Env* env, const std::string& path, const char* file, const char* total_name,
+                     uint64_t total) {
+  ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
+  uint64_t need = BitsFileSize(total);
+  if (info.size != need) {
+    return Status::Invalid(std::string(file) + " is " + std::to_string(info.size) + " bytes, " +
+                           total_name + "=" + std::to_string(total) + " needs " +
+                           std::to_string(need));
+  }
+  return Status::Ok();
+}
+
+Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& key,
+                             const Clock& clock, const CommitOptions& options) {
+  const std::string pending = layout.pending_scope_dir(key);
+  const std::string staging = layout.staging_scope_dir(key);
+  auto in = [&](std::string_view name) { return Layout::Join(pending, name); };
+  auto out = [&](std::string_view name) { return Layout::Join(staging, name); };
+
+  ASSIGN_OR_RETURN(std::string missing, MissingPendingFiles(env, layout, key));
+  if (!missing.empty()) return Status::Invalid("waiting for " + missing);
+
+  Result<std::string> meta_text = ReadFileToString(env, in(kMetaFile), kMaxMetaBytes);
+  if (meta_text.status().code() == Status::Code::kTooBig) {
+    return Status::Invalid("meta.json is larger than " + std::to_string(kMaxMetaBytes) + " bytes");
+  }
+  RETURN_IF_ERROR(meta_text.status());
+  ASSIGN_OR_RETURN(InputMeta meta, ParseInputMeta(*meta_text));
+
+  RETURN_IF_ERROR(RemoveAll(env, staging));  // a leftover of an earlier failed attempt
+  RETURN_IF_ERROR(env->MakeDir(staging));
+
+  ASSIGN_OR_RETURN(bool gzipped, Exists(env, in(kMappingsGzFile)));
+  ASSIGN_OR_RETURN(MappingsResult mappings,
+                   EncodeMappings(env, in(gzipped ? kMappingsGzFile : kMappingsFile), gzipped,
+                                  out(kMappingsGzFile), meta, options));
+
+  ScopeRecord r;
+  r.key = key;
+  r.created_ns = clock.NowNanos();
+  r.total_nodes = meta.total_nodes.value_or(mappings.nodes.entries);
+  r.total_links = meta.total_links.value_or(mappings.links.entries);
+  r.config_attributes = std::move(meta.config_attributes);
+  r.extra = std::move(meta.extra);
+  RETURN_IF_ERROR(CheckIndexRange(mappings, r));
+  RETURN_IF_ERROR(CheckBitsSize(env, in(kNodesFile), "nodes.bits", "total_nodes", r.total_nodes));
+  RETURN_IF_ERROR(CheckBitsSize(env, in(kLinksFile), "links.bits", "total_links", r.total_links));
+
+  ASSIGN_OR_RETURN(r.nodes.crc32, CopyWithCrc(env, in(kNodesFile), out(kNodesFile)));
+  ASSIGN_OR_RETURN(r.links.crc32, CopyWithCrc(env, in(kLinksFile), out(kLinksFile)));
+  r.nodes.size = BitsFileSize(r.total_nodes);
+  r.links.size = BitsFileSize(r.total_links);
+  r.mappings.size = mappings.index.compressed_size;
+  r.mappings.crc32 = mappings.crc32;
+  r.mappings_index = std::move(mappings.index);
+
+  auto mtime = [&](std::string_view name) {
+    auto it = options.mtimes_ns.find(std::string(name));
+    return it == options.mtimes_ns.end() ? r.created_ns : it->second;
+  };
+  r.nodes.mtime_ns = mtime(kNodesFile);
+  r.links.mtime_ns = mtime(kLinksFile);
+  r.mappings.mtime_ns = mtime(gzipped ? kMappingsGzFile : kMappingsFile);
+  r.meta_mtime_ns = mtime(kMetaFile);
+
+  std::string record = SerializeRecord(r);
+  ASSIGN_OR_RETURN(std::unique_ptr<File> meta_file,
+                   env->Open(out(kMetaFile), OpenMode::kCreateExclusive));
+  RETURN_IF_ERROR(meta_file->WriteAt(0, record.data(), record.size()));
+  RETURN_IF_ERROR(meta_file->Sync());
+  RETURN_IF_ERROR(env->SyncDir(staging));
+  return r;
+}
+
+void RemoveStaging(Env* env, const Layout& layout, const std::string& key) {
+  const std::string staging = layout.staging_scope_dir(key);
+  if (Status st = RemoveAll(env, staging); !st.ok()) {
+    LogWarning("cannot remove " + staging + ": " + st.ToString());
+  }
+}
+
+}  // namespace
+
+Result<std::string> MissingPendingFiles(Env* env, const Layout& layout, const std::string& key) {
+  const std::string pending = layout.pending_scope_dir(key);
+  bool present[5] = {};
+  const std::string_view names[5] = {kNodesFile, kLinksFile, kMappingsFile, kMappingsGzFile,
+                                     kMetaFile};
+  for (int i = 0; i < 5; ++i) {
+    ASSIGN_OR_RETURN(present[i], Exists(env, Layout::Join(pending, names[i])));
+  }
+  const bool plain = present[2], gz = present[3];
+  if (plain && gz) {
+    return Status::Invalid("both mappings.json and mappings.json.gz are present; remove one");
+  }
+  std::string missing;
+  auto need = [&](bool have, std::string_view name) {
+    if (have) return;
+    if (!missing.empty()) missing += ", ";
+    missing += name;
+  };
+  need(present[0], kNodesFile);
+  need(present[1], kLinksFile);
+  need(plain || gz, kMappingsFile);
+  need(present[4], kMetaFile);
+  return missing;
+}
+
+Result<ScopeRecord> StagePendingScope(Env* env, const Layout& layout, const std::string& key,
+                                      const Clock& clock, const CommitOptions& options) {
+  Result<ScopeRecord> record = Assemble(env, layout, key, clock, options);
+  if (!record.ok()) RemoveStaging(env, layout, key);
+  return record;
+}
+
+Status PublishStagedScope(Env* env, const Layout& layout, const std::string& key) {
+  Status st = MoveDirDurably(env, layout.staging_scope_dir(key), layout.scope_dir(key));
+  if (st.code() == Status::Code::kExists) st = Status::Exists("scope " + key + " already exists");
+  if (!st.ok()) RemoveStaging(env, layout, key);
+  return st;
+}
+
+void DiscardPendingFiles(Env* env, const Layout& layout, const std::string& key) {
+  const std::string pending = layout.pending_scope_dir(key);
+  Status st = RemoveAll(env, pending);
+  if (st.ok()) st = env->SyncDir(layout.pending_dir());
+  if (!st.ok()) LogWarning("cannot remove " + pending + " after commit: " + st.ToString());
+}
+
+}  // namespace scopefs::store

@@ -1,0 +1,71 @@
+// Layout: every path of the store on disk, and the atomic-update primitives.
+//
+// STORE_DIR/
+//   LOCK                   flock()ed by the one process that owns the store
+//   scopes/<key>/          committed scopes (see FORMAT.md)
+//   pending/<key>/         scopes being written, files by the names the user gave
+//   staging/<key>/         a commit being assembled; renamed into scopes/
+//   trash/<n>/             removed scopes whose files are still open
+// Nothing else reads or writes under STORE_DIR by building its own path.
+//
+// Thread-safety: immutable after construction; the helpers are as thread-safe as the Env.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "store/env.h"
+#include "store/status.h"
+
+namespace scopefs::store {
+
+// File names inside a committed scope directory.
+inline constexpr std::string_view kNodesFile = "nodes.bits";
+inline constexpr std::string_view kLinksFile = "links.bits";
+inline constexpr std::string_view kMappingsFile = "mappings.json";       // as users see it
+inline constexpr std::string_view kMappingsGzFile = "mappings.json.gz";  // as stored
+inline constexpr std::string_view kMetaFile = "meta.json";
+
+class Layout {
+ public:
+  explicit Layout(std::string root);
+
+  const std::string& root() const { return root_; }
+  std::string lock_file() const { return root_ + "/LOCK"; }
+  std::string scopes_dir() const { return root_ + "/scopes"; }
+  std::string pending_dir() const { return root_ + "/pending"; }
+  std::string staging_dir() const { return root_ + "/staging"; }
+  std::string trash_dir() const { return root_ + "/trash"; }
+
+  std::string scope_dir(std::string_view key) const { return Join(scopes_dir(), key); }
+  std::string pending_scope_dir(std::string_view key) const { return Join(pending_dir(), key); }
+  std::string staging_scope_dir(std::string_view key) const { return Join(staging_dir(), key); }
+  std::string trash_entry(uint64_t n) const { return trash_dir() + "/" + std::to_string(n); }
+
+  static std::string Join(std::string_view dir, std::string_view name) {
+    std::string path(dir);
+    path += '/';
+    path += name;
+    return path;
+  }
+
+  // Creates the store's directories that are missing, and syncs what it created.
+  Status CreateDirs(Env* env) const;
+
+ private:
+  std::string root_;
+};
+
+// Replaces `path` with `contents` atomically: a crash leaves the old file or the
+// new one, never a mix. Writes `path.tmp`, fsyncs it, renames it over `path`
+// and fsyncs the directory; removes the temp file if any step fails.
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents);
+
+// Moves a directory to `to` (which must not exist) durably: rename, then fsync
+// both parents so the move is on disk when this returns. If a sync fails, the
+// rename is undone (best effort, logged) so the caller's failure is the truth.
+Status MoveDirDurably(Env* env, const std::string& from, const std::string& to);
+
+std::string ParentDir(const std::string& path);
+
+}  // namespace scopefs::store

@@ -1,0 +1,95 @@
+#include "store/scope.h"
+
+#include <zlib.h>
+
+#include <vector>
+
+#include "store/layout.h"
+#include "store/log.h"
+
+namespace scopefs::store {
+
+Scope::Scope(Env* env, std::string dir, ScopeRecord record, MemberCache* cache)
+    : env_(env), cache_(cache), record_(std::move(record)), dir_(std::move(dir)) {}
+
+Scope::~Scope() {
+  if (!removed_) return;
+  if (Status st = RemoveAll(env_, dir_); !st.ok()) {
+    LogWarning("cannot delete removed scope " + key() + " at " + dir_ + ": " + st.ToString());
+  }
+}
+
+bool Scope::removed() const {
+  std::lock_guard lock(mu_);
+  return removed_;
+}
+
+void Scope::MarkRemoved(std::string trash_dir) {
+  std::lock_guard lock(mu_);
+  removed_ = true;
+  dir_ = std::move(trash_dir);
+}
+
+Result<std::shared_ptr<const File>> Scope::OpenStored(std::string_view name) const {
+  std::string path;
+  {
+    std::lock_guard lock(mu_);
+    if (removed_) return Status::NotFound("scope " + key() + " was removed");
+    path = Layout::Join(dir_, name);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->Open(path, OpenMode::kRead));
+  return std::shared_ptr<const File>(std::move(file));
+}
+
+Result<std::shared_ptr<const ChunkedGzipReader>> Scope::Mappings() const {
+  {
+    std::lock_guard lock(mu_);
+    if (mappings_) return mappings_;
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(kMappingsGzFile));
+  auto reader = std::make_shared<const ChunkedGzipReader>(file, record_.mappings_index, cache_);
+  std::lock_guard lock(mu_);
+  if (!mappings_) mappings_ = std::move(reader);  // a racing opener may have won
+  return mappings_;
+}
+
+namespace {
+
+Status CheckCrc(const File& file, const StoredFile& expected, const std::string& what) {
+  ASSIGN_OR_RETURN(uint64_t size, file.Size());
+  if (size != expected.size) {
+    return Status::Corruption(what + " is " + std::to_string(size) + " bytes, expected " +
+                              std::to_string(expected.size));
+  }
+  std::vector<char> buf(std::min<uint64_t>(size, uint64_t{1} << 20));
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (uint64_t offset = 0; offset < size;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - offset));
+    RETURN_IF_ERROR(ReadExactly(file, offset, buf.data(), n, what));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf.data()), static_cast<uInt>(n));
+    offset += n;
+  }
+  if (static_cast<uint32_t>(crc) != expected.crc32) {
+    return Status::Corruption(what + ": checksum mismatch");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Scope::VerifyBits(std::string_view name) const {
+  const StoredFile& expected = name == kNodesFile ? record_.nodes : record_.links;
+  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
+  return CheckCrc(*file, expected, "scope " + key() + ": " + std::string(name));
+}
+
+Status Scope::Verify() const {
+  RETURN_IF_ERROR(VerifyBits(kNodesFile));
+  RETURN_IF_ERROR(VerifyBits(kLinksFile));
+  ASSIGN_OR_RETURN(std::shared_ptr<const File> gz, OpenStored(kMappingsGzFile));
+  RETURN_IF_ERROR(CheckCrc(*gz, record_.mappings, "scope " + key() + ": mappings.json.gz"));
+  ASSIGN_OR_RETURN(std::shared_ptr<const ChunkedGzipReader> reader, Mappings());
+  return reader->VerifyAll().Annotate("scope " + key());
+}
+
+}  // namespace scopefs::store

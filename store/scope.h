@@ -1,0 +1,61 @@
+// Scope: one committed scope, as readers hold it.
+//
+// Owned through std::shared_ptr by the Store (while the scope is in the
+// namespace) and by everyone reading it. Removing a scope moves its directory
+// to trash/ and marks it removed: later opens fail with NotFound, files already
+// open keep reading the committed bytes, and the last owner to let go deletes
+// the directory. The Env must outlive every Scope.
+//
+// Thread-safety: thread-safe; the record is immutable.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "store/chunked_gzip_reader.h"
+#include "store/env.h"
+#include "store/member_cache.h"
+#include "store/scope_record.h"
+
+namespace scopefs::store {
+
+class Scope {
+ public:
+  Scope(Env* env, std::string dir, ScopeRecord record, MemberCache* cache);
+  ~Scope();  // deletes the trash directory of a removed scope
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+  const ScopeRecord& record() const { return record_; }
+  const std::string& key() const { return record_.key; }
+  bool removed() const;
+
+  // Opens a stored file (kNodesFile, kLinksFile or kMappingsGzFile).
+  // NotFound once the scope is removed.
+  Result<std::shared_ptr<const File>> OpenStored(std::string_view name) const;
+  // Reads a bits file whole and checks its size and CRC: Corruption if they differ.
+  Status VerifyBits(std::string_view name) const;
+  // The uncompressed mappings.json, shared by all readers; opened on first use.
+  // NotFound once the scope is removed and it was never opened.
+  Result<std::shared_ptr<const ChunkedGzipReader>> Mappings() const;
+  // Re-reads every stored byte: bits CRCs, the .gz CRC and every member.
+  Status Verify() const;
+
+ private:
+  friend class Store;
+  // Called by the Store after it moved the directory to `trash_dir`.
+  void MarkRemoved(std::string trash_dir);
+
+  Env* const env_;
+  MemberCache* const cache_;
+  const ScopeRecord record_;
+
+  mutable std::mutex mu_;  // guards the fields below; held for no I/O
+  std::string dir_;
+  bool removed_ = false;
+  mutable std::shared_ptr<const ChunkedGzipReader> mappings_;
+};
+
+}  // namespace scopefs::store

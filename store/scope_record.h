@@ -1,0 +1,56 @@
+// ScopeRecord: what the store knows about one committed scope, and its file form.
+//
+// Stored as `scopes/<key>/meta.json`: {"crc32": <crc of record>, "record": {...}}
+// (see FORMAT.md), so a flipped bit anywhere in it is detected. The record
+// holds the scope's metadata, each stored file's size and CRC-32, the file
+// times users set while the scope was pending, and the mappings' member index.
+// UserMeta() builds the `meta.json` users read through the mount.
+//
+// Thread-safety: a value type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "store/gzip_index.h"
+#include "store/status.h"
+
+namespace scopefs::store {
+
+struct StoredFile {
+  uint64_t size = 0;     // bytes on disk
+  uint32_t crc32 = 0;    // of the bytes on disk
+  int64_t mtime_ns = 0;  // shown to users: the time set while pending, else created_at
+};
+
+struct ScopeRecord {
+  std::string key;
+  int64_t created_ns = 0;
+  uint64_t total_nodes = 0;
+  uint64_t total_links = 0;
+  nlohmann::json config_attributes = nlohmann::json::object();
+  nlohmann::json extra = nlohmann::json::object();  // the user's other meta.json keys
+  StoredFile nodes;
+  StoredFile links;
+  StoredFile mappings;       // the stored multi-member .gz
+  int64_t meta_mtime_ns = 0;  // of the user's meta.json
+  GzipIndex mappings_index;  // mappings_index.uncompressed_size: what users read
+
+  uint64_t stored_bytes() const { return nodes.size + links.size + mappings.size; }
+};
+
+// The file form, with its CRC.
+std::string SerializeRecord(const ScopeRecord& record);
+// Corruption if the text does not parse, its CRC does not match, or a field is missing.
+Result<ScopeRecord> ParseRecord(std::string_view text);
+
+// The meta.json users read: the old cache's keys plus mappings_size.
+nlohmann::json UserMeta(const ScopeRecord& record, int64_t last_accessed_ns);
+
+// ceil(bits / 8): the size a bits file must have.
+inline uint64_t BitsFileSize(uint64_t bits) { return bits / 8 + (bits % 8 != 0 ? 1 : 0); }
+
+}  // namespace scopefs::store

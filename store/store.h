@@ -1,0 +1,98 @@
+// Store: the cache of committed scopes under one store directory.
+//
+// Open() takes the store's exclusive lock (a second process is refused with
+// Busy), creates the layout, and recovers from whatever a crash left: pending,
+// staging and trash leftovers are removed, and committed scopes whose record
+// is unreadable or whose files are missing or the wrong size are dropped and
+// logged. Then it serves: pending scopes are created and committed, committed
+// scopes are found, listed and removed.
+//
+// Ownership: the caller owns the Store; the Env must outlive it and every
+// Scope it handed out. Scopes outlive their removal for as long as someone
+// holds them (see scope.h).
+// Thread-safety: thread-safe. Find() takes no lock (a concurrent hash map);
+// commit and removal serialize on a namespace mutex held only for the final
+// rename and map update, never while compressing.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <oneapi/tbb/concurrent_hash_map.h>
+
+#include "store/clock.h"
+#include "store/commit.h"
+#include "store/env.h"
+#include "store/layout.h"
+#include "store/member_cache.h"
+#include "store/scope.h"
+
+namespace scopefs::store {
+
+struct StoreOptions {
+  CommitOptions commit;
+  const Clock* clock = SystemClock();
+  size_t member_cache_bytes = size_t{64} << 20;  // inflated mappings shared by readers
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(Env* env, const std::string& root,
+                                             StoreOptions options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const Layout& layout() const { return layout_; }
+  Env* env() const { return env_; }
+
+  // Creates pending/<key>. Invalid for a bad key, Exists if the key is
+  // committed or already pending.
+  Status CreatePending(const std::string& key);
+  // Removes pending/<key> and everything in it; NotFound if there is none.
+  Status DropPending(const std::string& key);
+  // Keys of the pending scopes.
+  Result<std::vector<std::string>> ListPending() const;
+
+  // Validates and commits pending/<key> (see commit.h). `mtimes_ns` are the
+  // file times users set while it was pending.
+  Result<std::shared_ptr<Scope>> Commit(const std::string& key,
+                                        const std::map<std::string, int64_t>& mtimes_ns = {});
+
+  // The committed scope, or nullptr.
+  std::shared_ptr<Scope> Find(const std::string& key) const;
+  // Every committed scope, a snapshot in no particular order.
+  std::vector<std::shared_ptr<Scope>> List() const;
+  // Takes the scope out of the namespace durably; its bytes go when the last holder lets go.
+  Status Remove(const std::string& key);
+
+  uint64_t stored_bytes() const { return stored_bytes_.load(); }
+  size_t size() const;
+
+ private:
+  using ScopeMap = tbb::concurrent_hash_map<std::string, std::shared_ptr<Scope>>;
+
+  Store(Env* env, Layout layout, StoreOptions options, std::unique_ptr<FileLock> lock);
+  Status Recover();
+  // Loads scopes/<key>; a scope that fails its checks is deleted and logged.
+  void LoadScope(const std::string& key);
+
+  Env* const env_;
+  const Layout layout_;
+  const StoreOptions options_;
+  const std::unique_ptr<FileLock> lock_;
+  MemberCache cache_;
+
+  // Lock order: ns_mu_ before any ScopeMap accessor. Held across the rename
+  // that publishes or removes a scope, so the map and the disk agree.
+  mutable std::mutex ns_mu_;
+  ScopeMap scopes_;
+  std::atomic<uint64_t> stored_bytes_{0};
+  std::atomic<uint64_t> next_trash_{0};
+};
+
+}  // namespace scopefs::store

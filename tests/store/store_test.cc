@@ -1,0 +1,317 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include "store/key.h"
+#include "tests/support/mem_env.h"
+#include "tests/support/scope_files.h"
+
+namespace scopefs::store {
+namespace {
+
+using testing::MakeScopeFiles;
+using testing::MemEnv;
+using testing::ScopeFiles;
+using testing::WriteScopeFiles;
+
+class FixedClock final : public Clock {
+ public:
+  int64_t NowNanos() const override { return 1'700'000'000'000'000'000; }
+};
+
+std::string ReadAll(const ChunkedGzipReader& reader) {
+  std::string out(reader.index().uncompressed_size, '\0');
+  Result<size_t> n = reader.ReadAt(0, out.data(), out.size());
+  EXPECT_TRUE(n.ok()) << n.status().ToString();
+  return out;
+}
+
+std::string ReadStored(const Scope& scope, std::string_view name) {
+  Result<std::shared_ptr<const File>> f = scope.OpenStored(name);
+  EXPECT_TRUE(f.ok());
+  std::string out(1 << 20, '\0');
+  out.resize((*f)->ReadAt(0, out.data(), out.size()).value());
+  return out;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Store> OpenStore() {
+    StoreOptions options;
+    options.clock = &clock_;
+    options.commit.codec.chunk_size = 4096;  // many members even for small scopes
+    Result<std::unique_ptr<Store>> store = Store::Open(&env_, "/store", options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  // Creates pending/<key> holding `files`.
+  void Pend(Store& store, const std::string& key, const ScopeFiles& files) {
+    ASSERT_TRUE(store.CreatePending(key).ok());
+    ASSERT_TRUE(WriteScopeFiles(&env_, store.layout().pending_scope_dir(key), files).ok());
+  }
+
+  // Commits `files` under `key` expecting `reason` in the refusal.
+  void ExpectRefused(Store& store, const std::string& key, const ScopeFiles& files,
+                     const std::string& reason) {
+    Pend(store, key, files);
+    Result<std::shared_ptr<Scope>> r = store.Commit(key);
+    ASSERT_FALSE(r.ok()) << key;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalid);
+    EXPECT_NE(r.status().message().find(reason), std::string::npos) << r.status().message();
+    EXPECT_FALSE(store.Find(key));
+    // The user's files stay, so the wrong one can be fixed; nothing is left staged.
+    EXPECT_TRUE(env_.Stat(store.layout().pending_scope_dir(key) + "/meta.json").ok() ||
+                files.meta_json.empty());
+    EXPECT_TRUE(env_.Tree("/store/staging").empty());
+    ASSERT_TRUE(store.DropPending(key).ok());
+  }
+
+  MemEnv env_;
+  FixedClock clock_;
+};
+
+TEST_F(StoreTest, CommitsAndServesTheSameBytes) {
+  auto store = OpenStore();
+  ScopeFiles files = MakeScopeFiles(1001, 2003);
+  Pend(*store, "scope-1", files);
+  Result<std::shared_ptr<Scope>> scope = store->Commit("scope-1", {{"nodes.bits", 42}});
+  ASSERT_TRUE(scope.ok()) << scope.status().ToString();
+
+  const ScopeRecord& r = (*scope)->record();
+  EXPECT_EQ(r.total_nodes, 1001u);
+  EXPECT_EQ(r.total_links, 2003u);
+  EXPECT_EQ(r.created_ns, clock_.NowNanos());
+  EXPECT_EQ(r.nodes.mtime_ns, 42);
+  EXPECT_EQ(r.links.mtime_ns, clock_.NowNanos());
+  EXPECT_EQ(r.config_attributes, nlohmann::json::parse(R"({"seed":1})"));
+  EXPECT_GE(r.mappings_index.members.size(), 5u);
+  EXPECT_EQ(ReadStored(**scope, kNodesFile), files.nodes_bits);
+  EXPECT_EQ(ReadStored(**scope, kLinksFile), files.links_bits);
+  auto mappings = (*scope)->Mappings();
+  ASSERT_TRUE(mappings.ok());
+  EXPECT_EQ(ReadAll(**mappings), files.mappings_json);
+  EXPECT_TRUE((*scope)->Verify().ok());
+
+  EXPECT_EQ(store->stored_bytes(), r.stored_bytes());
+  EXPECT_EQ(store->Find("scope-1"), *scope);
+  EXPECT_EQ(store->List().size(), 1u);
+  // Only the committed directory is left: pending and staging are cleaned up.
+  EXPECT_EQ(env_.Tree("/store/pending"), std::vector<std::string>{});
+  EXPECT_EQ(env_.Tree("/store/scopes"),
+            (std::vector<std::string>{"/store/scopes/scope-1", "/store/scopes/scope-1/links.bits",
+                                      "/store/scopes/scope-1/mappings.json.gz",
+                                      "/store/scopes/scope-1/meta.json",
+                                      "/store/scopes/scope-1/nodes.bits"}));
+}
+
+TEST_F(StoreTest, TotalsDefaultToTheMappingCounts) {
+  auto store = OpenStore();
+  ScopeFiles files = MakeScopeFiles(17, 3);
+  files.meta_json = "{}";
+  Pend(*store, "k", files);
+  auto scope = store->Commit("k");
+  ASSERT_TRUE(scope.ok()) << scope.status().ToString();
+  EXPECT_EQ((*scope)->record().total_nodes, 17u);
+  EXPECT_EQ((*scope)->record().total_links, 3u);
+}
+
+TEST_F(StoreTest, AcceptsGzipMappingsAndRechunksThem) {
+  auto store = OpenStore();
+  ScopeFiles files = MakeScopeFiles(500, 500);
+  Pend(*store, "gz", files);
+  const std::string dir = store->layout().pending_scope_dir("gz");
+  // Encode the mappings as one gzip stream (as the old cache did) by committing
+  // a throwaway scope with a huge chunk size, then move its stored file here.
+  ASSERT_TRUE(env_.Unlink(dir + "/mappings.json").ok());
+  {
+    auto in = env_.Open("/plain.json", OpenMode::kCreate);
+    ASSERT_TRUE((*in)->WriteAt(0, files.mappings_json.data(), files.mappings_json.size()).ok());
+    auto out = env_.Open(dir + "/mappings.json.gz", OpenMode::kCreate);
+    ChunkedGzipOptions one_member;
+    one_member.chunk_size = 64 << 20;
+    ChunkedGzipWriter writer(out->get(), one_member);
+    ASSERT_TRUE(writer.Append(files.mappings_json).ok());
+    ASSERT_TRUE(writer.Finish().ok());
+  }
+  auto scope = store->Commit("gz");
+  ASSERT_TRUE(scope.ok()) << scope.status().ToString();
+  EXPECT_GT((*scope)->record().mappings_index.members.size(), 1u);  // re-chunked at 4 KiB
+  EXPECT_EQ(ReadAll(*(*scope)->Mappings().value()), files.mappings_json);
+}
+
+TEST_F(StoreTest, RefusesInvalidScopesWithAPreciseReason) {
+  auto store = OpenStore();
+  ScopeFiles good = MakeScopeFiles(100, 20);
+
+  ScopeFiles f = good;
+  f.nodes_bits.resize(3);
+  ExpectRefused(*store, "a", f, "nodes.bits is 3 bytes, total_nodes=100 needs 13");
+  f = good;
+  f.links_bits += "x";
+  ExpectRefused(*store, "b", f, "links.bits is 4 bytes, total_links=20 needs 3");
+  f = good;
+  f.meta_json = R"({"total_nodes":50,"total_links":20})";
+  ExpectRefused(*store, "c", f, "mappings.json: node index 50 for \"n50-1\" is out of range [0, 50)");
+  f = good;
+  f.meta_json = "{not json";
+  ExpectRefused(*store, "d", f, "meta.json is not valid JSON");
+  f = good;
+  f.mappings_json = R"({"node_id_mapping":{}})";
+  ExpectRefused(*store, "e", f, "mappings.json: missing \"link_id_mapping\"");
+  f = good;
+  f.meta_json.clear();
+  ExpectRefused(*store, "f", f, "waiting for meta.json");
+  f = good;
+  f.meta_json = R"({"total_links":20})";  // total_nodes defaults to the 100 entries
+  f.mappings_json = R"({"node_id_mapping":{"a":0,"b":7},"link_id_mapping":{}})";
+  f.nodes_bits.resize(1);
+  ExpectRefused(*store, "g", f, "mappings.json: node index 7 is out of range [0, 2)");
+  EXPECT_EQ(store->size(), 0u);
+  EXPECT_EQ(store->stored_bytes(), 0u);
+}
+
+TEST_F(StoreTest, RefusesGzipThatIsNotGzip) {
+  auto store = OpenStore();
+  ScopeFiles files = MakeScopeFiles(10, 10);
+  Pend(*store, "k", files);
+  const std::string dir = store->layout().pending_scope_dir("k");
+  ASSERT_TRUE(env_.Rename(dir + "/mappings.json", dir + "/mappings.json.gz", RenameMode::kReplace).ok());
+  Result<std::shared_ptr<Scope>> r = store->Commit("k");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalid);
+  EXPECT_EQ(r.status().message().rfind("mappings.json.gz: ", 0), 0u) << r.status().message();
+}
+
+TEST_F(StoreTest, BothMappingFilesAreAmbiguous) {
+  auto store = OpenStore();
+  Pend(*store, "k", MakeScopeFiles(10, 10));
+  const std::string dir = store->layout().pending_scope_dir("k");
+  ASSERT_TRUE(env_.Open(dir + "/mappings.json.gz", OpenMode::kCreate).ok());
+  Result<std::shared_ptr<Scope>> r = store->Commit("k");
+  EXPECT_NE(r.status().message().find("both mappings.json and mappings.json.gz"), std::string::npos);
+}
+
+TEST_F(StoreTest, KeysAreValidatedAndUnique) {
+  auto store = OpenStore();
+  EXPECT_EQ(store->CreatePending(".x").code(), Status::Code::kInvalid);
+  EXPECT_EQ(store->CreatePending("a b").code(), Status::Code::kInvalid);
+  Pend(*store, "k", MakeScopeFiles(5, 5));
+  EXPECT_EQ(store->CreatePending("k").code(), Status::Code::kExists);
+  ASSERT_TRUE(store->Commit("k").ok());
+  EXPECT_EQ(store->CreatePending("k").code(), Status::Code::kExists);
+  EXPECT_EQ(store->Commit("k").status().code(), Status::Code::kExists);
+}
+
+TEST_F(StoreTest, SecondOpenerIsRefusedWhileTheFirstHoldsTheLock) {
+  auto store = OpenStore();
+  Result<std::unique_ptr<Store>> second = Store::Open(&env_, "/store", StoreOptions());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kBusy);
+  store.reset();
+  EXPECT_TRUE(Store::Open(&env_, "/store", StoreOptions()).ok());
+}
+
+TEST_F(StoreTest, LockRefusalOnTheRealFilesystemNamesTheHolder) {
+  testing::TempDir dir;
+  auto first = Store::Open(PosixEnv(), dir.path() + "/store", StoreOptions());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = Store::Open(PosixEnv(), dir.path() + "/store", StoreOptions());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kBusy);
+  EXPECT_NE(second.status().message().find("pid " + std::to_string(getpid())), std::string::npos)
+      << second.status().message();
+}
+
+TEST_F(StoreTest, ReopenFindsCommittedScopesAndDropsPendingOnes) {
+  ScopeFiles files = MakeScopeFiles(64, 64);
+  {
+    auto store = OpenStore();
+    Pend(*store, "kept", files);
+    ASSERT_TRUE(store->Commit("kept").ok());
+    Pend(*store, "half", files);
+  }
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Find("kept"));
+  EXPECT_FALSE(store->Find("half"));
+  EXPECT_TRUE(env_.Tree("/store/pending").empty());
+  EXPECT_EQ(ReadAll(*store->Find("kept")->Mappings().value()), files.mappings_json);
+}
+
+TEST_F(StoreTest, ReopenDropsScopesThatFailTheirChecks) {
+  {
+    auto store = OpenStore();
+    for (const char* key : {"good", "no-nodes", "short-gz", "bad-record", "wrong-key"}) {
+      Pend(*store, key, MakeScopeFiles(40, 40));
+      ASSERT_TRUE(store->Commit(key).ok());
+    }
+  }
+  ASSERT_TRUE(env_.Unlink("/store/scopes/no-nodes/nodes.bits").ok());
+  ASSERT_TRUE((*env_.Open("/store/scopes/short-gz/mappings.json.gz", OpenMode::kReadWrite))
+                  ->Truncate(10).ok());
+  ASSERT_TRUE((*env_.Open("/store/scopes/bad-record/meta.json", OpenMode::kReadWrite))
+                  ->WriteAt(30, "X", 1).ok());
+  ASSERT_TRUE(env_.Rename("/store/scopes/wrong-key", "/store/scopes/other", RenameMode::kNoReplace).ok());
+  ASSERT_TRUE(env_.MakeDir("/store/scopes/.bad key").ok());
+
+  ::testing::internal::CaptureStderr();
+  auto store = OpenStore();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(store->size(), 1u);
+  EXPECT_TRUE(store->Find("good"));
+  EXPECT_EQ(env_.Tree("/store/scopes").front(), "/store/scopes/good");
+  EXPECT_EQ(env_.Tree("/store/scopes").size(), 5u);  // good and its four files
+  for (const char* key : {"no-nodes", "short-gz", "bad-record", "other", ".bad key"}) {
+    EXPECT_NE(log.find(std::string("dropping scope \"") + key + "\""), std::string::npos) << log;
+  }
+}
+
+TEST_F(StoreTest, RemovedScopeKeepsServingOpenReadersUntilReleased) {
+  auto store = OpenStore();
+  ScopeFiles files = MakeScopeFiles(300, 300);
+  Pend(*store, "k", files);
+  std::shared_ptr<Scope> scope = store->Commit("k").value();
+  auto mappings = scope->Mappings().value();
+  auto nodes = scope->OpenStored(kNodesFile).value();
+
+  ASSERT_TRUE(store->Remove("k").ok());
+  EXPECT_FALSE(store->Find("k"));
+  EXPECT_EQ(store->stored_bytes(), 0u);
+  EXPECT_TRUE(scope->removed());
+  EXPECT_EQ(scope->OpenStored(kLinksFile).status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(env_.Tree("/store/scopes").empty());
+  EXPECT_FALSE(env_.Tree("/store/trash").empty());  // bytes held while open
+
+  EXPECT_EQ(ReadAll(*mappings), files.mappings_json);
+  std::string bits(files.nodes_bits.size(), '\0');
+  ASSERT_TRUE(nodes->ReadAt(0, bits.data(), bits.size()).ok());
+  EXPECT_EQ(bits, files.nodes_bits);
+
+  mappings.reset();
+  nodes.reset();
+  scope.reset();  // the last holder deletes the trash directory
+  EXPECT_TRUE(env_.Tree("/store/trash").empty());
+  EXPECT_EQ(store->Remove("k").code(), Status::Code::kNotFound);
+}
+
+TEST_F(StoreTest, VerifyCatchesAFlippedByteInEachStoredFile) {
+  auto store = OpenStore();
+  Pend(*store, "k", MakeScopeFiles(200, 200));
+  ASSERT_TRUE(store->Commit("k").ok());
+  for (std::string_view name : {kNodesFile, kLinksFile, kMappingsGzFile}) {
+    const std::string path = Layout::Join(store->layout().scope_dir("k"), name);
+    auto file = env_.Open(path, OpenMode::kReadWrite).value();
+    char c;
+    ASSERT_TRUE(file->ReadAt(17, &c, 1).ok());
+    char flipped = static_cast<char>(c ^ 0x10);
+    ASSERT_TRUE(file->WriteAt(17, &flipped, 1).ok());
+    Status st = store->Find("k")->Verify();
+    EXPECT_EQ(st.code(), Status::Code::kCorruption) << name;
+    EXPECT_NE(st.message().find(std::string(name)), std::string::npos) << st.message();
+    ASSERT_TRUE(file->WriteAt(17, &c, 1).ok());
+  }
+  EXPECT_TRUE(store->Find("k")->Verify().ok());
+}
+
+}  // namespace
+}  // namespace scopefs::store

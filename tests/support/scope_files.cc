@@ -1,0 +1,64 @@
+#include "tests/support/scope_files.h"
+
+#include <stdlib.h>
+
+#include <random>
+#include <stdexcept>
+
+#include "store/layout.h"
+#include "store/scope_record.h"
+
+namespace scopefs::testing {
+
+ScopeFiles MakeScopeFiles(uint64_t nodes, uint64_t links, uint32_t seed) {
+  std::mt19937 rng(seed);
+  ScopeFiles f;
+  auto bits = [&](uint64_t n) {
+    std::string b(store::BitsFileSize(n), '\0');
+    for (uint64_t i = 0; i < n; ++i) {
+      if (rng() & 1) b[i / 8] = static_cast<char>(b[i / 8] | (0x80 >> (i % 8)));
+    }
+    return b;
+  };
+  f.nodes_bits = bits(nodes);
+  f.links_bits = bits(links);
+  auto section = [&](const char* name, const char* prefix, uint64_t n) {
+    std::string s = std::string("\"") + name + "\":{";
+    for (uint64_t i = 0; i < n; ++i) {
+      if (i) s += ',';
+      s += "\"" + std::string(prefix) + std::to_string(i) + "-" + std::to_string(seed) +
+           "\":" + std::to_string(i);
+    }
+    return s + "}";
+  };
+  f.mappings_json = "{" + section("node_id_mapping", "n", nodes) + "," +
+                    section("link_id_mapping", "l", links) + "}";
+  f.meta_json = "{\"total_nodes\":" + std::to_string(nodes) +
+                ",\"total_links\":" + std::to_string(links) +
+                ",\"config_attributes\":{\"seed\":" + std::to_string(seed) + "}}";
+  return f;
+}
+
+store::Status WriteScopeFiles(store::Env* env, const std::string& dir, const ScopeFiles& files) {
+  for (auto [name, data] : {std::pair{store::kNodesFile, &files.nodes_bits},
+                            std::pair{store::kLinksFile, &files.links_bits},
+                            std::pair{store::kMappingsFile, &files.mappings_json},
+                            std::pair{store::kMetaFile, &files.meta_json}}) {
+    if (data->empty() && name != store::kNodesFile && name != store::kLinksFile) continue;
+    ASSIGN_OR_RETURN(std::unique_ptr<store::File> file,
+                     env->Open(store::Layout::Join(dir, name), store::OpenMode::kCreate));
+    RETURN_IF_ERROR(file->WriteAt(0, data->data(), data->size()));
+  }
+  return store::Status::Ok();
+}
+
+TempDir::TempDir() {
+  const char* base = getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/scopefs-test-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
+  path_ = pattern;
+}
+
+TempDir::~TempDir() { (void)store::RemoveAll(store::PosixEnv(), path_); }
+
+}  // namespace scopefs::testing

@@ -1,0 +1,36 @@
+// Test inputs: the four files of a small pending scope, made in memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "store/env.h"
+
+namespace scopefs::testing {
+
+struct ScopeFiles {
+  std::string nodes_bits;
+  std::string links_bits;
+  std::string mappings_json;
+  std::string meta_json;
+};
+
+// A valid scope of `nodes` nodes and `links` links; ids "n<i>" and "l<j>", index i / j.
+ScopeFiles MakeScopeFiles(uint64_t nodes, uint64_t links, uint32_t seed = 1);
+
+// Writes the files into `dir` (which must exist) through `env`; names with an
+// empty content string are skipped.
+store::Status WriteScopeFiles(store::Env* env, const std::string& dir, const ScopeFiles& files);
+
+// A temporary directory on the real filesystem, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace scopefs::testing

@@ -1,0 +1,18 @@
+// scopectl's subcommands, one function each, dispatched by main.cc.
+//
+// A subcommand gets argv with argv[0] set to its own name ("gen"), handles its own
+// --help (usage on stdout, exit 0), and returns the process exit status: kExitOk,
+// kExitFailure when it ran and failed (message on stderr naming the path and the
+// error), or kExitUsage for bad arguments (message and usage on stderr).
+#pragma once
+
+namespace scopefs::tools {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// scopectl gen: writes a synthetic scope directory (see gen.cc's usage text).
+int RunGen(int argc, char** argv);
+
+}  // namespace scopefs::tools

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds with warnings as errors, and runs every test.
+#
+#   tools/test.sh            the normal build: unit and mount tests
+#   tools/test.sh --asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   tools/test.sh --tsan     the same under ThreadSanitizer
+#   tools/test.sh -L unit    extra arguments go to ctest (here: only the unit tests)
+#
+# Exits non-zero if anything fails to build or any test fails.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/tools/lib.sh"
+
+build_dir=$ROOT/build
+cmake_args=(-DSCOPEFS_SANITIZE=)
+case "${1:-}" in
+  --asan) build_dir=$ROOT/build-asan; cmake_args=(-DSCOPEFS_SANITIZE=address,undefined); shift ;;
+  --tsan) build_dir=$ROOT/build-tsan; cmake_args=(-DSCOPEFS_SANITIZE=thread); shift ;;
+esac
+
+install_missing_packages
+configure_and_build "$build_dir" "${cmake_args[@]}"
+
+# TSan needs ASLR tamed on newer kernels; both sanitizers should fail loudly.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
+cd "$build_dir"
+# Every test has its own timeout (tests/CMakeLists.txt); this bounds the whole run.
+exec ctest --output-on-failure --timeout 600 -j"$(nproc)" "$@"
