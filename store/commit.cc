@@ -145,7 +145,7 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   auto out = [&](std::string_view name) { return Layout::Join(staging, name); };
 
   ASSIGN_OR_RETURN(std::string missing, MissingPendingFiles(env, layout, key));
-  if (!missing.empty()) return Status::Invalid("waiting for " + missing);
+  if (!missing.empty()) return Status::NotFound("waiting for: " + missing);
 
   Result<std::string> meta_text = ReadFileToString(env, in(kMetaFile), kMaxMetaBytes);
   if (meta_text.status().code() == Status::Code::kTooBig) {

@@ -39,8 +39,9 @@ struct CommitOptions {
 Result<std::string> MissingPendingFiles(Env* env, const Layout& layout, const std::string& key);
 
 // Step 1, slow (reads and compresses everything): validates pending/<key> and
-// assembles staging/<key>, every byte fsynced. Invalid with a one-line reason
-// (fit for `.status`) when the files are wrong; I/O errors as they come. On any
+// assembles staging/<key>, every byte fsynced. NotFound ("waiting for: ...")
+// when a file is missing; Invalid with a one-line reason (fit for `.status`)
+// when the files are wrong; I/O errors as they come. On any
 // failure staging/<key> is removed and pending/<key> is untouched.
 Result<ScopeRecord> StagePendingScope(Env* env, const Layout& layout, const std::string& key,
                                       const Clock& clock, const CommitOptions& options);

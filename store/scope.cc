@@ -13,7 +13,7 @@ Scope::Scope(Env* env, std::string dir, ScopeRecord record, MemberCache* cache)
     : env_(env), cache_(cache), record_(std::move(record)), dir_(std::move(dir)) {}
 
 Scope::~Scope() {
-  if (!removed_) return;
+  if (!owns_dir_) return;
   if (Status st = RemoveAll(env_, dir_); !st.ok()) {
     LogWarning("cannot delete removed scope " + key() + " at " + dir_ + ": " + st.ToString());
   }
@@ -27,7 +27,13 @@ bool Scope::removed() const {
 void Scope::MarkRemoved(std::string trash_dir) {
   std::lock_guard lock(mu_);
   removed_ = true;
+  owns_dir_ = true;
   dir_ = std::move(trash_dir);
+}
+
+void Scope::MarkRenamed() {
+  std::lock_guard lock(mu_);
+  removed_ = true;
 }
 
 Result<std::shared_ptr<const File>> Scope::OpenStored(std::string_view name) const {

@@ -47,6 +47,9 @@ class Scope {
   friend class Store;
   // Called by the Store after it moved the directory to `trash_dir`.
   void MarkRemoved(std::string trash_dir);
+  // Called by the Store after it renamed the directory: this object leaves
+  // the namespace (a new Scope serves the new key), but deletes nothing.
+  void MarkRenamed();
 
   Env* const env_;
   MemberCache* const cache_;
@@ -55,6 +58,7 @@ class Scope {
   mutable std::mutex mu_;  // guards the fields below; held for no I/O
   std::string dir_;
   bool removed_ = false;
+  bool owns_dir_ = false;  // delete dir_ when destroyed (a removed scope in trash/)
   mutable std::shared_ptr<const ChunkedGzipReader> mappings_;
 };
 

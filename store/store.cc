@@ -50,9 +50,7 @@ void Store::LoadScope(const std::string& key) {
     ASSIGN_OR_RETURN(std::string text,
                      ReadFileToString(env_, Layout::Join(dir, kMetaFile), kMaxRecordBytes));
     ASSIGN_OR_RETURN(ScopeRecord record, ParseRecord(text));
-    if (record.key != key) {
-      return Status::Corruption("its record names key \"" + Printable(record.key) + "\"");
-    }
+    record.key = key;  // the directory's name is the key: renaming is one rename(2)
     for (auto [name, expected] : {std::pair{kNodesFile, record.nodes.size},
                                   std::pair{kLinksFile, record.links.size},
                                   std::pair{kMappingsGzFile, record.mappings.size}}) {
@@ -73,44 +71,114 @@ void Store::LoadScope(const std::string& key) {
   }
 }
 
-Status Store::CreatePending(const std::string& key) {
+Result<std::shared_ptr<PendingScope>> Store::CreatePending(const std::string& key) {
   RETURN_IF_ERROR(ValidateKey(key));
+  std::lock_guard lock(ns_mu_);
   if (Find(key)) return Status::Exists("scope " + key + " already exists");
-  Status st = env_->MakeDir(layout_.pending_scope_dir(key));
-  if (st.code() == Status::Code::kExists) return Status::Exists("scope " + key + " is pending");
-  return st;
+  if (pending_.count(key)) return Status::Exists("scope " + key + " is already pending");
+  const std::string dir = layout_.pending_scope_dir(key);
+  RETURN_IF_ERROR(env_->MakeDir(dir));
+  auto pending = std::make_shared<PendingScope>(env_, key, dir, options_.clock,
+                                                options_.max_file_size);
+  pending_[key] = pending;
+  return pending;
+}
+
+std::shared_ptr<PendingScope> Store::FindPending(const std::string& key) const {
+  std::lock_guard lock(ns_mu_);
+  auto it = pending_.find(key);
+  return it == pending_.end() ? nullptr : it->second;
 }
 
 Status Store::DropPending(const std::string& key) {
-  RETURN_IF_ERROR(ValidateKey(key));
-  const std::string dir = layout_.pending_scope_dir(key);
-  RETURN_IF_ERROR(env_->Stat(dir).status());
-  return RemoveAll(env_, dir);
+  std::shared_ptr<PendingScope> pending;
+  {
+    std::lock_guard lock(ns_mu_);
+    auto it = pending_.find(key);
+    if (it == pending_.end()) return Status::NotFound("no pending scope " + key);
+    pending = it->second;
+    pending_.erase(it);
+  }
+  pending->MarkClosed();
+  return RemoveAll(env_, layout_.pending_scope_dir(key));
 }
 
-Result<std::vector<std::string>> Store::ListPending() const {
-  return env_->ListDir(layout_.pending_dir());
+std::vector<std::shared_ptr<PendingScope>> Store::ListPending() const {
+  std::lock_guard lock(ns_mu_);
+  std::vector<std::shared_ptr<PendingScope>> out;
+  for (const auto& [key, pending] : pending_) out.push_back(pending);
+  return out;
 }
 
-Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key,
-                                             const std::map<std::string, int64_t>& mtimes_ns) {
-  RETURN_IF_ERROR(ValidateKey(key));
-  if (Find(key)) return Status::Exists("scope " + key + " already exists");
+Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
+  std::shared_ptr<PendingScope> pending = FindPending(key);
+  if (!pending) {
+    if (std::shared_ptr<Scope> scope = Find(key)) return scope;  // a racing close committed it
+    return Status::NotFound("no pending scope " + key);
+  }
+  std::unique_lock commit_lock = pending->LockForCommit();
+  if (pending->closed()) {
+    if (std::shared_ptr<Scope> scope = Find(key)) return scope;
+    return Status::NotFound("pending scope " + key + " was removed");
+  }
   CommitOptions commit = options_.commit;
-  commit.mtimes_ns = mtimes_ns;
-  ASSIGN_OR_RETURN(ScopeRecord record,
-                   StagePendingScope(env_, layout_, key, *options_.clock, commit));
-  auto scope = std::make_shared<Scope>(env_, layout_.scope_dir(key), std::move(record), &cache_);
+  commit.mtimes_ns = pending->Mtimes();
+  Result<ScopeRecord> record = StagePendingScope(env_, layout_, key, *options_.clock, commit);
+  if (!record.ok()) {
+    if (record.status().code() == Status::Code::kInvalid) {
+      pending->SetRefusal(record.status().message());
+      LogWarning("refused scope " + key + ": " + record.status().message());
+    }
+    return record.status();
+  }
+  auto scope = std::make_shared<Scope>(env_, layout_.scope_dir(key), std::move(record).value(),
+                                       &cache_);
   {
     std::lock_guard lock(ns_mu_);
     RETURN_IF_ERROR(PublishStagedScope(env_, layout_, key));
     stored_bytes_ += scope->record().stored_bytes();
     scopes_.insert({key, scope});
+    pending_.erase(key);
   }
+  pending->MarkClosed();
   DiscardPendingFiles(env_, layout_, key);
   LogInfo("committed scope " + key + " (" + std::to_string(scope->record().stored_bytes()) +
           " bytes stored)");
   return scope;
+}
+
+Status Store::Rename(const std::string& from, const std::string& to) {
+  RETURN_IF_ERROR(ValidateKey(to));
+  std::lock_guard lock(ns_mu_);
+  if (from == to) return Status::Ok();
+  if (Find(to)) return Status::Exists("scope " + to + " already exists");
+  if (auto target = pending_.find(to); target != pending_.end()) {
+    if (!target->second->List().empty()) return Status::Exists("scope " + to + " is pending");
+    RETURN_IF_ERROR(RemoveAll(env_, layout_.pending_scope_dir(to)));
+    target->second->MarkClosed();
+    pending_.erase(target);
+  }
+  if (std::shared_ptr<Scope> scope = Find(from)) {
+    RETURN_IF_ERROR(MoveDirDurably(env_, layout_.scope_dir(from), layout_.scope_dir(to)));
+    ScopeRecord record = scope->record();
+    record.key = to;
+    scopes_.erase(from);
+    scopes_.insert({to, std::make_shared<Scope>(env_, layout_.scope_dir(to), std::move(record),
+                                                &cache_)});
+    scope->MarkRenamed();
+    LogInfo("renamed scope " + from + " to " + to);
+    return Status::Ok();
+  }
+  auto it = pending_.find(from);
+  if (it == pending_.end()) return Status::NotFound("no scope " + from);
+  // Pending files are not durable anyway; a plain rename keeps the table right.
+  RETURN_IF_ERROR(env_->Rename(layout_.pending_scope_dir(from), layout_.pending_scope_dir(to),
+                               RenameMode::kNoReplace));
+  std::shared_ptr<PendingScope> moved = it->second;
+  pending_.erase(it);
+  moved->Relocate(to, layout_.pending_scope_dir(to));
+  pending_[to] = std::move(moved);
+  return Status::Ok();
 }
 
 std::shared_ptr<Scope> Store::Find(const std::string& key) const {

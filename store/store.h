@@ -29,12 +29,14 @@
 #include "store/env.h"
 #include "store/layout.h"
 #include "store/member_cache.h"
+#include "store/pending_scope.h"
 #include "store/scope.h"
 
 namespace scopefs::store {
 
 struct StoreOptions {
   CommitOptions commit;
+  uint64_t max_file_size = uint64_t{64} << 30;  // a pending file may not grow past this
   const Clock* clock = SystemClock();
   size_t member_cache_bytes = size_t{64} << 20;  // inflated mappings shared by readers
 };
@@ -52,16 +54,22 @@ class Store {
 
   // Creates pending/<key>. Invalid for a bad key, Exists if the key is
   // committed or already pending.
-  Status CreatePending(const std::string& key);
+  Result<std::shared_ptr<PendingScope>> CreatePending(const std::string& key);
+  // The pending scope, or nullptr.
+  std::shared_ptr<PendingScope> FindPending(const std::string& key) const;
   // Removes pending/<key> and everything in it; NotFound if there is none.
   Status DropPending(const std::string& key);
-  // Keys of the pending scopes.
-  Result<std::vector<std::string>> ListPending() const;
+  // Every pending scope, a snapshot.
+  std::vector<std::shared_ptr<PendingScope>> ListPending() const;
 
-  // Validates and commits pending/<key> (see commit.h). `mtimes_ns` are the
-  // file times users set while it was pending.
-  Result<std::shared_ptr<Scope>> Commit(const std::string& key,
-                                        const std::map<std::string, int64_t>& mtimes_ns = {});
+  // Validates and commits pending/<key> (see commit.h), keeping the file times
+  // users set. On Invalid the pending scope stays, and its `.status` says why.
+  Result<std::shared_ptr<Scope>> Commit(const std::string& key);
+
+  // Renames a committed or pending scope to a free key, atomically and durably.
+  // Exists if `to` is taken (committed, or pending with files); an empty
+  // pending `to` is replaced, as rename(2) replaces an empty directory.
+  Status Rename(const std::string& from, const std::string& to);
 
   // The committed scope, or nullptr.
   std::shared_ptr<Scope> Find(const std::string& key) const;
@@ -87,10 +95,12 @@ class Store {
   const std::unique_ptr<FileLock> lock_;
   MemberCache cache_;
 
-  // Lock order: ns_mu_ before any ScopeMap accessor. Held across the rename
-  // that publishes or removes a scope, so the map and the disk agree.
+  // Lock order: PendingScope::LockForCommit, ns_mu_, PendingScope::mu_, any ScopeMap
+  // accessor. Held across the rename that publishes, renames or removes a
+  // scope, so the maps and the disk agree; never while compressing.
   mutable std::mutex ns_mu_;
-  ScopeMap scopes_;
+  ScopeMap scopes_;  // inserts and erases under ns_mu_; finds take no lock
+  std::map<std::string, std::shared_ptr<PendingScope>> pending_;  // GUARDED_BY(ns_mu_)
   std::atomic<uint64_t> stored_bytes_{0};
   std::atomic<uint64_t> next_trash_{0};
 };

@@ -75,11 +75,9 @@ TEST_P(CrashTest, CommitIsAllOrNothingAtEveryCrashPoint) {
     bool acknowledged = false;
     {
       auto store = Store::Open(&fault, "/store", SmallChunks()).value();
-      ASSERT_TRUE(store->CreatePending("old").ok());
-      ASSERT_TRUE(testing::WriteScopeFiles(&fault, "/store/pending/old", old_files).ok());
+      ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending("old").value(), old_files).ok());
       ASSERT_TRUE(store->Commit("old").ok());
-      ASSERT_TRUE(store->CreatePending("new").ok());
-      ASSERT_TRUE(testing::WriteScopeFiles(&fault, "/store/pending/new", new_files).ok());
+      ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending("new").value(), new_files).ok());
       ::testing::internal::CaptureStderr();  // the dying commit logs its failures
       fault.CrashAfter(n);
       acknowledged = store->Commit("new").ok();
@@ -120,8 +118,7 @@ TEST_P(CrashTest, RemoveIsAllOrNothingAtEveryCrashPoint) {
     bool acknowledged = false;
     {
       auto store = Store::Open(&fault, "/store", SmallChunks()).value();
-      ASSERT_TRUE(store->CreatePending("k").ok());
-      ASSERT_TRUE(testing::WriteScopeFiles(&fault, "/store/pending/k", files).ok());
+      ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending("k").value(), files).ok());
       ASSERT_TRUE(store->Commit("k").ok());
       ::testing::internal::CaptureStderr();
       fault.CrashAfter(n);
@@ -167,8 +164,7 @@ TEST(IoErrorTest, CommitReportsEveryFailureAndLeavesTheStoreConsistent) {
         MemEnv env;
         FaultEnv fault(&env);
         auto store = Store::Open(&fault, "/store", SmallChunks()).value();
-        ASSERT_TRUE(store->CreatePending("k").ok());
-        ASSERT_TRUE(testing::WriteScopeFiles(&fault, "/store/pending/k", files).ok());
+        ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending("k").value(), files).ok());
         fault.FailAt(n, err, persistent);
         const uint64_t calls_before = fault.calls();
         ::testing::internal::CaptureStderr();

@@ -46,9 +46,13 @@ class StoreTest : public ::testing::Test {
   }
 
   // Creates pending/<key> holding `files`.
-  void Pend(Store& store, const std::string& key, const ScopeFiles& files) {
-    ASSERT_TRUE(store.CreatePending(key).ok());
-    ASSERT_TRUE(WriteScopeFiles(&env_, store.layout().pending_scope_dir(key), files).ok());
+  std::shared_ptr<PendingScope> Pend(Store& store, const std::string& key,
+                                     const ScopeFiles& files) {
+    Result<std::shared_ptr<PendingScope>> pending = store.CreatePending(key);
+    EXPECT_TRUE(pending.ok()) << pending.status().ToString();
+    if (!pending.ok()) return nullptr;
+    EXPECT_TRUE(WriteScopeFiles(**pending, files).ok());
+    return *pending;
   }
 
   // Commits `files` under `key` expecting `reason` in the refusal.
@@ -61,8 +65,10 @@ class StoreTest : public ::testing::Test {
     EXPECT_NE(r.status().message().find(reason), std::string::npos) << r.status().message();
     EXPECT_FALSE(store.Find(key));
     // The user's files stay, so the wrong one can be fixed; nothing is left staged.
-    EXPECT_TRUE(env_.Stat(store.layout().pending_scope_dir(key) + "/meta.json").ok() ||
-                files.meta_json.empty());
+    std::shared_ptr<PendingScope> pending = store.FindPending(key);
+    ASSERT_TRUE(pending);
+    EXPECT_EQ(pending->List().size(), 4u);
+    EXPECT_EQ(pending->StatusLine(), "invalid: " + r.status().message());
     EXPECT_TRUE(env_.Tree("/store/staging").empty());
     ASSERT_TRUE(store.DropPending(key).ok());
   }
@@ -74,8 +80,11 @@ class StoreTest : public ::testing::Test {
 TEST_F(StoreTest, CommitsAndServesTheSameBytes) {
   auto store = OpenStore();
   ScopeFiles files = MakeScopeFiles(1001, 2003);
-  Pend(*store, "scope-1", files);
-  Result<std::shared_ptr<Scope>> scope = store->Commit("scope-1", {{"nodes.bits", 42}});
+  std::shared_ptr<PendingScope> pending = Pend(*store, "scope-1", files);
+  AttrChange set_mtime;
+  set_mtime.mtime_ns = 42;
+  pending->Find("nodes.bits").value()->SetAttrs(set_mtime);
+  Result<std::shared_ptr<Scope>> scope = store->Commit("scope-1");
   ASSERT_TRUE(scope.ok()) << scope.status().ToString();
 
   const ScopeRecord& r = (*scope)->record();
@@ -83,7 +92,9 @@ TEST_F(StoreTest, CommitsAndServesTheSameBytes) {
   EXPECT_EQ(r.total_links, 2003u);
   EXPECT_EQ(r.created_ns, clock_.NowNanos());
   EXPECT_EQ(r.nodes.mtime_ns, 42);
-  EXPECT_EQ(r.links.mtime_ns, clock_.NowNanos());
+  EXPECT_EQ(r.links.mtime_ns, clock_.NowNanos());  // written "now" by the fixed clock
+  EXPECT_TRUE(pending->closed());
+  EXPECT_FALSE(store->FindPending("scope-1"));
   EXPECT_EQ(r.config_attributes, nlohmann::json::parse(R"({"seed":1})"));
   EXPECT_GE(r.mappings_index.members.size(), 5u);
   EXPECT_EQ(ReadStored(**scope, kNodesFile), files.nodes_bits);
@@ -119,25 +130,26 @@ TEST_F(StoreTest, TotalsDefaultToTheMappingCounts) {
 TEST_F(StoreTest, AcceptsGzipMappingsAndRechunksThem) {
   auto store = OpenStore();
   ScopeFiles files = MakeScopeFiles(500, 500);
-  Pend(*store, "gz", files);
-  const std::string dir = store->layout().pending_scope_dir("gz");
-  // Encode the mappings as one gzip stream (as the old cache did) by committing
-  // a throwaway scope with a huge chunk size, then move its stored file here.
-  ASSERT_TRUE(env_.Unlink(dir + "/mappings.json").ok());
+  std::string plain = files.mappings_json;
+  files.mappings_json.clear();
+  auto pending = Pend(*store, "gz", files);
+  // One gzip stream, as the old cache wrote it: a single member for everything.
+  std::string gz;
   {
-    auto in = env_.Open("/plain.json", OpenMode::kCreate);
-    ASSERT_TRUE((*in)->WriteAt(0, files.mappings_json.data(), files.mappings_json.size()).ok());
-    auto out = env_.Open(dir + "/mappings.json.gz", OpenMode::kCreate);
+    auto out = env_.Open("/one-member.gz", OpenMode::kCreate).value();
     ChunkedGzipOptions one_member;
     one_member.chunk_size = 64 << 20;
-    ChunkedGzipWriter writer(out->get(), one_member);
-    ASSERT_TRUE(writer.Append(files.mappings_json).ok());
+    ChunkedGzipWriter writer(out.get(), one_member);
+    ASSERT_TRUE(writer.Append(plain).ok());
     ASSERT_TRUE(writer.Finish().ok());
+    gz.resize(out->Size().value());
+    ASSERT_TRUE(out->ReadAt(0, gz.data(), gz.size()).ok());
   }
+  ASSERT_TRUE(testing::WritePendingFile(*pending, "mappings.json.gz", gz).ok());
   auto scope = store->Commit("gz");
   ASSERT_TRUE(scope.ok()) << scope.status().ToString();
   EXPECT_GT((*scope)->record().mappings_index.members.size(), 1u);  // re-chunked at 4 KiB
-  EXPECT_EQ(ReadAll(*(*scope)->Mappings().value()), files.mappings_json);
+  EXPECT_EQ(ReadAll(*(*scope)->Mappings().value()), plain);
 }
 
 TEST_F(StoreTest, RefusesInvalidScopesWithAPreciseReason) {
@@ -160,9 +172,6 @@ TEST_F(StoreTest, RefusesInvalidScopesWithAPreciseReason) {
   f.mappings_json = R"({"node_id_mapping":{}})";
   ExpectRefused(*store, "e", f, "mappings.json: missing \"link_id_mapping\"");
   f = good;
-  f.meta_json.clear();
-  ExpectRefused(*store, "f", f, "waiting for meta.json");
-  f = good;
   f.meta_json = R"({"total_links":20})";  // total_nodes defaults to the 100 entries
   f.mappings_json = R"({"node_id_mapping":{"a":0,"b":7},"link_id_mapping":{}})";
   f.nodes_bits.resize(1);
@@ -171,36 +180,45 @@ TEST_F(StoreTest, RefusesInvalidScopesWithAPreciseReason) {
   EXPECT_EQ(store->stored_bytes(), 0u);
 }
 
-TEST_F(StoreTest, RefusesGzipThatIsNotGzip) {
+TEST_F(StoreTest, CommitTooEarlySaysWhatIsMissing) {
   auto store = OpenStore();
   ScopeFiles files = MakeScopeFiles(10, 10);
-  Pend(*store, "k", files);
-  const std::string dir = store->layout().pending_scope_dir("k");
-  ASSERT_TRUE(env_.Rename(dir + "/mappings.json", dir + "/mappings.json.gz", RenameMode::kReplace).ok());
+  files.meta_json.clear();
+  auto pending = Pend(*store, "k", files);
+  Result<std::shared_ptr<Scope>> r = store->Commit("k");
+  EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(r.status().message(), "waiting for: meta.json");
+  EXPECT_EQ(pending->StatusLine(), "waiting for: meta.json");  // not a refusal
+}
+
+TEST_F(StoreTest, RefusesGzipThatIsNotGzip) {
+  auto store = OpenStore();
+  auto pending = Pend(*store, "k", MakeScopeFiles(10, 10));
+  ASSERT_TRUE(pending->Rename("mappings.json", "mappings.json.gz").ok());
   Result<std::shared_ptr<Scope>> r = store->Commit("k");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kInvalid);
   EXPECT_EQ(r.status().message().rfind("mappings.json.gz: ", 0), 0u) << r.status().message();
+  EXPECT_EQ(pending->StatusLine().rfind("invalid: mappings.json.gz: ", 0), 0u);
 }
 
 TEST_F(StoreTest, BothMappingFilesAreAmbiguous) {
   auto store = OpenStore();
-  Pend(*store, "k", MakeScopeFiles(10, 10));
-  const std::string dir = store->layout().pending_scope_dir("k");
-  ASSERT_TRUE(env_.Open(dir + "/mappings.json.gz", OpenMode::kCreate).ok());
+  auto pending = Pend(*store, "k", MakeScopeFiles(10, 10));
+  ASSERT_TRUE(pending->Create("mappings.json.gz", 0644, 0, 0).ok());
+  EXPECT_NE(pending->StatusLine().find("both mappings.json and mappings.json.gz"), std::string::npos);
   Result<std::shared_ptr<Scope>> r = store->Commit("k");
   EXPECT_NE(r.status().message().find("both mappings.json and mappings.json.gz"), std::string::npos);
 }
 
 TEST_F(StoreTest, KeysAreValidatedAndUnique) {
   auto store = OpenStore();
-  EXPECT_EQ(store->CreatePending(".x").code(), Status::Code::kInvalid);
-  EXPECT_EQ(store->CreatePending("a b").code(), Status::Code::kInvalid);
+  EXPECT_EQ(store->CreatePending(".x").status().code(), Status::Code::kInvalid);
+  EXPECT_EQ(store->CreatePending("a b").status().code(), Status::Code::kInvalid);
   Pend(*store, "k", MakeScopeFiles(5, 5));
-  EXPECT_EQ(store->CreatePending("k").code(), Status::Code::kExists);
+  EXPECT_EQ(store->CreatePending("k").status().code(), Status::Code::kExists);
   ASSERT_TRUE(store->Commit("k").ok());
-  EXPECT_EQ(store->CreatePending("k").code(), Status::Code::kExists);
-  EXPECT_EQ(store->Commit("k").status().code(), Status::Code::kExists);
+  EXPECT_EQ(store->CreatePending("k").status().code(), Status::Code::kExists);
 }
 
 TEST_F(StoreTest, SecondOpenerIsRefusedWhileTheFirstHoldsTheLock) {
@@ -257,11 +275,14 @@ TEST_F(StoreTest, ReopenDropsScopesThatFailTheirChecks) {
   ::testing::internal::CaptureStderr();
   auto store = OpenStore();
   std::string log = ::testing::internal::GetCapturedStderr();
-  EXPECT_EQ(store->size(), 1u);
+  EXPECT_EQ(store->size(), 2u);
   EXPECT_TRUE(store->Find("good"));
   EXPECT_EQ(env_.Tree("/store/scopes").front(), "/store/scopes/good");
-  EXPECT_EQ(env_.Tree("/store/scopes").size(), 5u);  // good and its four files
-  for (const char* key : {"no-nodes", "short-gz", "bad-record", "other", ".bad key"}) {
+  EXPECT_EQ(env_.Tree("/store/scopes").size(), 10u);  // good, other and their four files
+  EXPECT_FALSE(store->Find("wrong-key"));
+  ASSERT_TRUE(store->Find("other"));  // renamed offline: the directory name is the key
+  EXPECT_EQ(store->Find("other")->record().key, "other");
+  for (const char* key : {"no-nodes", "short-gz", "bad-record", ".bad key"}) {
     EXPECT_NE(log.find(std::string("dropping scope \"") + key + "\""), std::string::npos) << log;
   }
 }
@@ -292,6 +313,72 @@ TEST_F(StoreTest, RemovedScopeKeepsServingOpenReadersUntilReleased) {
   scope.reset();  // the last holder deletes the trash directory
   EXPECT_TRUE(env_.Tree("/store/trash").empty());
   EXPECT_EQ(store->Remove("k").code(), Status::Code::kNotFound);
+}
+
+TEST_F(StoreTest, RenameMovesCommittedAndPendingScopes) {
+  auto store = OpenStore();
+  ScopeFiles files = MakeScopeFiles(30, 30);
+  Pend(*store, "a", files);
+  std::shared_ptr<Scope> a = store->Commit("a").value();
+  ASSERT_TRUE(store->Rename("a", "b").ok());
+  EXPECT_FALSE(store->Find("a"));
+  EXPECT_TRUE(a->removed());
+  ASSERT_TRUE(store->Find("b"));
+  EXPECT_EQ(store->Find("b")->record().key, "b");
+  EXPECT_EQ(ReadAll(*store->Find("b")->Mappings().value()), files.mappings_json);
+  a.reset();  // a renamed scope's old object deletes nothing
+  EXPECT_TRUE(store->Find("b")->Verify().ok());
+
+  Pend(*store, "c", files);
+  EXPECT_EQ(store->Rename("c", "b").code(), Status::Code::kExists);
+  EXPECT_EQ(store->Rename("c", ".bad").code(), Status::Code::kInvalid);
+  ASSERT_TRUE(store->CreatePending("empty").ok());
+  ASSERT_TRUE(store->Rename("c", "empty").ok());  // an empty pending directory is replaced
+  EXPECT_FALSE(store->FindPending("c"));
+  ASSERT_TRUE(store->FindPending("empty"));
+  EXPECT_EQ(store->FindPending("empty")->key(), "empty");
+  ASSERT_TRUE(store->Commit("empty").ok());
+  EXPECT_EQ(ReadAll(*store->Find("empty")->Mappings().value()), files.mappings_json);
+
+  store.reset();
+  store = OpenStore();  // both survive a restart under their new names
+  EXPECT_TRUE(store->Find("b") && store->Find("empty") && !store->Find("a"));
+}
+
+TEST_F(StoreTest, PendingNamesAndStatus) {
+  auto store = OpenStore();
+  auto pending = store->CreatePending("k").value();
+  EXPECT_EQ(pending->StatusLine(), "waiting for: nodes.bits, links.bits, mappings.json, meta.json");
+  for (const char* bad : {"other.txt", ".status", "nodes.bits.bak", "mappings.json.gz.tmp"}) {
+    EXPECT_EQ(pending->Create(bad, 0644, 0, 0).status().code(), Status::Code::kPermission) << bad;
+  }
+  auto tmp = pending->Create(".nodes.bits.XyZ12", 0600, 7, 8).value();
+  EXPECT_EQ(tmp->attrs().mode, 0600u);
+  EXPECT_EQ(tmp->attrs().uid, 7u);
+  EXPECT_EQ(pending->Rename(".nodes.bits.XyZ12", "nodes.txt").code(), Status::Code::kPermission);
+  ASSERT_TRUE(pending->Rename(".nodes.bits.XyZ12", "nodes.bits").ok());
+  EXPECT_EQ(pending->StatusLine(), "waiting for: links.bits, mappings.json, meta.json");
+  ScopeFiles files = MakeScopeFiles(8, 8);
+  ASSERT_TRUE(WriteScopeFiles(*pending, files).ok());
+  auto meta = pending->Find("meta.json").value();
+  pending->AddWriter(*meta);
+  EXPECT_FALSE(pending->ReadyToCommit(nullptr));
+  EXPECT_TRUE(pending->ReadyToCommit(meta.get()));  // its own writer is the one closing
+  EXPECT_EQ(pending->StatusLine(), "waiting for writers to close: meta.json");
+  pending->RemoveWriter(*meta);
+  EXPECT_TRUE(pending->ReadyToCommit(nullptr));
+}
+
+TEST_F(StoreTest, PendingWritesAreBounded) {
+  StoreOptions options;
+  options.max_file_size = 1000;
+  auto store = Store::Open(&env_, "/store", options).value();
+  auto file = store->CreatePending("k").value()->Create("nodes.bits", 0644, 0, 0).value();
+  EXPECT_TRUE(file->Write(990, std::string(10, 'x')).ok());
+  EXPECT_EQ(file->Write(991, std::string(10, 'x')).code(), Status::Code::kTooBig);
+  EXPECT_EQ(file->Write(uint64_t{1} << 40, "x").code(), Status::Code::kTooBig);
+  EXPECT_EQ(file->Truncate(1001).code(), Status::Code::kTooBig);
+  EXPECT_EQ(file->attrs().size, 1000u);
 }
 
 TEST_F(StoreTest, VerifyCatchesAFlippedByteInEachStoredFile) {

@@ -39,15 +39,20 @@ ScopeFiles MakeScopeFiles(uint64_t nodes, uint64_t links, uint32_t seed) {
   return f;
 }
 
-store::Status WriteScopeFiles(store::Env* env, const std::string& dir, const ScopeFiles& files) {
+store::Status WritePendingFile(store::PendingScope& pending, const std::string& name,
+                               std::string_view data) {
+  ASSIGN_OR_RETURN(std::shared_ptr<store::PendingFile> file, pending.Create(name, 0644, 0, 0));
+  RETURN_IF_ERROR(file->Truncate(0));
+  return file->Write(0, data);
+}
+
+store::Status WriteScopeFiles(store::PendingScope& pending, const ScopeFiles& files) {
   for (auto [name, data] : {std::pair{store::kNodesFile, &files.nodes_bits},
                             std::pair{store::kLinksFile, &files.links_bits},
                             std::pair{store::kMappingsFile, &files.mappings_json},
                             std::pair{store::kMetaFile, &files.meta_json}}) {
     if (data->empty() && name != store::kNodesFile && name != store::kLinksFile) continue;
-    ASSIGN_OR_RETURN(std::unique_ptr<store::File> file,
-                     env->Open(store::Layout::Join(dir, name), store::OpenMode::kCreate));
-    RETURN_IF_ERROR(file->WriteAt(0, data->data(), data->size()));
+    RETURN_IF_ERROR(WritePendingFile(pending, std::string(name), *data));
   }
   return store::Status::Ok();
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "store/env.h"
+#include "store/pending_scope.h"
 
 namespace scopefs::testing {
 
@@ -18,9 +19,12 @@ struct ScopeFiles {
 // A valid scope of `nodes` nodes and `links` links; ids "n<i>" and "l<j>", index i / j.
 ScopeFiles MakeScopeFiles(uint64_t nodes, uint64_t links, uint32_t seed = 1);
 
-// Writes the files into `dir` (which must exist) through `env`; names with an
-// empty content string are skipped.
-store::Status WriteScopeFiles(store::Env* env, const std::string& dir, const ScopeFiles& files);
+// Writes the files into a pending scope, as the mount would; mappings and
+// meta with an empty content string are skipped (bits files are always written).
+store::Status WriteScopeFiles(store::PendingScope& pending, const ScopeFiles& files);
+// Creates `name` in the scope (or takes the existing one) and writes `data` at 0.
+store::Status WritePendingFile(store::PendingScope& pending, const std::string& name,
+                               std::string_view data);
 
 // A temporary directory on the real filesystem, removed with everything in it.
 class TempDir {

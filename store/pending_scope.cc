@@ -1,0 +1,257 @@
+#include "store/pending_scope.h"
+
+#include <algorithm>
+
+#include "store/key.h"
+#include "store/layout.h"
+
+namespace scopefs::store {
+namespace {
+
+constexpr std::string_view kRequired[] = {kNodesFile, kLinksFile, kMappingsFile, kMetaFile};
+
+}  // namespace
+
+bool IsScopeFileName(std::string_view name) {
+  return name == kNodesFile || name == kLinksFile || name == kMappingsFile ||
+         name == kMappingsGzFile || name == kMetaFile;
+}
+
+bool IsAllowedPendingName(std::string_view name) {
+  if (IsScopeFileName(name)) return true;
+  // Hidden temporary names, as rsync and editors make them; ".status" is ours.
+  return name.size() > 1 && name.front() == '.' && name != ".status" && name != ".." &&
+         name.find('/') == std::string_view::npos;
+}
+
+PendingFile::PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock,
+                         uint64_t max_size)
+    : file_(std::move(file)), clock_(clock), max_size_(max_size), attrs_(attrs) {}
+
+Status PendingFile::Write(uint64_t offset, std::string_view data) {
+  if (offset > max_size_ || data.size() > max_size_ - offset) {
+    return Status::TooBig("a write up to byte " + std::to_string(offset + data.size()) +
+                          " passes the limit of " + std::to_string(max_size_) + " bytes");
+  }
+  {
+    std::lock_guard io(io_mu_);
+    RETURN_IF_ERROR(file_->WriteAt(offset, data.data(), data.size()));
+  }
+  std::lock_guard lock(mu_);
+  attrs_.size = std::max<uint64_t>(attrs_.size, offset + data.size());
+  attrs_.mtime_ns = attrs_.ctime_ns = clock_->NowNanos();
+  return Status::Ok();
+}
+
+Status PendingFile::Truncate(uint64_t size) {
+  if (size > max_size_) {
+    return Status::TooBig("size " + std::to_string(size) + " passes the limit of " +
+                          std::to_string(max_size_) + " bytes");
+  }
+  {
+    std::lock_guard io(io_mu_);
+    RETURN_IF_ERROR(file_->Truncate(size));
+  }
+  std::lock_guard lock(mu_);
+  attrs_.size = size;
+  attrs_.mtime_ns = attrs_.ctime_ns = clock_->NowNanos();
+  return Status::Ok();
+}
+
+FileAttrs PendingFile::attrs() const {
+  std::lock_guard lock(mu_);
+  return attrs_;
+}
+
+void PendingFile::SetAttrs(const AttrChange& change) {
+  std::lock_guard lock(mu_);
+  if (change.mode) attrs_.mode = *change.mode & 07777;
+  if (change.uid) attrs_.uid = *change.uid;
+  if (change.gid) attrs_.gid = *change.gid;
+  if (change.atime_ns) attrs_.atime_ns = *change.atime_ns;
+  if (change.mtime_ns) attrs_.mtime_ns = *change.mtime_ns;
+  attrs_.ctime_ns = clock_->NowNanos();
+}
+
+int PendingFile::writers() const {
+  std::lock_guard lock(mu_);
+  return writers_;
+}
+
+PendingScope::PendingScope(Env* env, std::string key, std::string dir, const Clock* clock,
+                           uint64_t max_file_size)
+    : env_(env), clock_(clock), max_file_size_(max_file_size), key_(std::move(key)),
+      dir_(std::move(dir)) {
+  int64_t now = clock_->NowNanos();
+  dir_attrs_.mode = 0755;
+  dir_attrs_.atime_ns = dir_attrs_.mtime_ns = dir_attrs_.ctime_ns = now;
+  last_activity_ns_ = now;
+}
+
+PendingScope::~PendingScope() = default;
+
+std::string PendingScope::key() const {
+  std::lock_guard lock(mu_);
+  return key_;
+}
+
+void PendingScope::Relocate(std::string key, std::string dir) {
+  std::lock_guard lock(mu_);
+  key_ = std::move(key);
+  dir_ = std::move(dir);
+}
+
+Result<std::shared_ptr<PendingFile>> PendingScope::Create(const std::string& name, uint32_t mode,
+                                                          uint32_t uid, uint32_t gid) {
+  if (!IsAllowedPendingName(name)) {
+    return Status::Permission("\"" + Printable(name) + "\" is not a scope file name (allowed: " +
+                              "nodes.bits, links.bits, mappings.json, mappings.json.gz, " +
+                              "meta.json, or a temporary name starting with '.')");
+  }
+  std::lock_guard lock(mu_);
+  TouchLocked();
+  if (auto it = files_.find(name); it != files_.end()) return it->second;
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                   env_->Open(Layout::Join(dir_, name), OpenMode::kCreate));
+  FileAttrs attrs;
+  attrs.mode = mode & 07777;
+  attrs.uid = uid;
+  attrs.gid = gid;
+  attrs.atime_ns = attrs.mtime_ns = attrs.ctime_ns = clock_->NowNanos();
+  auto entry = std::make_shared<PendingFile>(std::move(file), attrs, clock_, max_file_size_);
+  files_[name] = entry;
+  refusal_.clear();
+  return entry;
+}
+
+Result<std::shared_ptr<PendingFile>> PendingScope::Find(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = files_.find(name);
+  if (it == files_.end()) return Status::NotFound("no file " + Printable(name) + " in " + key_);
+  return it->second;
+}
+
+Status PendingScope::Unlink(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = files_.find(name);
+  if (it == files_.end()) return Status::NotFound("no file " + Printable(name) + " in " + key_);
+  RETURN_IF_ERROR(env_->Unlink(Layout::Join(dir_, name)));
+  files_.erase(it);
+  refusal_.clear();
+  TouchLocked();
+  return Status::Ok();
+}
+
+Status PendingScope::Rename(const std::string& from, const std::string& to) {
+  if (!IsAllowedPendingName(to)) {
+    return Status::Permission("\"" + Printable(to) + "\" is not a scope file name");
+  }
+  std::lock_guard lock(mu_);
+  auto it = files_.find(from);
+  if (it == files_.end()) return Status::NotFound("no file " + Printable(from) + " in " + key_);
+  if (from == to) return Status::Ok();
+  RETURN_IF_ERROR(
+      env_->Rename(Layout::Join(dir_, from), Layout::Join(dir_, to), RenameMode::kReplace));
+  std::shared_ptr<PendingFile> entry = it->second;
+  files_.erase(it);
+  files_[to] = std::move(entry);
+  refusal_.clear();
+  TouchLocked();
+  return Status::Ok();
+}
+
+std::vector<std::string> PendingScope::List() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : files_) names.push_back(name);
+  return names;
+}
+
+void PendingScope::AddWriter(PendingFile& file) {
+  std::lock_guard lock(file.mu_);
+  ++file.writers_;
+}
+
+void PendingScope::RemoveWriter(PendingFile& file) {
+  std::lock_guard lock(file.mu_);
+  --file.writers_;
+}
+
+bool PendingScope::ReadyToCommit(const PendingFile* closing) const {
+  std::lock_guard lock(mu_);
+  bool mappings = false;
+  for (const auto& [name, entry] : files_) {
+    if (!IsScopeFileName(name)) continue;
+    if (name == kMappingsFile || name == kMappingsGzFile) mappings = true;
+    if (entry->writers() > (entry.get() == closing ? 1 : 0)) return false;
+  }
+  return mappings && files_.count(std::string(kNodesFile)) &&
+         files_.count(std::string(kLinksFile)) && files_.count(std::string(kMetaFile));
+}
+
+FileAttrs PendingScope::dir_attrs() const {
+  std::lock_guard lock(mu_);
+  return dir_attrs_;
+}
+
+void PendingScope::SetDirAttrs(const AttrChange& change) {
+  std::lock_guard lock(mu_);
+  if (change.mode) dir_attrs_.mode = *change.mode & 07777;
+  if (change.uid) dir_attrs_.uid = *change.uid;
+  if (change.gid) dir_attrs_.gid = *change.gid;
+  if (change.atime_ns) dir_attrs_.atime_ns = *change.atime_ns;
+  if (change.mtime_ns) dir_attrs_.mtime_ns = *change.mtime_ns;
+  dir_attrs_.ctime_ns = clock_->NowNanos();
+}
+
+std::string PendingScope::StatusLine() const {
+  std::lock_guard lock(mu_);
+  if (!refusal_.empty()) return "invalid: " + refusal_;
+  if (files_.count(std::string(kMappingsFile)) && files_.count(std::string(kMappingsGzFile))) {
+    return "invalid: both mappings.json and mappings.json.gz are present; remove one";
+  }
+  std::string missing;
+  for (std::string_view name : kRequired) {
+    bool present = files_.count(std::string(name)) != 0 ||
+                   (name == kMappingsFile && files_.count(std::string(kMappingsGzFile)) != 0);
+    if (present) continue;
+    missing += missing.empty() ? "" : ", ";
+    missing += name;
+  }
+  if (!missing.empty()) return "waiting for: " + missing;
+  std::string open;
+  for (const auto& [name, entry] : files_) {
+    if (IsScopeFileName(name) && entry->writers() > 0) {
+      open += open.empty() ? "" : ", ";
+      open += name;
+    }
+  }
+  if (!open.empty()) return "waiting for writers to close: " + open;
+  return "complete: commits when the last file is closed or renamed into place";
+}
+
+void PendingScope::SetRefusal(std::string reason) {
+  std::lock_guard lock(mu_);
+  refusal_ = std::move(reason);
+}
+
+std::map<std::string, int64_t> PendingScope::Mtimes() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, int64_t> out;
+  for (const auto& [name, entry] : files_) out[name] = entry->attrs().mtime_ns;
+  return out;
+}
+
+int64_t PendingScope::last_activity_ns() const {
+  std::lock_guard lock(mu_);
+  return last_activity_ns_;
+}
+
+void PendingScope::Touch() {
+  std::lock_guard lock(mu_);
+  TouchLocked();
+}
+
+void PendingScope::TouchLocked() { last_activity_ns_ = clock_->NowNanos(); }
+
+}  // namespace scopefs::store

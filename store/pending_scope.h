@@ -1,0 +1,154 @@
+// PendingScope: a scope being written, file by file, before it is committed.
+//
+// Its files live raw in pending/<key>/ under the names the user gave. Accepted
+// names: nodes.bits, links.bits, mappings.json, mappings.json.gz, meta.json,
+// and hidden temporary names (a leading '.', except the reserved ".status"),
+// so temp-file-then-rename writers (rsync, editors) work. Anything else is
+// Permission (EPERM). Times, mode and owner users set are kept in memory: the
+// commit records the file times, so they are shown again afterwards.
+//
+// Ownership: created and owned by the Store (shared with open handles).
+// Thread-safety: thread-safe. mu_ guards the file table and is held for no
+// I/O; a file's bytes are written under that file's own mutex.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/clock.h"
+#include "store/env.h"
+#include "store/status.h"
+
+namespace scopefs::store {
+
+// True for names a pending scope accepts (see above).
+bool IsAllowedPendingName(std::string_view name);
+// True for the files a commit waits for (temporary names are not).
+bool IsScopeFileName(std::string_view name);
+
+struct FileAttrs {
+  uint64_t size = 0;
+  uint32_t mode = 0644;  // permission bits only
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int64_t atime_ns = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+};
+
+// What setattr asks for; unset fields stay as they are.
+struct AttrChange {
+  std::optional<uint32_t> mode;
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  std::optional<int64_t> atime_ns;
+  std::optional<int64_t> mtime_ns;
+  std::optional<uint64_t> size;
+};
+
+// One file of a pending scope. Open handles hold it, so writes keep landing in
+// the same file across a rename, and after an unlink (as an fd would).
+// Thread-safety: thread-safe; writes are serialized by an internal mutex.
+class PendingFile {
+ public:
+  PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock, uint64_t max_size);
+
+  // TooBig past the scope's size limit.
+  Status Write(uint64_t offset, std::string_view data);
+  Status Truncate(uint64_t size);
+  FileAttrs attrs() const;
+  void SetAttrs(const AttrChange& change);  // all but size
+
+  int writers() const;
+
+ private:
+  friend class PendingScope;
+
+  const std::unique_ptr<File> file_;
+  const Clock* const clock_;
+  const uint64_t max_size_;
+  std::mutex io_mu_;  // serializes WriteAt/Truncate on file_
+  mutable std::mutex mu_;  // guards the fields below; held for no I/O
+  FileAttrs attrs_;
+  int writers_ = 0;
+};
+
+class PendingScope {
+ public:
+  PendingScope(Env* env, std::string key, std::string dir, const Clock* clock,
+               uint64_t max_file_size);
+  ~PendingScope();
+  PendingScope(const PendingScope&) = delete;
+  PendingScope& operator=(const PendingScope&) = delete;
+
+  std::string key() const;
+  // After the Store renamed the scope's directory.
+  void Relocate(std::string key, std::string dir);
+
+  // Creates an empty file, or returns the existing one as it is. Permission
+  // for a name that is not allowed.
+  Result<std::shared_ptr<PendingFile>> Create(const std::string& name, uint32_t mode,
+                                              uint32_t uid, uint32_t gid);
+  // NotFound if there is no such file.
+  Result<std::shared_ptr<PendingFile>> Find(const std::string& name) const;
+  Status Unlink(const std::string& name);
+  // Renames within the scope, replacing `to` if it exists. Permission if `to`
+  // is not allowed.
+  Status Rename(const std::string& from, const std::string& to);
+  std::vector<std::string> List() const;
+
+  // Handles open for writing: the commit waits until the last one closes.
+  void AddWriter(PendingFile& file);
+  void RemoveWriter(PendingFile& file);
+  // True when every file a commit needs exists and none of them, except
+  // `closing` (whose writer is closing now), is open for writing.
+  bool ReadyToCommit(const PendingFile* closing) const;
+
+  // The directory's own attributes (setattr on the scope directory).
+  FileAttrs dir_attrs() const;
+  void SetDirAttrs(const AttrChange& change);
+
+  // The `.status` line: what the scope waits for, or why its commit was refused.
+  std::string StatusLine() const;
+  void SetRefusal(std::string reason);
+  // The times users set on the scope's files, for the commit to keep.
+  std::map<std::string, int64_t> Mtimes() const;
+  int64_t last_activity_ns() const;
+  void Touch();
+
+  // Set once the Store has committed (or dropped) the scope: its files are
+  // read-only from then on, and a new pending scope may take the key.
+  void MarkClosed() { closed_ = true; }
+  bool closed() const { return closed_; }
+  // Held by the Store for a whole commit, so two closes racing to commit the
+  // same scope run one after the other. Lock order: before the Store's ns_mu_
+  // and before mu_.
+  std::unique_lock<std::mutex> LockForCommit() { return std::unique_lock(commit_mu_); }
+
+ private:
+  void TouchLocked();  // REQUIRES: mu_ held
+  Env* const env_;
+  const Clock* const clock_;
+  const uint64_t max_file_size_;
+
+  std::atomic<bool> closed_{false};
+  std::mutex commit_mu_;
+  // Guards the fields below. Create, Unlink and Rename hold it across their
+  // one syscall so the table and the directory agree; writes never take it.
+  // Lock order: PendingScope::mu_ before PendingFile::mu_.
+  mutable std::mutex mu_;
+  std::string key_;
+  std::string dir_;
+  std::map<std::string, std::shared_ptr<PendingFile>> files_;
+  FileAttrs dir_attrs_;
+  std::string refusal_;  // why the last commit was refused; cleared by any change
+  int64_t last_activity_ns_ = 0;
+};
+
+}  // namespace scopefs::store
