@@ -1,20 +1,20 @@
-// scopefs daemon entry point. The mount itself is not built yet: this stub
-// keeps the target, --version and --help real so scripts can depend on them.
+// scopefs: serves a scope cache as a filesystem. See options.h and README.md.
 #include <cstdio>
-#include <cstring>
+
+#include "fs/daemon.h"
+#include "fs/options.h"
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--version") == 0) {
-      std::printf("scopefs 0.1.0\n");
-      return 0;
-    }
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("usage: scopefs [options] STORE_DIR MOUNTPOINT\n"
-                  "The mount is not implemented yet in this build.\n");
-      return 0;
-    }
+  using scopefs::fs::Action;
+  auto inv = scopefs::fs::ParseCommandLine(argc, argv);
+  if (!inv.ok()) {
+    std::fprintf(stderr, "scopefs: %s\n\n%s", inv.status().message().c_str(), scopefs::fs::kUsage);
+    return 2;
   }
-  std::fprintf(stderr, "scopefs: the mount is not implemented yet in this build\n");
-  return 2;
+  switch (inv->action) {
+    case Action::kHelp: std::fputs(scopefs::fs::kUsage, stdout); return 0;
+    case Action::kVersion: std::printf("scopefs %s\n", SCOPEFS_VERSION); return 0;
+    case Action::kRun: break;
+  }
+  return scopefs::fs::RunDaemon(inv->config);
 }

@@ -90,6 +90,19 @@ PendingScope::PendingScope(Env* env, std::string key, std::string dir, const Clo
 
 PendingScope::~PendingScope() = default;
 
+void PendingScope::MarkCommitted(std::shared_ptr<Scope> scope) {
+  {
+    std::lock_guard lock(mu_);
+    committed_ = std::move(scope);
+  }
+  closed_ = true;
+}
+
+std::shared_ptr<Scope> PendingScope::committed_scope() const {
+  std::lock_guard lock(mu_);
+  return committed_;
+}
+
 std::string PendingScope::key() const {
   std::lock_guard lock(mu_);
   return key_;

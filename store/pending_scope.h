@@ -27,6 +27,8 @@
 
 namespace scopefs::store {
 
+class Scope;
+
 // True for names a pending scope accepts (see above).
 bool IsAllowedPendingName(std::string_view name);
 // True for the files a commit waits for (temporary names are not).
@@ -126,6 +128,10 @@ class PendingScope {
   // read-only from then on, and a new pending scope may take the key.
   void MarkClosed() { closed_ = true; }
   bool closed() const { return closed_; }
+  // Closes the scope as committed: `scope` is what it became.
+  void MarkCommitted(std::shared_ptr<Scope> scope);
+  // The committed scope this one became; nullptr if it was not committed.
+  std::shared_ptr<Scope> committed_scope() const;
   // Held by the Store for a whole commit, so two closes racing to commit the
   // same scope run one after the other. Lock order: before the Store's ns_mu_
   // and before mu_.
@@ -148,6 +154,7 @@ class PendingScope {
   std::map<std::string, std::shared_ptr<PendingFile>> files_;
   FileAttrs dir_attrs_;
   std::string refusal_;  // why the last commit was refused; cleared by any change
+  std::shared_ptr<Scope> committed_;
   int64_t last_activity_ns_ = 0;
 };
 

@@ -10,7 +10,11 @@
 namespace scopefs::store {
 
 Scope::Scope(Env* env, std::string dir, ScopeRecord record, MemberCache* cache)
-    : env_(env), cache_(cache), record_(std::move(record)), dir_(std::move(dir)) {}
+    : env_(env),
+      cache_(cache),
+      record_(std::move(record)),
+      last_access_ns_(record_.created_ns),
+      dir_(std::move(dir)) {}
 
 Scope::~Scope() {
   if (!owns_dir_) return;
@@ -31,9 +35,15 @@ void Scope::MarkRemoved(std::string trash_dir) {
   dir_ = std::move(trash_dir);
 }
 
-void Scope::MarkRenamed() {
+void Scope::MarkRenamed(std::shared_ptr<Scope> successor) {
   std::lock_guard lock(mu_);
   removed_ = true;
+  successor_ = std::move(successor);
+}
+
+std::shared_ptr<Scope> Scope::successor() const {
+  std::lock_guard lock(mu_);
+  return successor_;
 }
 
 Result<std::shared_ptr<const File>> Scope::OpenStored(std::string_view name) const {

@@ -9,6 +9,7 @@
 // Thread-safety: thread-safe; the record is immutable.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,23 +43,31 @@ class Scope {
   Result<std::shared_ptr<const ChunkedGzipReader>> Mappings() const;
   // Re-reads every stored byte: bits CRCs, the .gz CRC and every member.
   Status Verify() const;
+  // After a rename, the Scope that serves the new key; nullptr otherwise.
+  std::shared_ptr<Scope> successor() const;
+
+  // The last access (an open of a data file); its creation until the first.
+  int64_t last_access_ns() const { return last_access_ns_.load(std::memory_order_relaxed); }
+  void RecordAccess(int64_t now_ns) { last_access_ns_.store(now_ns, std::memory_order_relaxed); }
 
  private:
   friend class Store;
   // Called by the Store after it moved the directory to `trash_dir`.
   void MarkRemoved(std::string trash_dir);
   // Called by the Store after it renamed the directory: this object leaves
-  // the namespace (a new Scope serves the new key), but deletes nothing.
-  void MarkRenamed();
+  // the namespace for `successor`, which serves the new key; it deletes nothing.
+  void MarkRenamed(std::shared_ptr<Scope> successor);
 
   Env* const env_;
   MemberCache* const cache_;
   const ScopeRecord record_;
+  std::atomic<int64_t> last_access_ns_;
 
   mutable std::mutex mu_;  // guards the fields below; held for no I/O
   std::string dir_;
   bool removed_ = false;
   bool owns_dir_ = false;  // delete dir_ when destroyed (a removed scope in trash/)
+  std::shared_ptr<Scope> successor_;
   mutable std::shared_ptr<const ChunkedGzipReader> mappings_;
 };
 

@@ -140,7 +140,7 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
     scopes_.insert({key, scope});
     pending_.erase(key);
   }
-  pending->MarkClosed();
+  pending->MarkCommitted(scope);
   DiscardPendingFiles(env_, layout_, key);
   LogInfo("committed scope " + key + " (" + std::to_string(scope->record().stored_bytes()) +
           " bytes stored)");
@@ -162,10 +162,10 @@ Status Store::Rename(const std::string& from, const std::string& to) {
     RETURN_IF_ERROR(MoveDirDurably(env_, layout_.scope_dir(from), layout_.scope_dir(to)));
     ScopeRecord record = scope->record();
     record.key = to;
+    auto renamed = std::make_shared<Scope>(env_, layout_.scope_dir(to), std::move(record), &cache_);
     scopes_.erase(from);
-    scopes_.insert({to, std::make_shared<Scope>(env_, layout_.scope_dir(to), std::move(record),
-                                                &cache_)});
-    scope->MarkRenamed();
+    scopes_.insert({to, renamed});
+    scope->MarkRenamed(renamed);
     LogInfo("renamed scope " + from + " to " + to);
     return Status::Ok();
   }

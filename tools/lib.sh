@@ -29,10 +29,9 @@ install_missing_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# configure_and_build BUILD_DIR [cmake args...]: an incremental Ninja build.
-configure_and_build() {
+# configure BUILD_DIR [cmake args...]: configures an incremental Ninja build.
+configure() {
   local dir=$1
   shift
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCOPEFS_WERROR=ON "$@" >/dev/null
-  cmake --build "$dir" -j"$(nproc)"
 }

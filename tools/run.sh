@@ -7,7 +7,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/tools/lib.sh"
 
 install_missing_packages
-configure_and_build "$ROOT/build" -DBUILD_TESTING=OFF
+configure "$ROOT/build"
+cmake --build "$ROOT/build" --target scopefs scopectl -j"$(nproc)"
 
 store=${SCOPEFS_STORE:-$ROOT/var/store}
 mnt=${SCOPEFS_MOUNT:-$ROOT/var/mnt}

@@ -19,7 +19,8 @@ case "${1:-}" in
 esac
 
 install_missing_packages
-configure_and_build "$build_dir" "${cmake_args[@]}"
+configure "$build_dir" "${cmake_args[@]}"
+cmake --build "$build_dir" -j"$(nproc)"
 
 # TSan needs ASLR tamed on newer kernels; both sanitizers should fail loudly.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

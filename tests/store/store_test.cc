@@ -94,6 +94,7 @@ TEST_F(StoreTest, CommitsAndServesTheSameBytes) {
   EXPECT_EQ(r.nodes.mtime_ns, 42);
   EXPECT_EQ(r.links.mtime_ns, clock_.NowNanos());  // written "now" by the fixed clock
   EXPECT_TRUE(pending->closed());
+  EXPECT_EQ(pending->committed_scope(), *scope);
   EXPECT_FALSE(store->FindPending("scope-1"));
   EXPECT_EQ(r.config_attributes, nlohmann::json::parse(R"({"seed":1})"));
   EXPECT_GE(r.mappings_index.members.size(), 5u);
@@ -324,6 +325,7 @@ TEST_F(StoreTest, RenameMovesCommittedAndPendingScopes) {
   EXPECT_FALSE(store->Find("a"));
   EXPECT_TRUE(a->removed());
   ASSERT_TRUE(store->Find("b"));
+  EXPECT_EQ(a->successor(), store->Find("b"));
   EXPECT_EQ(store->Find("b")->record().key, "b");
   EXPECT_EQ(ReadAll(*store->Find("b")->Mappings().value()), files.mappings_json);
   a.reset();  // a renamed scope's old object deletes nothing

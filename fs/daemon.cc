@@ -1,0 +1,189 @@
+#include "fs/daemon.h"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fs/filesystem.h"
+#include "fs/ops.h"
+#include "store/log.h"
+#include "store/store.h"
+
+namespace scopefs::fs {
+namespace {
+
+using store::LogError;
+using store::LogInfo;
+using store::Status;
+
+std::string RealPath(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+std::string Absolute(const std::string& path) {
+  if (path.starts_with("/")) return path;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+// A crashed daemon leaves a mount whose every access fails with ENOTCONN.
+// Clearing it is the one thing the daemon does to its own mountpoint.
+void ClearDeadMount(const std::string& mountpoint) {
+  struct stat st;
+  if (::stat(mountpoint.c_str(), &st) == 0 || errno != ENOTCONN) return;
+  LogInfo("clearing the dead mount left on " + mountpoint);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execlp("fusermount3", "fusermount3", "-u", "-z", mountpoint.c_str(), nullptr);
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid > 0) ::waitpid(pid, &status, 0);
+  if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    LogError("could not unmount the dead mount on " + mountpoint);
+  }
+}
+
+Status CheckPaths(const Config& c) {
+  struct stat st;
+  if (::stat(c.mountpoint.c_str(), &st) != 0) return Status::FromErrno(errno, "mountpoint " + c.mountpoint);
+  if (!S_ISDIR(st.st_mode)) return Status::Invalid("mountpoint " + c.mountpoint + " is not a directory");
+  std::string mnt = RealPath(c.mountpoint);
+  std::string store = RealPath(c.store_dir);
+  if (store.empty()) {
+    // Not there yet: the store creates it; judge by its parent.
+    size_t slash = c.store_dir.find_last_of('/');
+    store = RealPath(slash == std::string::npos ? "." : c.store_dir.substr(0, slash == 0 ? 1 : slash));
+  }
+  if (!mnt.empty() && !store.empty() && (store == mnt || store.starts_with(mnt + "/"))) {
+    return Status::Invalid("the store directory " + c.store_dir + " is inside the mountpoint " +
+                           c.mountpoint + "; put it elsewhere");
+  }
+  return Status::Ok();
+}
+
+// systemd's readiness protocol (Type=notify), without linking libsystemd.
+void NotifySystemd() {
+  const char* path = ::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || (path[0] != '/' && path[0] != '@')) return;
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path, sizeof(addr.sun_path) - 1);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+  const char msg[] = "READY=1";
+  ::sendto(fd, msg, sizeof(msg) - 1, 0, reinterpret_cast<sockaddr*>(&addr),
+           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::strlen(path)));
+  ::close(fd);
+}
+
+void NotifyReady(int fd) {
+  NotifySystemd();
+  if (fd < 0) return;
+  const char byte = '1';
+  if (::write(fd, &byte, 1) != 1) LogError("cannot write to the notify fd: " + std::string(std::strerror(errno)));
+  ::close(fd);
+}
+
+struct SessionDeleter {
+  void operator()(fuse_session* se) const { fuse_session_destroy(se); }
+};
+using Session = std::unique_ptr<fuse_session, SessionDeleter>;
+
+// Mounted session: unmounts and removes the signal handlers when it goes.
+class Mount {
+ public:
+  Mount(fuse_session* se) : se_(se) {}
+  ~Mount() {
+    fuse_session_unmount(se_);
+    fuse_remove_signal_handlers(se_);
+  }
+  Mount(const Mount&) = delete;
+  Mount& operator=(const Mount&) = delete;
+
+ private:
+  fuse_session* const se_;
+};
+
+int Serve(const Config& c, Filesystem& fs) {
+  std::vector<std::string> argv_storage = {"scopefs", "-o",
+                                           "fsname=scopefs:" + RealPath(c.store_dir) + ",subtype=scopefs"};
+  for (const std::string& opt : c.fuse_options) {
+    argv_storage.push_back("-o");
+    argv_storage.push_back(opt);
+  }
+  if (c.debug) argv_storage.push_back("-d");
+  std::vector<char*> argv;
+  for (std::string& s : argv_storage) argv.push_back(s.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+
+  const fuse_lowlevel_ops ops = MakeOperations();
+  Session se(fuse_session_new(&args, &ops, sizeof(ops), &fs));
+  if (!se) {
+    LogError("cannot start a FUSE session (bad -o option?)");
+    return 1;
+  }
+  if (fuse_set_signal_handlers(se.get()) != 0) {
+    LogError("cannot install signal handlers");
+    return 1;
+  }
+  if (fuse_session_mount(se.get(), c.mountpoint.c_str()) != 0) {
+    fuse_remove_signal_handlers(se.get());
+    LogError("cannot mount on " + c.mountpoint);
+    return 1;
+  }
+  Mount mount(se.get());
+  if (fuse_daemonize(c.foreground ? 1 : 0) != 0) return 1;
+  LogInfo("serving " + c.store_dir + " on " + c.mountpoint);
+  NotifyReady(c.notify_fd);
+
+  int rc;
+  if (c.single_thread) {
+    rc = fuse_session_loop(se.get());
+  } else {
+    fuse_loop_config* loop = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_max_threads(loop, 16);
+    rc = fuse_session_loop_mt(se.get(), loop);
+    fuse_loop_cfg_destroy(loop);
+  }
+  LogInfo("unmounting " + c.mountpoint);
+  return rc == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int RunDaemon(const Config& config) {
+  // libfuse may change the working directory: work with absolute paths.
+  Config c = config;
+  c.store_dir = Absolute(c.store_dir);
+  c.mountpoint = Absolute(c.mountpoint);
+  ClearDeadMount(c.mountpoint);
+  if (Status st = CheckPaths(c); !st.ok()) {
+    LogError(st.message());
+    return 1;
+  }
+  store::StoreOptions options;
+  options.max_file_size = c.max_size;
+  options.commit.max_mappings_size = c.max_size;
+  auto store = store::Store::Open(store::PosixEnv(), c.store_dir, options);
+  if (!store.ok()) {
+    LogError("cannot open the store: " + store.status().message());
+    return 1;
+  }
+  Filesystem fs(store->get(), Limits{c.max_size, c.max_entries});
+  return Serve(c, fs);
+}
+
+}  // namespace scopefs::fs

@@ -1,0 +1,25 @@
+#include "fs/errno_map.h"
+
+#include <cerrno>
+
+namespace scopefs::fs {
+
+int ToErrno(const store::Status& status) {
+  using Code = store::Status::Code;
+  switch (status.code()) {
+    case Code::kOk: return 0;
+    case Code::kNotFound: return ENOENT;
+    case Code::kExists: return EEXIST;
+    case Code::kInvalid: return EINVAL;
+    case Code::kCorruption: return EIO;
+    case Code::kNoSpace: return ENOSPC;
+    case Code::kTooBig: return EFBIG;
+    case Code::kBusy: return EBUSY;
+    case Code::kPermission: return EPERM;
+    case Code::kAccess: return EACCES;
+    case Code::kIOError: return status.err() != 0 ? status.err() : EIO;
+  }
+  return EIO;
+}
+
+}  // namespace scopefs::fs

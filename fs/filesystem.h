@@ -1,0 +1,87 @@
+// Filesystem: the daemon's state, and the questions every handler asks of it.
+//
+// It answers in store terms (Status / Result): which node a name stands for,
+// a node's attributes and cache timeouts, a directory's entries, a generated
+// file's bytes. Handlers (op_*.cc) turn those answers into FUSE replies.
+// Ownership: one per mount, owned by the Daemon; the Store outlives it.
+// Thread-safety: thread-safe (the Store and InodeTable are).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fs/inode_table.h"
+#include "fs/node.h"
+#include "store/store.h"
+
+namespace scopefs::fs {
+
+// The cache's limits as `df` shows them (enforcement comes with eviction).
+struct Limits {
+  uint64_t max_size = uint64_t{10} << 30;
+  uint64_t max_entries = 100;
+};
+
+class Filesystem {
+ public:
+  Filesystem(store::Store* store, Limits limits);
+
+  const Limits& limits() const { return limits_; }
+
+  store::Store& store() const { return *store_; }
+  InodeTable& inodes() { return inodes_; }
+  const store::Clock& clock() const;
+
+  // The child `name` of `parent`, counting one kernel lookup.
+  // NotFound if there is none; ENOTDIR if `parent` is not a directory.
+  store::Result<std::shared_ptr<Node>> Lookup(const Node& parent, const std::string& name);
+  // Registers what mkdir and create made, counting one kernel lookup.
+  std::shared_ptr<Node> AddPendingDir(const std::shared_ptr<store::PendingScope>& pending);
+  std::shared_ptr<Node> AddPendingFile(const std::shared_ptr<store::PendingScope>& pending,
+                                       const std::shared_ptr<store::PendingFile>& file,
+                                       const std::string& name);
+
+  // ESTALE when the node's scope is gone.
+  store::Result<struct stat> Attr(const Node& node) const;
+  // How long the kernel may cache the node's name and its attributes.
+  double EntryTimeout(const Node& node) const;
+  double AttrTimeout(const Node& node) const;
+
+  struct DirEntry {
+    std::string name;
+    mode_t type;  // S_IFDIR or S_IFREG
+  };
+  // The entries of a directory, without "." and "..".
+  store::Result<std::vector<DirEntry>> List(const Node& dir) const;
+
+  // The bytes of a generated file: a committed meta.json, a .status, a control file.
+  store::Result<std::string> Content(const Node& node) const;
+  // True for files whose bytes are generated (served with direct_io, never cached).
+  static bool IsGenerated(const Node& node);
+
+  // Unlinking one file of a committed scope removes the whole scope; the rest
+  // of that `rm -r` (unlinks of its other files, then rmdir) must still
+  // succeed. These remember such keys until their rmdir (or a new mkdir).
+  void NoteUnlinkedScope(const std::string& key);
+  bool ForgetUnlinkedScope(const std::string& key);  // true if it was noted
+
+ private:
+  store::Store* const store_;
+  const Limits limits_;
+  InodeTable inodes_;
+  const uid_t uid_;
+  const gid_t gid_;
+  const int64_t started_ns_;
+  std::mutex unlinked_mu_;
+  std::set<std::string> unlinked_;  // GUARDED_BY(unlinked_mu_)
+};
+
+// ESTALE, for a node whose scope no longer exists.
+store::Status Stale(const std::string& what);
+
+}  // namespace scopefs::fs

@@ -1,0 +1,56 @@
+// Handle: what an open file or directory holds, behind fuse_file_info::fh.
+//
+// A handle keeps everything it reads alive: a removed or evicted scope's
+// bytes stay readable until the last handle on them is released.
+// Ownership: created by open/create/opendir, destroyed by release/releasedir.
+// Thread-safety: fields are set at open and then only read, except the
+// read-ahead state, which ra_mu guards (the kernel may read one handle from
+// several threads).
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fs/filesystem.h"
+#include "fs/node.h"
+#include "store/chunked_gzip_reader.h"
+
+namespace scopefs::fs {
+
+struct Handle {
+  std::shared_ptr<Node> node;
+
+  // Committed files.
+  std::shared_ptr<store::Scope> scope;
+  std::shared_ptr<const store::File> file;  // nodes.bits, links.bits
+  std::shared_ptr<const store::ChunkedGzipReader> mappings;
+  std::mutex ra_mu;
+  store::ReadAheadState read_ahead;
+
+  // Generated files: the bytes, made at open.
+  std::string content;
+
+  // Pending files opened for writing.
+  std::shared_ptr<store::PendingScope> pending;
+  std::shared_ptr<store::PendingFile> pending_file;
+  bool writer = false;
+
+  // Directories: the entries, listed at opendir.
+  std::vector<Filesystem::DirEntry> entries;
+};
+
+// Hands ownership of `handle` to the kernel's file info.
+inline void StoreHandle(fuse_file_info* fi, std::unique_ptr<Handle> handle) {
+  fi->fh = reinterpret_cast<uint64_t>(handle.release());
+}
+inline Handle& GetHandle(const fuse_file_info* fi) { return *reinterpret_cast<Handle*>(fi->fh); }
+// Takes ownership back, at release.
+inline std::unique_ptr<Handle> TakeHandle(fuse_file_info* fi) {
+  return std::unique_ptr<Handle>(reinterpret_cast<Handle*>(fi->fh));
+}
+
+}  // namespace scopefs::fs

@@ -1,0 +1,60 @@
+#include "fs/inode_table.h"
+
+#include "fs/control_files.h"
+
+namespace scopefs::fs {
+
+InodeTable::InodeTable() {
+  AddStatic(std::make_shared<Node>(kRootIno, NodeKind::kRoot, ""));
+  AddStatic(std::make_shared<Node>(kControlDirIno, NodeKind::kControlDir, std::string(kControlDirName)));
+  for (const ControlFile& file : ControlFiles()) {
+    AddStatic(std::make_shared<Node>(file.ino, NodeKind::kControlFile, std::string(file.name)));
+  }
+}
+
+void InodeTable::AddStatic(std::shared_ptr<Node> node) {
+  fuse_ino_t ino = node->ino();
+  nodes_.insert({ino, std::move(node)});
+}
+
+std::shared_ptr<Node> InodeTable::Get(fuse_ino_t ino) const {
+  NodeMap::const_accessor acc;
+  if (!nodes_.find(acc, ino)) return nullptr;
+  return acc->second;
+}
+
+std::shared_ptr<Node> InodeTable::Lookup(
+    const std::string& identity, const std::function<bool(const Node&)>& still_valid,
+    const std::function<std::shared_ptr<Node>(fuse_ino_t)>& make) {
+  std::lock_guard lock(mu_);
+  if (auto it = by_identity_.find(identity); it != by_identity_.end()) {
+    std::shared_ptr<Node> node = Get(it->second);
+    if (node && still_valid(*node)) {
+      ++node->lookups;
+      return node;
+    }
+  }
+  std::shared_ptr<Node> node = make(next_ino_++);
+  node->lookups = 1;
+  nodes_.insert({node->ino(), node});
+  by_identity_[identity] = node->ino();
+  identity_of_[node->ino()] = identity;
+  return node;
+}
+
+void InodeTable::Forget(fuse_ino_t ino, uint64_t n) {
+  if (ino < kFirstDynamicIno) return;  // root and control nodes live forever
+  std::lock_guard lock(mu_);
+  std::shared_ptr<Node> node = Get(ino);
+  if (!node) return;
+  node->lookups = node->lookups > n ? node->lookups - n : 0;
+  if (node->lookups > 0) return;
+  nodes_.erase(ino);
+  if (auto id = identity_of_.find(ino); id != identity_of_.end()) {
+    auto it = by_identity_.find(id->second);
+    if (it != by_identity_.end() && it->second == ino) by_identity_.erase(it);
+    identity_of_.erase(id);
+  }
+}
+
+}  // namespace scopefs::fs

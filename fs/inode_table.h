@@ -1,0 +1,55 @@
+// InodeTable: FUSE inode numbers and the kernel's lookup counts.
+//
+// Numbers are never reused (a 64-bit counter), so a stale inode can never be
+// mistaken for a new one. A node is found again by its identity (see
+// filesystem.cc) while the kernel remembers it, and dropped when the kernel
+// forgets it (nlookup reaches 0); open handles keep their node alive.
+// Thread-safety: Get() is a concurrent-map find (no global lock on the read
+// path); Lookup() and Forget() serialize on mu_, held for no I/O.
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <oneapi/tbb/concurrent_hash_map.h>
+
+#include "fs/node.h"
+
+namespace scopefs::fs {
+
+class InodeTable {
+ public:
+  InodeTable();
+
+  // The node, or nullptr if the kernel has forgotten it.
+  std::shared_ptr<Node> Get(fuse_ino_t ino) const;
+
+  // The node with `identity` if it exists and `still_valid` accepts it, else a
+  // new one made by `make` (given its fresh number). Counts one kernel lookup.
+  std::shared_ptr<Node> Lookup(const std::string& identity,
+                               const std::function<bool(const Node&)>& still_valid,
+                               const std::function<std::shared_ptr<Node>(fuse_ino_t)>& make);
+  // Undoes `n` lookups; the node is dropped at zero.
+  void Forget(fuse_ino_t ino, uint64_t n);
+
+  size_t size() const { return nodes_.size(); }
+
+ private:
+  using NodeMap = tbb::concurrent_hash_map<fuse_ino_t, std::shared_ptr<Node>>;
+
+  void AddStatic(std::shared_ptr<Node> node);
+
+  NodeMap nodes_;
+  std::atomic<fuse_ino_t> next_ino_{kFirstDynamicIno};
+  std::mutex mu_;  // guards the two maps below and Node::lookups
+  std::unordered_map<std::string, fuse_ino_t> by_identity_;
+  std::unordered_map<fuse_ino_t, std::string> identity_of_;
+};
+
+}  // namespace scopefs::fs

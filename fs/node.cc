@@ -1,0 +1,55 @@
+#include "fs/node.h"
+
+namespace scopefs::fs {
+
+Node::Binding Node::Resolve() const {
+  std::lock_guard lock(mu_);
+  Binding b;
+  b.name = name_;
+  if (kind_ == NodeKind::kPendingFile) {
+    b.pending = pending_;
+    b.file = file_;
+    return b;
+  }
+  // A pending directory whose scope was committed now shows the committed scope.
+  if (pending_ && pending_->closed()) {
+    scope_ = pending_->committed_scope();
+    pending_.reset();
+  }
+  // A renamed scope lives on as its successor.
+  while (scope_ && scope_->removed()) scope_ = scope_->successor();
+  b.scope = scope_;
+  b.pending = pending_;
+  return b;
+}
+
+void Node::BindScope(std::shared_ptr<store::Scope> scope) {
+  std::lock_guard lock(mu_);
+  scope_ = std::move(scope);
+  pending_.reset();
+}
+
+void Node::BindPending(std::shared_ptr<store::PendingScope> pending) {
+  std::lock_guard lock(mu_);
+  pending_ = std::move(pending);
+  scope_.reset();
+}
+
+void Node::BindFile(std::shared_ptr<store::PendingScope> pending,
+                    std::shared_ptr<store::PendingFile> file) {
+  std::lock_guard lock(mu_);
+  pending_ = std::move(pending);
+  file_ = std::move(file);
+}
+
+void Node::SetName(std::string name) {
+  std::lock_guard lock(mu_);
+  name_ = std::move(name);
+}
+
+std::string Node::name() const {
+  std::lock_guard lock(mu_);
+  return name_;
+}
+
+}  // namespace scopefs::fs

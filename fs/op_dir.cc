@@ -1,0 +1,113 @@
+// opendir, readdir, releasedir, mkdir, rmdir.
+#include <fuse_lowlevel.h>
+
+#include "fs/control_files.h"
+#include "fs/handle.h"
+#include "fs/ops.h"
+#include "fs/request.h"
+#include "store/key.h"
+
+namespace scopefs::fs {
+
+// opendir: fuse_reply_open, or ENOTDIR, ESTALE. The listing is taken here, so
+// a readdir in pieces sees one consistent snapshot.
+void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Guard(req, "opendir", [&] {
+    Filesystem& fs = Fs(req);
+    auto handle = std::make_unique<Handle>();
+    store::Status st = [&]() -> store::Status {
+      ASSIGN_OR_RETURN(handle->node, GetNode(req, ino));
+      ASSIGN_OR_RETURN(handle->entries, fs.List(*handle->node));
+      return store::Status::Ok();
+    }();
+    if (!st.ok()) return ReplyStatus(req, "opendir", st);
+    StoreHandle(fi, std::move(handle));
+    if (fuse_reply_open(req, fi) != 0) TakeHandle(fi);  // interrupted: nobody will release it
+  });
+}
+
+// readdir: fuse_reply_buf. Offsets: 0 ".", 1 "..", then entry i at i + 2.
+void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  Guard(req, "readdir", [&] {
+    const Handle& handle = GetHandle(fi);
+    std::string buf(size, '\0');
+    size_t used = 0;
+    const size_t total = handle.entries.size() + 2;
+    for (size_t i = static_cast<size_t>(off); i < total; ++i) {
+      struct stat st {};
+      std::string name;
+      if (i < 2) {
+        name = i == 0 ? "." : "..";
+        st.st_mode = S_IFDIR;
+        st.st_ino = i == 0 ? handle.node->ino() : kRootIno;
+      } else {
+        name = handle.entries[i - 2].name;
+        st.st_mode = handle.entries[i - 2].type;
+        // Readers skip entries whose d_ino is 0; the real number comes with lookup.
+        st.st_ino = std::hash<std::string>()(name) | 1;
+      }
+      size_t need = fuse_add_direntry(req, buf.data() + used, size - used, name.c_str(), &st,
+                                      static_cast<off_t>(i + 1));
+      if (need > size - used) break;
+      used += need;
+    }
+    fuse_reply_buf(req, buf.data(), used);
+  });
+}
+
+void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  TakeHandle(fi);
+  fuse_reply_err(req, 0);
+}
+
+// mkdir: fuse_reply_entry for a new pending scope, or EINVAL (bad key), EEXIST,
+// EPERM (a directory anywhere but the top level).
+void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  Guard(req, "mkdir", [&] {
+    Filesystem& fs = Fs(req);
+    store::Result<fuse_entry_param> entry = [&]() -> store::Result<fuse_entry_param> {
+      ASSIGN_OR_RETURN(std::shared_ptr<Node> dir, GetNode(req, parent));
+      if (dir->kind() != NodeKind::kRoot) {
+        return store::Status::Permission("mkdir " + store::Printable(name) +
+                                         ": scopes hold files only, no subdirectories");
+      }
+      ASSIGN_OR_RETURN(std::shared_ptr<store::PendingScope> pending, fs.store().CreatePending(name));
+      fs.ForgetUnlinkedScope(name);
+      const fuse_ctx* ctx = fuse_req_ctx(req);
+      store::AttrChange attrs;
+      attrs.mode = mode & 07777 & ~ctx->umask;
+      attrs.uid = ctx->uid;
+      attrs.gid = ctx->gid;
+      pending->SetDirAttrs(attrs);
+      return MakeEntry(fs, *fs.AddPendingDir(pending));
+    }();
+    if (!entry.ok()) return ReplyStatus(req, "mkdir", entry.status());
+    fuse_reply_entry(req, &*entry);
+  });
+}
+
+// rmdir: 0, or ENOTEMPTY (a scope with files), ENOENT, EPERM (.scopefs).
+void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Guard(req, "rmdir", [&] {
+    Filesystem& fs = Fs(req);
+    store::Status st = [&]() -> store::Status {
+      ASSIGN_OR_RETURN(std::shared_ptr<Node> dir, GetNode(req, parent));
+      if (dir->kind() != NodeKind::kRoot) return store::Status::NotFound(name);
+      if (std::string_view(name) == kControlDirName) return store::Status::Permission(".scopefs cannot be removed");
+      // The rest of an `rm -r` whose first unlink removed the scope.
+      if (fs.ForgetUnlinkedScope(name)) return store::Status::Ok();
+      if (fs.store().Find(name)) {
+        return store::Status::FromErrno(ENOTEMPTY, "rmdir " + store::Printable(name));
+      }
+      std::shared_ptr<store::PendingScope> pending = fs.store().FindPending(name);
+      if (!pending) return store::Status::NotFound(name);
+      if (!pending->List().empty()) {
+        return store::Status::FromErrno(ENOTEMPTY, "rmdir " + store::Printable(name));
+      }
+      return fs.store().DropPending(name);
+    }();
+    ReplyStatus(req, "rmdir", st);
+  });
+}
+
+}  // namespace scopefs::fs

@@ -1,0 +1,56 @@
+// init, statfs, extended attributes.
+#include <sys/statvfs.h>
+
+#include <algorithm>
+
+#include "fs/ops.h"
+#include "fs/request.h"
+
+namespace scopefs::fs {
+
+void OpInit(void*, fuse_conn_info* conn) {
+  // Bits files are replied from the stored file's descriptor: let libfuse splice.
+  if (conn->capable & FUSE_CAP_SPLICE_WRITE) conn->want |= FUSE_CAP_SPLICE_WRITE;
+  if (conn->capable & FUSE_CAP_SPLICE_MOVE) conn->want |= FUSE_CAP_SPLICE_MOVE;
+  // Writes must reach us in order and synchronously: commit happens on close.
+  conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+}
+
+// statfs: fuse_reply_statfs. Size and use are the store's (SPEC: df shows max_size).
+void OpStatfs(fuse_req_t req, fuse_ino_t) {
+  Guard(req, "statfs", [&] {
+    Filesystem& fs = Fs(req);
+    const uint64_t block = 4096;
+    const uint64_t capacity = fs.limits().max_size;
+    const uint64_t used = std::min(fs.store().stored_bytes(), capacity);
+    struct statvfs st {};
+    st.f_bsize = block;
+    st.f_frsize = block;
+    st.f_blocks = capacity / block;
+    st.f_bfree = st.f_bavail = (capacity - used) / block;
+    st.f_files = fs.limits().max_entries;
+    st.f_ffree = st.f_favail = fs.limits().max_entries - std::min<uint64_t>(fs.limits().max_entries, fs.store().size());
+    st.f_namemax = 255;
+    fuse_reply_statfs(req, &st);
+  });
+}
+
+// getxattr: ENODATA (scopes carry no extended attributes).
+void OpGetxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) { fuse_reply_err(req, ENODATA); }
+
+// listxattr: an empty list.
+void OpListxattr(fuse_req_t req, fuse_ino_t, size_t size) {
+  if (size == 0) {
+    fuse_reply_xattr(req, 0);
+  } else {
+    fuse_reply_buf(req, nullptr, 0);
+  }
+}
+
+// setxattr, removexattr: ENOTSUP, which cp -a and rsync -X treat as "not kept here".
+void OpSetxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) {
+  fuse_reply_err(req, ENOTSUP);
+}
+void OpRemovexattr(fuse_req_t req, fuse_ino_t, const char*) { fuse_reply_err(req, ENOTSUP); }
+
+}  // namespace scopefs::fs

@@ -1,0 +1,45 @@
+// read.
+#include <algorithm>
+
+#include "fs/handle.h"
+#include "fs/ops.h"
+#include "fs/request.h"
+
+namespace scopefs::fs {
+
+// read: fuse_reply_data (bits: straight from the stored file's descriptor, so
+// the kernel may splice) or fuse_reply_buf; EBUSY on a pending file, EIO when
+// stored bytes fail their checks (never wrong data).
+void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  Guard(req, "read", [&] {
+    Handle& h = GetHandle(fi);
+    const auto offset = static_cast<uint64_t>(off);
+    if (h.file && h.file->fd() >= 0) {
+      fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+      buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+      buf.buf[0].fd = h.file->fd();
+      buf.buf[0].pos = off;
+      fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+      return;
+    }
+    if (h.file || h.mappings) {
+      thread_local std::string buffer;
+      buffer.resize(size);
+      store::Result<size_t> n = [&]() -> store::Result<size_t> {
+        if (h.file) return h.file->ReadAt(offset, buffer.data(), size);
+        std::lock_guard lock(h.ra_mu);
+        return h.mappings->ReadAt(offset, buffer.data(), size, &h.read_ahead);
+      }();
+      if (!n.ok()) return ReplyStatus(req, "read", n.status().Annotate(h.node->name()));
+      fuse_reply_buf(req, buffer.data(), *n);
+      return;
+    }
+    if (h.writer) {
+      return ReplyStatus(req, "read", store::Status::Busy(h.node->name() + " is pending"));
+    }
+    if (offset >= h.content.size()) return (void)fuse_reply_buf(req, nullptr, 0);
+    fuse_reply_buf(req, h.content.data() + offset, std::min(size, h.content.size() - offset));
+  });
+}
+
+}  // namespace scopefs::fs

@@ -1,0 +1,193 @@
+#include "fs/options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace scopefs::fs {
+namespace {
+
+using store::Result;
+using store::Status;
+
+Result<uint64_t> ParseNumber(const std::string& text, const std::string& what) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return Status::Invalid("bad " + what + " \"" + text + "\"");
+  }
+  return value;
+}
+
+// Applies one scopefs option; NotFound if `name` is not one of ours.
+Status SetOption(Config& c, const std::string& name, const std::string& value) {
+  auto need = [&]() -> Status {
+    return value.empty() ? Status::Invalid("option " + name + " needs a value") : Status::Ok();
+  };
+  if (name == "max_size") {
+    RETURN_IF_ERROR(need());
+    ASSIGN_OR_RETURN(c.max_size, ParseSize(value));
+  } else if (name == "max_entries") {
+    RETURN_IF_ERROR(need());
+    ASSIGN_OR_RETURN(c.max_entries, ParseNumber(value, "max_entries"));
+  } else if (name == "ttl") {
+    RETURN_IF_ERROR(need());
+    ASSIGN_OR_RETURN(c.ttl_s, ParseDuration(value));
+  } else if (name == "maintenance_interval") {
+    RETURN_IF_ERROR(need());
+    ASSIGN_OR_RETURN(c.maintenance_interval_s, ParseDuration(value));
+    if (c.maintenance_interval_s == 0) return Status::Invalid("maintenance_interval must be > 0");
+  } else if (name == "pending_timeout") {
+    RETURN_IF_ERROR(need());
+    ASSIGN_OR_RETURN(c.pending_timeout_s, ParseDuration(value));
+  } else if (name == "notify_fd") {
+    RETURN_IF_ERROR(need());
+    ASSIGN_OR_RETURN(uint64_t fd, ParseNumber(value, "notify_fd"));
+    c.notify_fd = static_cast<int>(fd);
+  } else {
+    return Status::NotFound(name);
+  }
+  return Status::Ok();
+}
+
+// Splits "-o a,b=c" values; ours are applied, the rest kept for libfuse.
+Status TakeMountOptions(Config& c, const std::string& list) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string opt = list.substr(start, comma - start);
+    start = comma + 1;
+    if (opt.empty()) continue;
+    size_t eq = opt.find('=');
+    std::string name = opt.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : opt.substr(eq + 1);
+    Status st = SetOption(c, name, value);
+    if (st.code() == Status::Code::kNotFound) {
+      if (opt != "defaults") c.fuse_options.push_back(opt);  // fstab's placeholder
+    } else {
+      RETURN_IF_ERROR(st);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char kUsage[] =
+    "usage: scopefs [options] STORE_DIR MOUNTPOINT\n"
+    "\n"
+    "Serves the scope cache in STORE_DIR as a filesystem at MOUNTPOINT.\n"
+    "\n"
+    "options:\n"
+    "  -f                         stay in the foreground (logs on stderr)\n"
+    "  -d                         debug: log every FUSE request (implies -f)\n"
+    "  -s                         single-threaded\n"
+    "  -o OPT[,OPT...]            mount options: the scopefs ones below as NAME=VALUE,\n"
+    "                             and FUSE's (allow_other, auto_unmount, ...)\n"
+    "  --max-size SIZE            stored bytes allowed (K/M/G/T); default 10G\n"
+    "  --max-entries N            committed scopes allowed; default 100\n"
+    "  --ttl DURATION             drop scopes not accessed for this long (s/m/h/d,\n"
+    "                             0 = never); default 24h\n"
+    "  --maintenance-interval D   how often expiry and cleanup run; default 60s\n"
+    "  --pending-timeout D        drop pending scopes idle this long; default 1h\n"
+    "  --notify-fd N              write one byte to fd N once the mount is live\n"
+    "  -h, --help                 this text\n"
+    "  -V, --version              the version\n";
+
+Result<uint64_t> ParseSize(const std::string& text) {
+  if (text.empty()) return Status::Invalid("empty size");
+  uint64_t unit = 1;
+  std::string digits = text;
+  switch (text.back()) {
+    case 'K': case 'k': unit = uint64_t{1} << 10; break;
+    case 'M': case 'm': unit = uint64_t{1} << 20; break;
+    case 'G': case 'g': unit = uint64_t{1} << 30; break;
+    case 'T': case 't': unit = uint64_t{1} << 40; break;
+    default: break;
+  }
+  if (unit != 1) digits.pop_back();
+  ASSIGN_OR_RETURN(uint64_t n, ParseNumber(digits, "size"));
+  if (n > UINT64_MAX / unit) return Status::Invalid("size \"" + text + "\" is too large");
+  return n * unit;
+}
+
+Result<int64_t> ParseDuration(const std::string& text) {
+  if (text.empty()) return Status::Invalid("empty duration");
+  int64_t unit = 1;
+  std::string digits = text;
+  switch (text.back()) {
+    case 's': break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    default: unit = 0; break;
+  }
+  if (unit != 0) {
+    digits.pop_back();
+  } else {
+    unit = 1;
+  }
+  ASSIGN_OR_RETURN(uint64_t n, ParseNumber(digits, "duration"));
+  if (n > static_cast<uint64_t>(INT64_MAX / unit)) {
+    return Status::Invalid("duration \"" + text + "\" is too long");
+  }
+  return static_cast<int64_t>(n) * unit;
+}
+
+Result<Invocation> ParseCommandLine(int argc, const char* const* argv) {
+  Invocation inv;
+  Config& c = inv.config;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> Result<std::string> {
+      if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
+        return arg.substr(eq + 1);
+      }
+      if (i + 1 >= argc) return Status::Invalid("option " + arg + " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (arg == "-h" || arg == "--help") {
+      inv.action = Action::kHelp;
+      return inv;
+    }
+    if (arg == "-V" || arg == "--version") {
+      inv.action = Action::kVersion;
+      return inv;
+    }
+    if (arg == "-f") {
+      c.foreground = true;
+    } else if (arg == "-d" || arg == "--debug") {
+      c.debug = c.foreground = true;
+    } else if (arg == "-s") {
+      c.single_thread = true;
+    } else if (arg == "-o") {
+      ASSIGN_OR_RETURN(std::string list, value());
+      RETURN_IF_ERROR(TakeMountOptions(c, list));
+    } else if (arg.starts_with("-o") && arg.size() > 2) {
+      RETURN_IF_ERROR(TakeMountOptions(c, arg.substr(2)));
+    } else if (arg.starts_with("--")) {
+      std::string name = arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos
+                                                                            : arg.find('=') - 2);
+      std::replace(name.begin(), name.end(), '-', '_');
+      ASSIGN_OR_RETURN(std::string v, value());
+      Status st = SetOption(c, name, v);
+      if (st.code() == Status::Code::kNotFound) return Status::Invalid("unknown option " + arg);
+      RETURN_IF_ERROR(st);
+    } else if (arg.starts_with("-") && arg != "-") {
+      return Status::Invalid("unknown option " + arg);
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (positional.size() != 2) {
+    return Status::Invalid(positional.size() < 2 ? "STORE_DIR and MOUNTPOINT are required"
+                                                 : "too many arguments");
+  }
+  c.store_dir = positional[0];
+  c.mountpoint = positional[1];
+  return inv;
+}
+
+}  // namespace scopefs::fs

@@ -1,0 +1,49 @@
+// Options: the daemon's command line, as people and /etc/fstab give it.
+//
+//   scopefs [options] STORE_DIR MOUNTPOINT
+// scopefs options come as `--max-size 10G` or, for fstab, `-o max_size=10G`;
+// every other `-o` option goes to libfuse and the kernel (allow_other,
+// auto_unmount, default_permissions, ...). Sizes take K/M/G/T (powers of
+// 1024), durations s/m/h/d (plain numbers are seconds; 0 means never).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/status.h"
+
+namespace scopefs::fs {
+
+struct Config {
+  std::string store_dir;
+  std::string mountpoint;
+  bool foreground = false;
+  bool debug = false;
+  bool single_thread = false;
+  int notify_fd = -1;  // gets one byte once the mount is live
+  uint64_t max_size = uint64_t{10} << 30;
+  uint64_t max_entries = 100;
+  int64_t ttl_s = 24 * 3600;
+  int64_t maintenance_interval_s = 60;
+  int64_t pending_timeout_s = 3600;
+  std::vector<std::string> fuse_options;  // for libfuse, one "-o" value each
+};
+
+enum class Action { kRun, kHelp, kVersion };
+
+struct Invocation {
+  Action action = Action::kRun;
+  Config config;
+};
+
+// Invalid with a message naming the bad option or value.
+store::Result<Invocation> ParseCommandLine(int argc, const char* const* argv);
+
+store::Result<uint64_t> ParseSize(const std::string& text);
+store::Result<int64_t> ParseDuration(const std::string& text);
+
+extern const char kUsage[];
+
+}  // namespace scopefs::fs

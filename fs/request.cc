@@ -1,0 +1,32 @@
+#include "fs/request.h"
+
+namespace scopefs::fs {
+
+void ReplyStatus(fuse_req_t req, const char* op, const store::Status& status) {
+  const int err = ToErrno(status);
+  // Answers to ordinary questions (no such name) are not worth a log line;
+  // refusals and failures are: they say what was wrong.
+  if (err != 0 && err != ENOENT && err != ENODATA && err != ENOTEMPTY) {
+    store::LogWarning(std::string(op) + ": " + status.ToString());
+  }
+  fuse_reply_err(req, err);
+}
+
+store::Result<std::shared_ptr<Node>> GetNode(fuse_req_t req, fuse_ino_t ino) {
+  std::shared_ptr<Node> node = Fs(req).inodes().Get(ino);
+  if (!node) return Stale("inode " + std::to_string(ino));
+  return node;
+}
+
+store::Result<fuse_entry_param> MakeEntry(Filesystem& fs, const Node& node) {
+  ASSIGN_OR_RETURN(struct stat attr, fs.Attr(node));
+  fuse_entry_param e{};
+  e.ino = node.ino();
+  e.generation = 1;  // inode numbers are never reused
+  e.attr = attr;
+  e.attr_timeout = fs.AttrTimeout(node);
+  e.entry_timeout = fs.EntryTimeout(node);
+  return e;
+}
+
+}  // namespace scopefs::fs
