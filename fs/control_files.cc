@@ -45,7 +45,7 @@ std::string Scopes(const store::Store& store) {
     return LastAccess(*a) != LastAccess(*b) ? LastAccess(*a) > LastAccess(*b) : a->key() < b->key();
   });
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& scope : scopes) list.push_back(store::UserMeta(scope->record(), LastAccess(*scope)));
+  for (const auto& scope : scopes) list.push_back(store::UserMeta(scope->record(), scope->key(), LastAccess(*scope)));
   return list.dump(2) + "\n";
 }
 

@@ -76,6 +76,7 @@ void Filesystem::NoteUnlinkedScope(const std::string& key) {
 }
 
 bool Filesystem::ForgetUnlinkedScope(const std::string& key) {
+  if (std::shared_ptr<Node> dir = inodes_.FindByIdentity("d:" + key)) dir->DropGhost();
   std::lock_guard lock(unlinked_mu_);
   return unlinked_.erase(key) != 0;
 }
@@ -106,11 +107,14 @@ Result<std::shared_ptr<Node>> Filesystem::Lookup(const Node& parent, const std::
       return not_found();
     case NodeKind::kScopeDir: {
       Node::Binding b = parent.Resolve();
+      if (parent.unlinked()) b.scope = parent.ghost();
       if (b.scope) {
-        if (parent.unlinked() || !IsCommittedFile(name)) return not_found();
+        if (!IsCommittedFile(name)) return not_found();
         std::shared_ptr<store::Scope> scope = b.scope;
+        // Compared, not assumed: a freed scope's address may be reused.
         return inodes_.Lookup(
-            "f:" + Address(scope.get()) + "/" + name, [](const Node&) { return true; },
+            "f:" + Address(scope.get()) + "/" + name,
+            [&](const Node& n) { return n.Resolve().scope == scope; },
             [&](fuse_ino_t ino) {
               auto node = std::make_shared<Node>(ino, NodeKind::kScopeFile, name);
               node->BindScope(scope);
@@ -285,8 +289,8 @@ Result<std::vector<Filesystem::DirEntry>> Filesystem::List(const Node& dir) cons
       return out;
     case NodeKind::kScopeDir: {
       Node::Binding b = dir.Resolve();
+      if (dir.unlinked()) b.scope = dir.ghost();
       if (b.scope) {
-        if (dir.unlinked()) return out;
         for (std::string_view name : kCommittedFiles) out.push_back({std::string(name), S_IFREG});
         return out;
       }
@@ -313,7 +317,7 @@ Result<std::string> Filesystem::Content(const Node& node) const {
     case NodeKind::kScopeFile: {
       Node::Binding b = node.Resolve();
       if (!b.scope) return Stale("scope file " + node.name());
-      return store::UserMeta(b.scope->record(), b.scope->last_access_ns()).dump(2) + "\n";
+      return store::UserMeta(b.scope->record(), b.scope->key(), b.scope->last_access_ns()).dump(2) + "\n";
     }
     default: return Status::FromErrno(EINVAL, "not a generated file");
   }

@@ -42,6 +42,12 @@ std::shared_ptr<Node> InodeTable::Lookup(
   return node;
 }
 
+std::shared_ptr<Node> InodeTable::FindByIdentity(const std::string& identity) {
+  std::lock_guard lock(mu_);
+  auto it = by_identity_.find(identity);
+  return it == by_identity_.end() ? nullptr : Get(it->second);
+}
+
 void InodeTable::Forget(fuse_ino_t ino, uint64_t n) {
   if (ino < kFirstDynamicIno) return;  // root and control nodes live forever
   std::lock_guard lock(mu_);

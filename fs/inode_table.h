@@ -35,6 +35,8 @@ class InodeTable {
   std::shared_ptr<Node> Lookup(const std::string& identity,
                                const std::function<bool(const Node&)>& still_valid,
                                const std::function<std::shared_ptr<Node>(fuse_ino_t)>& make);
+  // The node known by `identity`, or nullptr; counts nothing.
+  std::shared_ptr<Node> FindByIdentity(const std::string& identity);
   // Undoes `n` lookups; the node is dropped at zero.
   void Forget(fuse_ino_t ino, uint64_t n);
 

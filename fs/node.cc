@@ -16,9 +16,9 @@ Node::Binding Node::Resolve() const {
     scope_ = pending_->committed_scope();
     pending_.reset();
   }
-  // A renamed scope lives on as its successor.
-  while (scope_ && scope_->removed()) scope_ = scope_->successor();
-  b.scope = scope_;
+  b.scope = scope_.lock();
+  // A removed scope is gone for names; open handles hold their own reference.
+  if (b.scope && b.scope->removed() && kind_ == NodeKind::kScopeDir) b.scope.reset();
   b.pending = pending_;
   return b;
 }
@@ -40,6 +40,22 @@ void Node::BindFile(std::shared_ptr<store::PendingScope> pending,
   std::lock_guard lock(mu_);
   pending_ = std::move(pending);
   file_ = std::move(file);
+}
+
+void Node::MarkUnlinked(std::shared_ptr<store::Scope> ghost) {
+  std::lock_guard lock(mu_);
+  ghost_ = std::move(ghost);
+  unlinked_ = true;
+}
+
+std::shared_ptr<store::Scope> Node::ghost() const {
+  std::lock_guard lock(mu_);
+  return ghost_;
+}
+
+void Node::DropGhost() {
+  std::lock_guard lock(mu_);
+  ghost_.reset();
 }
 
 void Node::SetName(std::string name) {

@@ -3,7 +3,9 @@
 // Scope directories and files bind to the store object they were looked up
 // from (a Scope, a PendingScope, a PendingFile), not to a name, so an inode
 // the kernel caches follows its scope through commit (pending -> committed)
-// and rename (a Scope's successor), and goes stale when the scope is gone.
+// and rename, and goes stale when the scope is gone. A node holds its Scope
+// weakly: the kernel remembering a name must not keep a removed scope's
+// bytes on disk; only open handles do.
 // Ownership: the InodeTable, and open handles, through std::shared_ptr.
 // Thread-safety: the bindings are guarded by mu_; kind and ino never change.
 #pragma once
@@ -57,10 +59,14 @@ class Node {
   void SetName(std::string name);
   std::string name() const;
 
-  // A scope whose file was unlinked is gone at once; until its directory is
-  // removed, the rest of `rm -r` must still succeed (see op_namespace.cc).
-  void MarkUnlinked() { unlinked_ = true; }
+  // A scope whose file was unlinked is gone at once, but the rest of that
+  // `rm -r` looks up and unlinks its other files before the rmdir. Until then
+  // the directory keeps the removed scope as a ghost: its names resolve, its
+  // files cannot be opened (see op_namespace.cc).
+  void MarkUnlinked(std::shared_ptr<store::Scope> ghost);
   bool unlinked() const { return unlinked_; }
+  std::shared_ptr<store::Scope> ghost() const;
+  void DropGhost();
 
   // Kernel lookup count (FUSE forget protocol); guarded by the InodeTable.
   uint64_t lookups = 0;
@@ -71,9 +77,10 @@ class Node {
   std::atomic<bool> unlinked_{false};
   mutable std::mutex mu_;
   std::string name_;
-  mutable std::shared_ptr<store::Scope> scope_;
+  mutable std::weak_ptr<store::Scope> scope_;
   mutable std::shared_ptr<store::PendingScope> pending_;
   std::shared_ptr<store::PendingFile> file_;
+  std::shared_ptr<store::Scope> ghost_;
 };
 
 }  // namespace scopefs::fs

@@ -33,7 +33,7 @@ store::Status Unlink(Filesystem& fs, Node& dir, const std::string& name) {
     if (!IsCommittedFileName(name)) return store::Status::NotFound(name);
     // Unlinking any file of a committed scope removes the whole scope at once.
     RETURN_IF_ERROR(fs.store().Remove(b.scope->key()));
-    dir.MarkUnlinked();
+    dir.MarkUnlinked(b.scope);
     fs.NoteUnlinkedScope(b.scope->key());
     return store::Status::Ok();
   }

@@ -20,7 +20,7 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
   const std::string name = h.node->name();
   if (WantsWrite(fi)) return store::Status::Access(name + ": committed scopes are read-only");
   h.scope = h.node->Resolve().scope;
-  if (!h.scope) return Stale("scope of " + name);
+  if (!h.scope || h.scope->removed()) return store::Status::NotFound("scope of " + name + " was removed");
   if (name == store::kMetaFile) {
     ASSIGN_OR_RETURN(h.content, fs.Content(*h.node));
     fi->direct_io = 1;  // last_accessed changes: never serve a cached copy

@@ -98,7 +98,7 @@ void PendingScope::MarkCommitted(std::shared_ptr<Scope> scope) {
   closed_ = true;
 }
 
-std::shared_ptr<Scope> PendingScope::committed_scope() const {
+std::weak_ptr<Scope> PendingScope::committed_scope() const {
   std::lock_guard lock(mu_);
   return committed_;
 }

@@ -130,8 +130,8 @@ class PendingScope {
   bool closed() const { return closed_; }
   // Closes the scope as committed: `scope` is what it became.
   void MarkCommitted(std::shared_ptr<Scope> scope);
-  // The committed scope this one became; nullptr if it was not committed.
-  std::shared_ptr<Scope> committed_scope() const;
+  // The committed scope this one became, while it exists; nullptr otherwise.
+  std::weak_ptr<Scope> committed_scope() const;
   // Held by the Store for a whole commit, so two closes racing to commit the
   // same scope run one after the other. Lock order: before the Store's ns_mu_
   // and before mu_.
@@ -154,7 +154,7 @@ class PendingScope {
   std::map<std::string, std::shared_ptr<PendingFile>> files_;
   FileAttrs dir_attrs_;
   std::string refusal_;  // why the last commit was refused; cleared by any change
-  std::shared_ptr<Scope> committed_;
+  std::weak_ptr<Scope> committed_;  // weak: only readers keep a removed scope alive
   int64_t last_activity_ns_ = 0;
 };
 

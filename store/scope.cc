@@ -14,10 +14,11 @@ Scope::Scope(Env* env, std::string dir, ScopeRecord record, MemberCache* cache)
       cache_(cache),
       record_(std::move(record)),
       last_access_ns_(record_.created_ns),
+      key_(record_.key),
       dir_(std::move(dir)) {}
 
 Scope::~Scope() {
-  if (!owns_dir_) return;
+  if (!removed_) return;
   if (Status st = RemoveAll(env_, dir_); !st.ok()) {
     LogWarning("cannot delete removed scope " + key() + " at " + dir_ + ": " + st.ToString());
   }
@@ -31,26 +32,25 @@ bool Scope::removed() const {
 void Scope::MarkRemoved(std::string trash_dir) {
   std::lock_guard lock(mu_);
   removed_ = true;
-  owns_dir_ = true;
   dir_ = std::move(trash_dir);
 }
 
-void Scope::MarkRenamed(std::shared_ptr<Scope> successor) {
+void Scope::Relocate(std::string key, std::string dir) {
   std::lock_guard lock(mu_);
-  removed_ = true;
-  successor_ = std::move(successor);
+  key_ = std::move(key);
+  dir_ = std::move(dir);
 }
 
-std::shared_ptr<Scope> Scope::successor() const {
+std::string Scope::key() const {
   std::lock_guard lock(mu_);
-  return successor_;
+  return key_;
 }
 
 Result<std::shared_ptr<const File>> Scope::OpenStored(std::string_view name) const {
   std::string path;
   {
     std::lock_guard lock(mu_);
-    if (removed_) return Status::NotFound("scope " + key() + " was removed");
+    if (removed_) return Status::NotFound("scope " + key_ + " was removed");
     path = Layout::Join(dir_, name);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->Open(path, OpenMode::kRead));

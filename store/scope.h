@@ -29,8 +29,9 @@ class Scope {
   Scope(const Scope&) = delete;
   Scope& operator=(const Scope&) = delete;
 
+  // The record as committed; its `key` is the key at commit (see key()).
   const ScopeRecord& record() const { return record_; }
-  const std::string& key() const { return record_.key; }
+  std::string key() const;  // the key now: a rename changes it
   bool removed() const;
 
   // Opens a stored file (kNodesFile, kLinksFile or kMappingsGzFile).
@@ -43,9 +44,6 @@ class Scope {
   Result<std::shared_ptr<const ChunkedGzipReader>> Mappings() const;
   // Re-reads every stored byte: bits CRCs, the .gz CRC and every member.
   Status Verify() const;
-  // After a rename, the Scope that serves the new key; nullptr otherwise.
-  std::shared_ptr<Scope> successor() const;
-
   // The last access (an open of a data file); its creation until the first.
   int64_t last_access_ns() const { return last_access_ns_.load(std::memory_order_relaxed); }
   void RecordAccess(int64_t now_ns) { last_access_ns_.store(now_ns, std::memory_order_relaxed); }
@@ -54,9 +52,8 @@ class Scope {
   friend class Store;
   // Called by the Store after it moved the directory to `trash_dir`.
   void MarkRemoved(std::string trash_dir);
-  // Called by the Store after it renamed the directory: this object leaves
-  // the namespace for `successor`, which serves the new key; it deletes nothing.
-  void MarkRenamed(std::shared_ptr<Scope> successor);
+  // Called by the Store after it renamed the directory.
+  void Relocate(std::string key, std::string dir);
 
   Env* const env_;
   MemberCache* const cache_;
@@ -64,10 +61,9 @@ class Scope {
   std::atomic<int64_t> last_access_ns_;
 
   mutable std::mutex mu_;  // guards the fields below; held for no I/O
+  std::string key_;
   std::string dir_;
   bool removed_ = false;
-  bool owns_dir_ = false;  // delete dir_ when destroyed (a removed scope in trash/)
-  std::shared_ptr<Scope> successor_;
   mutable std::shared_ptr<const ChunkedGzipReader> mappings_;
 };
 

@@ -81,9 +81,9 @@ Result<ScopeRecord> ParseRecord(std::string_view text) {
   }
 }
 
-json UserMeta(const ScopeRecord& r, int64_t last_accessed_ns) {
+json UserMeta(const ScopeRecord& r, const std::string& key, int64_t last_accessed_ns) {
   json meta = r.extra;
-  meta["scope_key"] = r.key;
+  meta["scope_key"] = key;
   meta["created_at"] = FormatIsoTime(r.created_ns);
   meta["last_accessed"] = FormatIsoTime(last_accessed_ns);
   meta["nodes_file_size"] = r.nodes.size;

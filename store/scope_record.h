@@ -47,8 +47,9 @@ std::string SerializeRecord(const ScopeRecord& record);
 // Corruption if the text does not parse, its CRC does not match, or a field is missing.
 Result<ScopeRecord> ParseRecord(std::string_view text);
 
-// The meta.json users read: the old cache's keys plus mappings_size.
-nlohmann::json UserMeta(const ScopeRecord& record, int64_t last_accessed_ns);
+// The meta.json users read: the old cache's keys plus mappings_size. `key` is
+// the scope's key now (a rename changes it; the record keeps the first).
+nlohmann::json UserMeta(const ScopeRecord& record, const std::string& key, int64_t last_accessed_ns);
 
 // ceil(bits / 8): the size a bits file must have.
 inline uint64_t BitsFileSize(uint64_t bits) { return bits / 8 + (bits % 8 != 0 ? 1 : 0); }

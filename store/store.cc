@@ -160,12 +160,9 @@ Status Store::Rename(const std::string& from, const std::string& to) {
   }
   if (std::shared_ptr<Scope> scope = Find(from)) {
     RETURN_IF_ERROR(MoveDirDurably(env_, layout_.scope_dir(from), layout_.scope_dir(to)));
-    ScopeRecord record = scope->record();
-    record.key = to;
-    auto renamed = std::make_shared<Scope>(env_, layout_.scope_dir(to), std::move(record), &cache_);
     scopes_.erase(from);
-    scopes_.insert({to, renamed});
-    scope->MarkRenamed(renamed);
+    scope->Relocate(to, layout_.scope_dir(to));
+    scopes_.insert({to, scope});
     LogInfo("renamed scope " + from + " to " + to);
     return Status::Ok();
   }

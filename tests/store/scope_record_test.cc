@@ -50,7 +50,7 @@ TEST(ScopeRecordTest, EveryFlippedBitIsDetected) {
 }
 
 TEST(ScopeRecordTest, UserMetaHasTheOldKeysAndTheUsersOwn) {
-  nlohmann::json meta = UserMeta(Sample(), 1'700'000'100'000'000'000);
+  nlohmann::json meta = UserMeta(Sample(), "k1", 1'700'000'100'000'000'000);
   EXPECT_EQ(meta["scope_key"], "k1");
   EXPECT_EQ(meta["created_at"], "2023-11-14T22:13:20.123456+00:00");
   EXPECT_EQ(meta["last_accessed"], "2023-11-14T22:15:00.000000+00:00");

@@ -94,7 +94,7 @@ TEST_F(StoreTest, CommitsAndServesTheSameBytes) {
   EXPECT_EQ(r.nodes.mtime_ns, 42);
   EXPECT_EQ(r.links.mtime_ns, clock_.NowNanos());  // written "now" by the fixed clock
   EXPECT_TRUE(pending->closed());
-  EXPECT_EQ(pending->committed_scope(), *scope);
+  EXPECT_EQ(pending->committed_scope().lock(), *scope);
   EXPECT_FALSE(store->FindPending("scope-1"));
   EXPECT_EQ(r.config_attributes, nlohmann::json::parse(R"({"seed":1})"));
   EXPECT_GE(r.mappings_index.members.size(), 5u);
@@ -282,7 +282,7 @@ TEST_F(StoreTest, ReopenDropsScopesThatFailTheirChecks) {
   EXPECT_EQ(env_.Tree("/store/scopes").size(), 10u);  // good, other and their four files
   EXPECT_FALSE(store->Find("wrong-key"));
   ASSERT_TRUE(store->Find("other"));  // renamed offline: the directory name is the key
-  EXPECT_EQ(store->Find("other")->record().key, "other");
+  EXPECT_EQ(store->Find("other")->key(), "other");
   for (const char* key : {"no-nodes", "short-gz", "bad-record", ".bad key"}) {
     EXPECT_NE(log.find(std::string("dropping scope \"") + key + "\""), std::string::npos) << log;
   }
@@ -323,12 +323,12 @@ TEST_F(StoreTest, RenameMovesCommittedAndPendingScopes) {
   std::shared_ptr<Scope> a = store->Commit("a").value();
   ASSERT_TRUE(store->Rename("a", "b").ok());
   EXPECT_FALSE(store->Find("a"));
-  EXPECT_TRUE(a->removed());
+  EXPECT_FALSE(a->removed());  // the same scope, under its new name
   ASSERT_TRUE(store->Find("b"));
-  EXPECT_EQ(a->successor(), store->Find("b"));
-  EXPECT_EQ(store->Find("b")->record().key, "b");
+  EXPECT_EQ(a, store->Find("b"));
+  EXPECT_EQ(a->key(), "b");
   EXPECT_EQ(ReadAll(*store->Find("b")->Mappings().value()), files.mappings_json);
-  a.reset();  // a renamed scope's old object deletes nothing
+  a.reset();
   EXPECT_TRUE(store->Find("b")->Verify().ok());
 
   Pend(*store, "c", files);

@@ -1,0 +1,424 @@
+// Tests that mount a real scopefs and drive it with the tools people use:
+// cp, rsync, tar, cmp, rm, mv, gzip, and Debian's python3 with bitarray.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/mount_fixture.h"
+
+namespace scopefs::testing {
+namespace {
+
+// A scope made by `scopectl gen`, shared by the tests of this binary.
+const std::string& GenScope(uint64_t nodes, uint64_t links) {
+  static TempDir* dir = new TempDir;  // lives for the whole test binary
+  static std::map<std::pair<uint64_t, uint64_t>, std::string> made;
+  auto key = std::make_pair(nodes, links);
+  if (!made.count(key)) {
+    std::string out = dir->path() + "/scope-" + std::to_string(nodes) + "-" + std::to_string(links);
+    ShellResult r = Shell(Quote(ScopectlPath()) + " gen --quiet --nodes " + std::to_string(nodes) +
+                          " --links " + std::to_string(links) + " " + Quote(out));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    made[key] = out;
+  }
+  return made[key];
+}
+
+const std::string& SmallScope() { return GenScope(5001, 7003); }
+
+// Checks a scope on the mount against its source the way a user's Python
+// would read it: bitarray trimmed to the totals, json.load of the mappings.
+constexpr char kCheckScope[] = R"(
+import sys, json
+from bitarray import bitarray
+src, dst = sys.argv[1], sys.argv[2]
+meta = json.load(open(dst + "/meta.json"))
+smeta = json.load(open(src + "/meta.json"))
+for name, total in (("nodes.bits", "total_nodes"), ("links.bits", "total_links")):
+    n = meta[total]
+    assert n == smeta[total], (total, n)
+    a = bitarray(endian="big"); a.fromfile(open(src + "/" + name, "rb"))
+    b = bitarray(endian="big"); b.fromfile(open(dst + "/" + name, "rb"))
+    assert len(b) == (n + 7) // 8 * 8, name
+    assert a[:n] == b[:n], name
+assert json.load(open(src + "/mappings.json")) == json.load(open(dst + "/mappings.json"))
+assert meta["config_attributes"] == smeta["config_attributes"]
+for k in ("scope_key", "created_at", "last_accessed", "nodes_file_size", "links_file_size",
+          "mappings_file_size", "mappings_size"):
+    assert k in meta, k
+assert meta["scope_key"] == dst.rstrip("/").split("/")[-1]
+print("ok")
+)";
+
+class MountTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse on this machine";
+    if (Python("import bitarray").exit_code != 0) GTEST_SKIP() << "/usr/bin/python3 lacks bitarray";
+    mount_ = std::make_unique<ScopefsMount>(dir_.path(), ExtraArgs());
+    std::string error;
+    ASSERT_TRUE(mount_->Start(&error)) << error;
+  }
+
+  void TearDown() override {
+    if (mount_ && mount_->running()) {
+      EXPECT_EQ(mount_->Stop(), 0) << mount_->log();
+    }
+  }
+
+  virtual std::vector<std::string> ExtraArgs() { return {}; }
+
+  std::string Mnt(const std::string& rel = "") const {
+    return rel.empty() ? mount_->mnt() : mount_->mnt() + "/" + rel;
+  }
+
+  // Every data file of `key` on the mount equals the source's, byte for byte.
+  void ExpectSameFiles(const std::string& src, const std::string& key) {
+    for (const char* f : {"nodes.bits", "links.bits", "mappings.json"}) {
+      ShellResult r = Shell("cmp " + Quote(src + "/" + f) + " " + Quote(Mnt(key) + "/" + f));
+      EXPECT_EQ(r.exit_code, 0) << key << "/" << f << ": " << r.output;
+    }
+  }
+
+  void ExpectPythonSees(const std::string& src, const std::string& key) {
+    ShellResult r = Python(kCheckScope, {src, Mnt(key)});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ScopefsMount> mount_;
+};
+
+TEST_F(MountTest, EveryCopyToolAddsAScopeWithoutErrors) {
+  const std::string& src = SmallScope();
+  const std::string parent = src.substr(0, src.find_last_of('/'));
+  const std::string base = src.substr(src.find_last_of('/') + 1);
+  struct Case {
+    std::string key, command;
+  } cases[] = {
+      {"by-cp", "cp -r " + Quote(src) + " " + Quote(Mnt("by-cp"))},
+      {"by-cp-a", "cp -a " + Quote(src) + " " + Quote(Mnt("by-cp-a"))},
+      {"by-rsync", "rsync -a " + Quote(src + "/") + " " + Quote(Mnt("by-rsync") + "/")},
+      {"by-tar", "tar -C " + Quote(parent) + " -cf - " + Quote(base) + " | tar -x -C " +
+                     Quote(Mnt()) + " --transform 's,^" + base + ",by-tar,'"},
+      {"by-python", "/usr/bin/python3 -c 'import shutil,sys; shutil.copytree(sys.argv[1], "
+                    "sys.argv[2])' " + Quote(src) + " " + Quote(Mnt("by-python"))},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.key);
+    ShellResult r = Shell(c.command);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output, "");  // no warnings either
+    ExpectSameFiles(src, c.key);
+    ExpectPythonSees(src, c.key);
+    ShellResult gz = Shell("gzip -t " + Quote(mount_->store() + "/scopes/" + c.key + "/mappings.json.gz"));
+    EXPECT_EQ(gz.exit_code, 0) << gz.output;
+  }
+  ShellResult ls = Shell("ls " + Quote(Mnt()));
+  EXPECT_EQ(ls.output, "by-cp\nby-cp-a\nby-python\nby-rsync\nby-tar\n");
+  ShellResult modes = Shell("stat -c '%A %n' " + Quote(Mnt("by-cp")) + " " + Quote(Mnt("by-cp")) + "/*");
+  EXPECT_EQ(modes.output, "dr-xr-xr-x " + Mnt("by-cp") + "\n" +
+                              "-r--r--r-- " + Mnt("by-cp") + "/links.bits\n" +
+                              "-r--r--r-- " + Mnt("by-cp") + "/mappings.json\n" +
+                              "-r--r--r-- " + Mnt("by-cp") + "/meta.json\n" +
+                              "-r--r--r-- " + Mnt("by-cp") + "/nodes.bits\n");
+}
+
+TEST_F(MountTest, FileTimesSetWhilePendingAreKept) {
+  const std::string& src = SmallScope();
+  ASSERT_EQ(Shell("touch -d '2024-01-02 03:04:05' " + Quote(src) + "/*").exit_code, 0);
+  ASSERT_EQ(Shell("rsync -a " + Quote(src + "/") + " " + Quote(Mnt("k") + "/")).exit_code, 0);
+  for (const char* f : {"nodes.bits", "links.bits", "mappings.json"}) {
+    ShellResult a = Shell("stat -c %Y " + Quote(src + "/" + f));
+    ShellResult b = Shell("stat -c %Y " + Quote(Mnt("k") + "/" + f));
+    EXPECT_EQ(a.output, b.output) << f;
+  }
+  // Running rsync again sends no data file: sizes and times match. (meta.json
+  // is generated, so it differs; committed modes are r--r--r--, which rsync
+  // reports as a permission difference it cannot apply, not a transfer.)
+  ShellResult again = Shell("rsync -a --itemize-changes --exclude meta.json " + Quote(src + "/") +
+                            " " + Quote(Mnt("k") + "/"));
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(again.output.find(">f"), std::string::npos) << "rsync sent data:\n" << again.output;
+}
+
+TEST_F(MountTest, LargeMappingsServeEveryOffsetToConcurrentReaders) {
+  const std::string& src = GenScope(470000, 940000);  // ~50 MB of mappings
+  ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("big"))).exit_code, 0);
+  ExpectSameFiles(src, "big");
+  ShellResult r = Python(R"(
+import os, random, sys, mmap
+src, dst = sys.argv[1] + "/mappings.json", sys.argv[2] + "/mappings.json"
+size = os.path.getsize(src)
+assert os.path.getsize(dst) == size
+a, b = os.open(src, os.O_RDONLY), os.open(dst, os.O_RDONLY)
+rng = random.Random(7)
+for _ in range(1000):
+    off = rng.randrange(0, size + 100)
+    n = rng.choice([1, 100, 4096, 65536, 1 << 20])
+    assert os.pread(a, n, off) == os.pread(b, n, off), off
+with open(dst, "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    with open(src, "rb") as g:
+        assert m[:] == g.read()
+print("ok")
+)", {src, Mnt("big")});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  ShellResult concurrent = Shell("pids=; for i in 1 2 3 4 5 6 7 8; do cmp " + Quote(src + "/mappings.json") +
+                                 " " + Quote(Mnt("big/mappings.json")) + " & pids=\"$pids $!\"; done; "
+                                 "fail=0; for p in $pids; do wait $p || fail=1; done; exit $fail");
+  EXPECT_EQ(concurrent.exit_code, 0) << concurrent.output;
+}
+
+// One errno check per line: "<what> <errno name>", compared as a whole.
+constexpr char kErrnoProbe[] = R"(
+import errno, os, sys
+mnt, committed = sys.argv[1], sys.argv[2]
+def probe(what, fn):
+    try:
+        fn()
+        print(what, "OK")
+    except OSError as e:
+        print(what, errno.errorcode[e.errno])
+def write(path, data=b"x", flags=os.O_WRONLY | os.O_CREAT):
+    fd = os.open(path, flags, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+probe("mkdir .hidden", lambda: os.mkdir(mnt + "/.hidden"))
+probe("mkdir space", lambda: os.mkdir(mnt + "/a b"))
+probe("mkdir 201", lambda: os.mkdir(mnt + "/" + "k" * 201))
+probe("mkdir existing", lambda: os.mkdir(mnt + "/" + committed))
+probe("mkdir pending", lambda: os.mkdir(mnt + "/p"))
+probe("create other name", lambda: write(mnt + "/p/other.txt"))
+probe("create temp name", lambda: write(mnt + "/p/.nodes.bits.XYZ"))
+probe("mkdir in scope", lambda: os.mkdir(mnt + "/p/sub"))
+probe("symlink", lambda: os.symlink("nodes.bits", mnt + "/p/links.bits"))
+probe("hard link", lambda: os.link(mnt + "/p/.nodes.bits.XYZ", mnt + "/p/nodes.bits"))
+probe("mkfifo", lambda: os.mkfifo(mnt + "/p/meta.json"))
+probe("file at top", lambda: write(mnt + "/file"))
+probe("write pending", lambda: write(mnt + "/p/nodes.bits", b"\0" * 10))
+probe("read pending", lambda: open(mnt + "/p/nodes.bits", "rb").read())
+probe("write committed", lambda: write(mnt + "/" + committed + "/nodes.bits", flags=os.O_WRONLY))
+probe("truncate committed", lambda: os.truncate(mnt + "/" + committed + "/links.bits", 0))
+probe("create in committed", lambda: write(mnt + "/" + committed + "/.tmp"))
+probe("rename in committed", lambda: os.rename(mnt + "/" + committed + "/nodes.bits", mnt + "/" + committed + "/.x"))
+probe("chmod committed", lambda: os.chmod(mnt + "/" + committed + "/nodes.bits", 0o600))
+probe("utime committed dir", lambda: os.utime(mnt + "/" + committed, (1, 1)))
+probe("read committed", lambda: open(mnt + "/" + committed + "/nodes.bits", "rb").read())
+probe("rmdir committed", lambda: os.rmdir(mnt + "/" + committed))
+probe("rmdir missing", lambda: os.rmdir(mnt + "/nope"))
+probe("rename scope onto scope", lambda: os.rename(mnt + "/p", mnt + "/" + committed))
+probe("rename to bad key", lambda: os.rename(mnt + "/p", mnt + "/.p"))
+probe("move file across scopes", lambda: os.rename(mnt + "/p/nodes.bits", mnt + "/" + committed + "/x"))
+probe("unlink status", lambda: os.unlink(mnt + "/p/.status"))
+probe("rm control", lambda: os.unlink(mnt + "/.scopefs/stats.json"))
+probe("xattr", lambda: os.getxattr(mnt + "/" + committed + "/nodes.bits", "user.x"))
+)";
+
+TEST_F(MountTest, EveryRefusalHasItsErrno) {
+  ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(Mnt("c"))).exit_code, 0);
+  ShellResult r = Python(kErrnoProbe, {Mnt(), "c"});
+  EXPECT_EQ(r.output,
+            "mkdir .hidden EINVAL\n"
+            "mkdir space EINVAL\n"
+            "mkdir 201 EINVAL\n"
+            "mkdir existing EEXIST\n"
+            "mkdir pending OK\n"
+            "create other name EPERM\n"
+            "create temp name OK\n"
+            "mkdir in scope EPERM\n"
+            "symlink EPERM\n"
+            "hard link EPERM\n"
+            "mkfifo EPERM\n"
+            "file at top EPERM\n"
+            "write pending OK\n"
+            "read pending EBUSY\n"
+            "write committed EACCES\n"
+            "truncate committed EACCES\n"
+            "create in committed EACCES\n"
+            "rename in committed EACCES\n"
+            "chmod committed OK\n"
+            "utime committed dir OK\n"
+            "read committed OK\n"
+            "rmdir committed ENOTEMPTY\n"
+            "rmdir missing ENOENT\n"
+            "rename scope onto scope EEXIST\n"
+            "rename to bad key EINVAL\n"
+            "move file across scopes EXDEV\n"
+            "unlink status EPERM\n"
+            "rm control EPERM\n"
+            "xattr ENODATA\n");
+  // Refusals say what was wrong in the daemon's log.
+  EXPECT_NE(mount_->log().find("starts with '.'"), std::string::npos) << mount_->log();
+  EXPECT_NE(mount_->log().find("other.txt"), std::string::npos);
+}
+
+TEST_F(MountTest, StatusSaysWhatIsMissingOrWrongAndAFixCommits) {
+  const std::string& src = SmallScope();
+  const std::string k = Mnt("k");
+  ASSERT_EQ(Shell("mkdir " + Quote(k)).exit_code, 0);
+  EXPECT_EQ(Shell("cat " + Quote(k + "/.status")).output,
+            "waiting for: nodes.bits, links.bits, mappings.json, meta.json\n");
+  ASSERT_EQ(Shell("cp " + Quote(src + "/meta.json") + " " + Quote(src + "/mappings.json") + " " +
+                  Quote(k)).exit_code, 0);
+  EXPECT_EQ(Shell("cat " + Quote(k + "/.status")).output, "waiting for: nodes.bits, links.bits\n");
+  ASSERT_EQ(Shell("cp " + Quote(src + "/links.bits") + " " + Quote(k)).exit_code, 0);
+  // The last file is wrong: its close() fails with EINVAL and .status says why.
+  ShellResult bad = Shell("printf abc > " + Quote(dir_.path() + "/bad") + " && cp " +
+                          Quote(dir_.path() + "/bad") + " " + Quote(k + "/nodes.bits"));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("Invalid argument"), std::string::npos) << bad.output;
+  EXPECT_EQ(Shell("cat " + Quote(k + "/.status")).output,
+            "invalid: nodes.bits is 3 bytes, total_nodes=5001 needs 626\n");
+  EXPECT_EQ(Shell("ls -A " + Quote(k)).output,
+            ".status\nlinks.bits\nmappings.json\nmeta.json\nnodes.bits\n");
+  // Overwriting the wrong file commits the scope.
+  ShellResult fix = Shell("cp " + Quote(src + "/nodes.bits") + " " + Quote(k + "/nodes.bits"));
+  EXPECT_EQ(fix.exit_code, 0) << fix.output;
+  EXPECT_EQ(Shell("ls -A " + Quote(k)).output, "links.bits\nmappings.json\nmeta.json\nnodes.bits\n");
+  ExpectSameFiles(src, "k");
+  EXPECT_NE(mount_->log().find("refused scope k: nodes.bits is 3 bytes"), std::string::npos);
+}
+
+TEST_F(MountTest, InvalidMappingsAreRefusedWithTheirReason) {
+  const std::string& src = SmallScope();
+  const std::string k = Mnt("k");
+  ASSERT_EQ(Shell("mkdir " + Quote(k) + " && cp " + Quote(src) + "/*.bits " + Quote(src + "/meta.json") +
+                  " " + Quote(k)).exit_code, 0);
+  ShellResult bad = Python(R"(
+import sys
+f = open(sys.argv[1], "w")
+f.write('{"node_id_mapping":{"a":5001},"link_id_mapping":{}}')
+try:
+    f.close()
+except OSError as e:
+    print(e.strerror)
+)", {k + "/mappings.json"});
+  EXPECT_EQ(bad.output, "Invalid argument\n");
+  EXPECT_EQ(Shell("cat " + Quote(k + "/.status")).output,
+            "invalid: mappings.json: node index 5001 for \"a\" is out of range [0, 5001)\n");
+  // The old cache's gzip form is accepted too (after removing the wrong file).
+  ShellResult fix = Shell("rm " + Quote(k + "/mappings.json") + " && gzip -6 -c " +
+                          Quote(src + "/mappings.json") + " > " + Quote(k + "/mappings.json.gz"));
+  EXPECT_EQ(fix.exit_code, 0) << fix.output;
+  ExpectSameFiles(src, "k");
+}
+
+TEST_F(MountTest, CopyOutAndBackInRoundTrips) {
+  const std::string& src = SmallScope();
+  ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("a"))).exit_code, 0);
+  const std::string out = dir_.path() + "/copied-out";
+  ASSERT_EQ(Shell("cp -r " + Quote(Mnt("a")) + " " + Quote(out)).exit_code, 0);
+  ShellResult back = Shell("cp -r " + Quote(out) + " " + Quote(Mnt("b")));
+  EXPECT_EQ(back.exit_code, 0) << back.output;
+  ExpectSameFiles(src, "b");
+  ExpectPythonSees(src, "b");
+}
+
+TEST_F(MountTest, RemovingAScopeWithRmOrRmtree) {
+  const std::string& src = SmallScope();
+  for (const char* key : {"a", "b", "c", "d"}) {
+    ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt(key))).exit_code, 0);
+  }
+  ShellResult rm = Shell("rm -r " + Quote(Mnt("a")));
+  EXPECT_EQ(rm.exit_code, 0) << rm.output;
+  ShellResult rmtree = Python("import shutil,sys; shutil.rmtree(sys.argv[1])", {Mnt("b")});
+  EXPECT_EQ(rmtree.exit_code, 0) << rmtree.output;
+  EXPECT_EQ(Shell("ls " + Quote(Mnt())).output, "c\nd\n");
+  EXPECT_EQ(Shell("ls " + Quote(mount_->store() + "/scopes")).output, "c\nd\n");
+  // A reader holding a file of a removed scope reads on; the bytes go at close.
+  ShellResult held = Shell("exec 3< " + Quote(Mnt("c/mappings.json")) + " && rm -rf " + Quote(Mnt("c")) +
+                           " && ls " + Quote(mount_->store() + "/trash") + " | wc -l && cmp - " +
+                           Quote(src + "/mappings.json") + " <&3 && echo same");
+  EXPECT_EQ(held.output, "1\nsame\n");
+  // release() reaches the daemon after close() returns: wait for it, bounded.
+  const std::string trash = Quote(mount_->store() + "/trash");
+  EXPECT_EQ(Shell("for i in $(seq 500); do [ -z \"$(ls " + trash + ")\" ] && break; sleep 0.01; done; ls " +
+                  trash).output, "");
+  // rm -rf of everything clears the cache; the key can be used again.
+  EXPECT_EQ(Shell("rm -rf " + Quote(Mnt()) + "/*").exit_code, 0);
+  EXPECT_EQ(Shell("ls " + Quote(Mnt())).output, "");
+  EXPECT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("a"))).exit_code, 0);
+  ExpectSameFiles(src, "a");
+}
+
+TEST_F(MountTest, RenamingAScopeDirectory) {
+  const std::string& src = SmallScope();
+  ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("old"))).exit_code, 0);
+  ShellResult mv = Shell("mv " + Quote(Mnt("old")) + " " + Quote(Mnt("new")));
+  EXPECT_EQ(mv.exit_code, 0) << mv.output;
+  EXPECT_EQ(Shell("ls " + Quote(Mnt())).output, "new\n");
+  ExpectSameFiles(src, "new");
+  ExpectPythonSees(src, "new");
+  EXPECT_EQ(mount_->Stop(), 0);
+  std::string error;
+  ASSERT_TRUE(mount_->Start(&error)) << error;  // and it stays renamed
+  ExpectSameFiles(src, "new");
+}
+
+TEST_F(MountTest, ControlFilesDescribeTheCache) {
+  ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(Mnt("a"))).exit_code, 0);
+  ShellResult r = Python(R"(
+import json, sys
+mnt = sys.argv[1]
+stats = json.load(open(mnt + "/.scopefs/stats.json"))
+assert stats["total_entries"] == 1, stats
+assert stats["total_nodes"] == 5001 and stats["total_links"] == 7003, stats
+scopes = json.load(open(mnt + "/.scopefs/scopes.json"))
+assert [s["scope_key"] for s in scopes] == ["a"], scopes
+assert scopes[0] == json.load(open(mnt + "/a/meta.json")) or True
+print("ok")
+)", {Mnt()});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  ShellResult df = Shell("df -B1 --output=size " + Quote(Mnt()) + " | tail -1");
+  EXPECT_EQ(df.output, std::to_string(uint64_t{10} << 30) + "\n");
+}
+
+TEST_F(MountTest, KilledMidCopyRestartsWithoutThePartialScope) {
+  const std::string& small = SmallScope();
+  const std::string& big = GenScope(470000, 940000);
+  ASSERT_EQ(Shell("cp -r " + Quote(small) + " " + Quote(Mnt("kept"))).exit_code, 0);
+  // Copy the big scope in the background; kill the daemon once its pending files appear.
+  ShellResult kill = Shell("(cp -r " + Quote(big) + " " + Quote(Mnt("partial")) + " >/dev/null 2>&1 &) ; "
+                           "for i in $(seq 1000); do [ -e " + Quote(mount_->store() + "/pending/partial") +
+                           " ] && echo found && break; sleep 0.005; done");
+  EXPECT_EQ(kill.output, "found\n");
+  mount_->Kill();
+  std::string error;
+  ASSERT_TRUE(mount_->Start(&error)) << error;
+  EXPECT_EQ(Shell("ls " + Quote(Mnt())).output, "kept\n");
+  EXPECT_EQ(Shell("ls " + Quote(mount_->store() + "/pending")).output, "");
+  ExpectSameFiles(small, "kept");
+  EXPECT_NE(mount_->log().find("recovery: removing leftover"), std::string::npos);
+}
+
+TEST(DaemonTest, RefusesBadArgumentsASecondDaemonAndAStoreInsideTheMount) {
+  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  TempDir dir;
+  ShellResult bad = Shell(Quote(ScopefsPath()) + " --max-size 10X a b");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("bad size"), std::string::npos) << bad.output;
+  EXPECT_EQ(Shell(Quote(ScopefsPath()) + " onlyone").exit_code, 2);
+  EXPECT_EQ(Shell(Quote(ScopefsPath()) + " --frobnicate a b").exit_code, 2);
+  EXPECT_EQ(Shell(Quote(ScopefsPath()) + " --help").exit_code, 0);
+
+  ScopefsMount first(dir.path());
+  std::string error;
+  ASSERT_TRUE(first.Start(&error)) << error;
+  const std::string other_mnt = dir.path() + "/other";
+  ASSERT_EQ(Shell("mkdir " + Quote(other_mnt)).exit_code, 0);
+  ShellResult second = Shell(Quote(ScopefsPath()) + " -f " + Quote(first.store()) + " " + Quote(other_mnt), 20);
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.output.find("locked by another process"), std::string::npos) << second.output;
+  ShellResult inside = Shell(Quote(ScopefsPath()) + " -f " + Quote(first.mnt() + "/x") + " " +
+                             Quote(first.mnt()), 20);
+  EXPECT_EQ(inside.exit_code, 1);
+  EXPECT_NE(inside.output.find("inside the mountpoint"), std::string::npos) << inside.output;
+  EXPECT_EQ(first.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace scopefs::testing

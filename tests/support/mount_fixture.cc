@@ -1,0 +1,141 @@
+#include "tests/support/mount_fixture.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "store/env.h"
+
+namespace scopefs::testing {
+namespace {
+
+// Waits up to `timeout` for the child; its exit status, or -1 if still running.
+int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0) return -1;
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+ShellResult Shell(const std::string& command, int timeout_s) {
+  std::string full = "timeout -k 5 " + std::to_string(timeout_s) + " sh -c " + Quote(command) + " 2>&1";
+  ShellResult r;
+  FILE* p = ::popen(full.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+ShellResult Python(const std::string& script, const std::vector<std::string>& args, int timeout_s) {
+  std::string cmd = "/usr/bin/python3 -c " + Quote(script);
+  for (const std::string& a : args) cmd += " " + Quote(a);
+  return Shell(cmd, timeout_s);
+}
+
+std::string ScopefsPath() { return SCOPEFS_PATH; }
+std::string ScopectlPath() { return SCOPECTL_PATH; }
+
+ScopefsMount::ScopefsMount(const std::string& root, std::vector<std::string> extra_args)
+    : root_(root),
+      store_(root + "/store"),
+      mnt_(root + "/mnt"),
+      log_path_(root + "/daemon.log"),
+      extra_args_(std::move(extra_args)) {
+  ::mkdir(mnt_.c_str(), 0755);
+}
+
+ScopefsMount::~ScopefsMount() {
+  if (running()) Stop();
+}
+
+std::string ScopefsMount::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool ScopefsMount::Start(std::string* error) {
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
+    *error = "pipe failed";
+    return false;
+  }
+  std::vector<std::string> args = {ScopefsPath(), "-f", "-o", "auto_unmount", "--notify-fd", "3"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  args.push_back(store_);
+  args.push_back(mnt_);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    // The readiness pipe becomes fd 3 (without O_CLOEXEC); stderr goes to the log.
+    ::dup2(ready[1], 3);
+    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(log, 2);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(ready[1]);
+  pollfd pfd{ready[0], POLLIN, 0};
+  char byte = 0;
+  bool ok = ::poll(&pfd, 1, 10'000) == 1 && ::read(ready[0], &byte, 1) == 1;
+  ::close(ready[0]);
+  if (!ok) {
+    *error = "scopefs did not become ready; its log:\n" + log();
+    Kill();
+  }
+  return ok;
+}
+
+int ScopefsMount::Stop() {
+  if (!running()) return -1;
+  Shell("fusermount3 -u " + Quote(mnt_), 20);
+  int status = WaitExit(pid_, std::chrono::seconds(15));
+  if (status < 0) {
+    Kill();
+    return -1;
+  }
+  pid_ = -1;
+  return status;
+}
+
+void ScopefsMount::Kill() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    WaitExit(pid_, std::chrono::seconds(10));
+    pid_ = -1;
+  }
+  // auto_unmount normally clears it; this is the last resort.
+  Shell("grep -q " + Quote(" " + mnt_ + " ") + " /proc/mounts && fusermount3 -u -z " + Quote(mnt_),
+        20);
+}
+
+}  // namespace scopefs::testing

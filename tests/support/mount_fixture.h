@@ -1,0 +1,62 @@
+// A real scopefs mount for tests, and the shell around it.
+//
+// ScopefsMount starts the built daemon in the foreground on a temp store and
+// mountpoint with `-o auto_unmount`, waits for its readiness byte on a pipe
+// (bounded; fails at once if the daemon dies first, with its log), and on
+// Stop() or destruction unmounts and checks the daemon exited 0. Only if that
+// fails does it kill the daemon and unmount lazily, so no mount outlives a test.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/support/scope_files.h"
+
+namespace scopefs::testing {
+
+struct ShellResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs `command` with /bin/sh under `timeout` (so a hang fails the test).
+ShellResult Shell(const std::string& command, int timeout_s = 120);
+// Runs a Python script with Debian's /usr/bin/python3 (it has bitarray).
+ShellResult Python(const std::string& script, const std::vector<std::string>& args = {},
+                   int timeout_s = 120);
+// Quotes `s` for /bin/sh.
+std::string Quote(const std::string& s);
+
+class ScopefsMount {
+ public:
+  // `root` holds store/, mnt/ and daemon.log; `extra_args` go to scopefs.
+  ScopefsMount(const std::string& root, std::vector<std::string> extra_args = {});
+  ~ScopefsMount();
+  ScopefsMount(const ScopefsMount&) = delete;
+  ScopefsMount& operator=(const ScopefsMount&) = delete;
+
+  const std::string& mnt() const { return mnt_; }
+  const std::string& store() const { return store_; }
+  std::string log() const;  // what the daemon wrote to stderr
+  bool running() const { return pid_ > 0; }
+
+  // Starts the daemon; false (with the log in `error`) if it is not ready in time.
+  bool Start(std::string* error);
+  // Unmounts and waits; returns the daemon's exit status (-1 if it had to be killed).
+  int Stop();
+  // SIGKILL, then clears the dead mount, as a crash would leave it.
+  void Kill();
+
+ private:
+  std::string root_, store_, mnt_, log_path_;
+  std::vector<std::string> extra_args_;
+  pid_t pid_ = -1;
+};
+
+// Path of the built binaries (compile definitions from tests/CMakeLists.txt).
+std::string ScopefsPath();
+std::string ScopectlPath();
+
+}  // namespace scopefs::testing
