@@ -8,7 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,6 +75,36 @@ Status CheckPaths(const Config& c) {
                            c.mountpoint + "; put it elsewhere");
   }
   return Status::Ok();
+}
+
+// The mount's device ("0:39"), from /proc/self/mountinfo: reading the
+// mountpoint itself would wait on our own request loop.
+std::string MountDevice(const std::string& mountpoint) {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line, device;
+  while (std::getline(mountinfo, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    fields >> id >> parent >> dev >> root >> point;
+    if (point == mountpoint) device = dev;  // the last mount on it is ours
+  }
+  return device;
+}
+
+// Raises the mount's readahead through its BDI. The kernel resets it when it
+// handles our INIT reply, so this waits for INIT, then writes until it sticks
+// (bounded: about two seconds).
+void SetReadAhead(const Filesystem& fs, const std::string& mountpoint, uint64_t kb) {
+  const std::string path = "/sys/class/bdi/" + MountDevice(mountpoint) + "/read_ahead_kb";
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!fs.initialized()) continue;
+    { std::ofstream(path) << kb << "\n"; }
+    uint64_t now = 0;
+    std::ifstream(path) >> now;
+    if (now == kb) return;
+  }
+  store::LogWarning("could not set read_ahead_kb=" + std::to_string(kb) + " via " + path);
 }
 
 // systemd's readiness protocol (Type=notify), without linking libsystemd.
@@ -148,6 +182,10 @@ int Serve(const Config& c, Filesystem& fs) {
   if (fuse_daemonize(c.foreground ? 1 : 0) != 0) return 1;
   LogInfo("serving " + c.store_dir + " on " + c.mountpoint);
   NotifyReady(c.notify_fd);
+  std::jthread read_ahead;
+  if (c.read_ahead_kb != 0) {
+    read_ahead = std::jthread([&] { SetReadAhead(fs, c.mountpoint, c.read_ahead_kb); });
+  }
 
   int rc;
   if (c.single_thread) {

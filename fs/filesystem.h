@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -32,6 +33,9 @@ class Filesystem {
   Filesystem(store::Store* store, Limits limits);
 
   const Limits& limits() const { return limits_; }
+  // Set once the kernel's INIT has been answered.
+  void MarkInitialized() { initialized_ = true; }
+  bool initialized() const { return initialized_; }
 
   store::Store& store() const { return *store_; }
   InodeTable& inodes() { return inodes_; }
@@ -77,6 +81,7 @@ class Filesystem {
   const uid_t uid_;
   const gid_t gid_;
   const int64_t started_ns_;
+  std::atomic<bool> initialized_{false};
   std::mutex unlinked_mu_;
   std::set<std::string> unlinked_;  // GUARDED_BY(unlinked_mu_)
 };

@@ -28,6 +28,9 @@ struct Config {
   int64_t ttl_s = 24 * 3600;
   int64_t maintenance_interval_s = 60;
   int64_t pending_timeout_s = 3600;
+  // Kernel readahead for the mount (its BDI), so sequential reads arrive as
+  // 1 MiB requests instead of 128 KiB ones; 0 leaves the kernel's default.
+  uint64_t read_ahead_kb = 1024;
   std::vector<std::string> fuse_options;  // for libfuse, one "-o" value each
 };
 

@@ -66,12 +66,7 @@ Status MappingsValidator::EndTopKey() {
 
 Status MappingsValidator::EndIndex() {
   const char* noun = kSectionNouns[section_];
-  auto id = [&] {
-    std::string quoted(1, '"');  // appended piecewise: GCC 12 -O3 misreports "lit" + string
-    quoted += Printable(key_);
-    quoted += key_truncated_ ? "...\"" : "\"";
-    return quoted;
-  };
+  auto id = [&] { return "\"" + Printable(key_) + (key_truncated_ ? "...\"" : "\""); };
   if (negative_) return Fail(std::string(noun) + " index for " + id() + " is negative");
   if (const std::optional<uint64_t>& total = totals_[section_]; total && number_ >= *total) {
     return Fail(std::string(noun) + " index " + std::to_string(number_) + " for " + id() +
