@@ -38,7 +38,9 @@ ChunkedGzipReader::ChunkedGzipReader(std::shared_ptr<const File> file, GzipIndex
       index_(std::move(index)),
       cache_(cache),
       id_(cache_->NewReaderId()),
-      index_status_(ValidateGzipIndex(index_)) {}
+      index_status_(ValidateGzipIndex(index_)),
+      read_ahead_members_(static_cast<size_t>(
+          std::max<uint64_t>(3, kReadAheadBytes / std::max<uint64_t>(1, index_.chunk_size)))) {}
 
 ChunkedGzipReader::~ChunkedGzipReader() {
   tasks_.wait();
@@ -82,7 +84,7 @@ Result<size_t> ChunkedGzipReader::ReadAt(uint64_t offset, char* buf, size_t n,
 }
 
 void ChunkedGzipReader::StartReadAhead(size_t last, ReadAheadState* ra) const {
-  const size_t end = std::min(last + 1 + kReadAheadMembers, index_.members.size());
+  const size_t end = std::min(last + 1 + read_ahead_members_, index_.members.size());
   const size_t begin = std::max(last + 1, ra->read_ahead_end);
   if (begin >= end) return;
   ra->read_ahead_end = end;
@@ -99,7 +101,7 @@ void ChunkedGzipReader::StartReadAhead(size_t last, ReadAheadState* ra) const {
 }
 
 void ChunkedGzipReader::HelpReadAhead(size_t last) const {
-  const size_t end = std::min(last + 1 + kReadAheadMembers, index_.members.size());
+  const size_t end = std::min(last + 1 + read_ahead_members_, index_.members.size());
   for (size_t i = last + 1; i < end; ++i) {
     if (cache_->Prefetch(id_, i, LoaderFor(i))) return;
   }

@@ -4,7 +4,7 @@
 // A read inflates only the members that cover it, through the shared
 // MemberCache, so memory stays bounded whatever the file's size. A reader that
 // reads sequentially (as seen by its ReadAheadState) gets read-ahead: the next
-// kReadAheadMembers members are inflated by background tasks (oneTBB) while it
+// the members in the next kReadAheadBytes are inflated by background tasks (oneTBB) while it
 // copies the current one, and while it waits for a member a task is still
 // inflating, it inflates a later one itself, so a sequential `cat` keeps two
 // cores busy.
@@ -46,7 +46,9 @@ struct ReadAheadState {
 
 class ChunkedGzipReader {
  public:
-  static constexpr size_t kReadAheadMembers = 3;
+  // Read-ahead covers this many uncompressed bytes past a sequential read
+  // (at least 3 members), whatever the member size.
+  static constexpr uint64_t kReadAheadBytes = uint64_t{3} << 20;
 
   // An invalid `index` (see ValidateGzipIndex) makes every call return its error.
   ChunkedGzipReader(std::shared_ptr<const File> file, GzipIndex index, MemberCache* cache);
@@ -66,6 +68,7 @@ class ChunkedGzipReader {
   Status VerifyAll() const;
 
   const GzipIndex& index() const { return index_; }
+  size_t read_ahead_members() const { return read_ahead_members_; }
 
  private:
   // Reads and inflates member `i` from the file, checking everything.
@@ -74,7 +77,7 @@ class ChunkedGzipReader {
   // Starts background inflation of the members after `last` that `ra` has not
   // started yet.
   void StartReadAhead(size_t last, ReadAheadState* ra) const;
-  // Inflates, on this thread, the first member in (last, last + kReadAheadMembers]
+  // Inflates, on this thread, the first member in (last, last + read_ahead_members_]
   // that is neither cached nor being inflated.
   void HelpReadAhead(size_t last) const;
 
@@ -83,6 +86,7 @@ class ChunkedGzipReader {
   MemberCache* const cache_;
   const uint64_t id_;
   const Status index_status_;
+  const size_t read_ahead_members_;
 
   // Serializes tasks_.run: callers of ReadAt on many threads start read-ahead.
   mutable std::mutex spawn_mu_;

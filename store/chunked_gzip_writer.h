@@ -41,7 +41,10 @@
 namespace scopefs::store {
 
 struct ChunkedGzipOptions {
-  size_t chunk_size = size_t{1} << 20;     // uncompressed bytes per member
+  // Uncompressed bytes per member. A random read inflates one whole member, so
+  // smaller members answer random reads sooner and compress a little worse: on
+  // scope mappings 64 KiB costs +0.9 % over gzip -6 and 1 MiB +0.1 % (README).
+  size_t chunk_size = size_t{64} << 10;
   int level = 6;                           // zlib level, 0..9
   uint64_t max_uncompressed = UINT64_MAX;  // Append beyond this fails with TooBig
 };

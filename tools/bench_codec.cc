@@ -1,6 +1,6 @@
 // bench_codec: the chunked gzip codec against gzip(1), on one scope, in one run.
 //
-//   bench_codec SCOPE_DIR [--reps N] [--tmp DIR]
+//   bench_codec SCOPE_DIR [--reps N] [--tmp DIR] [--chunk-kb K]
 //
 // SCOPE_DIR is a scope in the input format (`scopectl gen` makes one). Each rep
 // times, on SCOPE_DIR/mappings.json:
@@ -8,15 +8,18 @@
 //             vs `gzip -6 -c`; the input is in memory / the page cache for both
 //   inflate   a sequential ReadAt of the whole text (128 KiB reads, read-ahead)
 //             vs `gzip -dc` of gzip's own file
+//   random    1,000 ReadAt of 4 KiB at random offsets on an empty member cache
+//             (each inflates one member: the member size's cost)
 // then prints medians and ratios, and the sizes. Last, it commits the scope
-// once through the Store (validate + compress + copy + fsync), which consumes
-// SCOPE_DIR. Exit status 1 if a round trip differs.
+// once through the Store (validate + compress + copy + fsync). Exit status 1
+// if a round trip differs.
 #include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -59,13 +62,13 @@ double TimeShell(const std::string& command) {
 }
 
 struct Rep {
-  double compress = 0, gzip_compress = 0, inflate = 0, gzip_inflate = 0;
+  double compress = 0, gzip_compress = 0, inflate = 0, gzip_inflate = 0, random = 0;
   uint64_t size = 0, gzip_size = 0;
   bool same = true;
 };
 
 store::Result<Rep> RunRep(const std::string& input, const std::string& input_path,
-                          const std::string& tmp) {
+                          const std::string& tmp, const store::ChunkedGzipOptions& codec) {
   store::Env* env = store::PosixEnv();
   const std::string ours = tmp + "/bench.chunked.gz";
   const std::string theirs = tmp + "/bench.gzip6.gz";
@@ -73,7 +76,7 @@ store::Result<Rep> RunRep(const std::string& input, const std::string& input_pat
 
   ASSIGN_OR_RETURN(std::unique_ptr<store::File> out, env->Open(ours, store::OpenMode::kCreate));
   auto start = Clock::now();
-  store::ChunkedGzipWriter writer(out.get(), store::ChunkedGzipOptions{});
+  store::ChunkedGzipWriter writer(out.get(), codec);
   for (size_t pos = 0; pos < input.size(); pos += kPiece) {
     RETURN_IF_ERROR(writer.Append(std::string_view(input).substr(pos, kPiece)));
   }
@@ -99,21 +102,47 @@ store::Result<Rep> RunRep(const std::string& input, const std::string& input_pat
   }
   rep.inflate = Since(start);
   rep.same = rep.same && offset == input.size();
+  {
+    store::MemberCache empty;
+    ASSIGN_OR_RETURN(std::unique_ptr<store::File> again, env->Open(ours, store::OpenMode::kRead));
+    store::ChunkedGzipReader random_reader(std::shared_ptr<const store::File>(std::move(again)),
+                                           index, &empty);
+    std::mt19937_64 rng(1);
+    start = Clock::now();
+    for (int i = 0; i < 1000; ++i) {
+      uint64_t at = rng() % (input.size() - 4096);
+      ASSIGN_OR_RETURN(size_t n, random_reader.ReadAt(at, buf.data(), 4096));
+      rep.same = rep.same && std::memcmp(input.data() + at, buf.data(), n) == 0;
+    }
+    rep.random = Since(start);
+  }
   rep.gzip_inflate = TimeShell("gzip -dc '" + theirs + "' > /dev/null");
   (void)env->Unlink(ours);
   (void)env->Unlink(theirs);
   return rep;
 }
 
-// Commits SCOPE_DIR through a fresh store in `tmp`; returns seconds.
+// Commits a copy of SCOPE_DIR through a fresh store in `tmp`; returns seconds.
 store::Result<double> TimeCommit(const std::string& scope_dir, const std::string& tmp) {
   store::Env* env = store::PosixEnv();
   const std::string root = tmp + "/bench-store";
   RETURN_IF_ERROR(store::RemoveAll(env, root));
   ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s,
                    store::Store::Open(env, root, store::StoreOptions()));
-  RETURN_IF_ERROR(env->Rename(scope_dir, s->layout().pending_scope_dir("bench"),
-                              store::RenameMode::kNoReplace));
+  // Written through a pending scope as the mount would (not timed).
+  ASSIGN_OR_RETURN(std::shared_ptr<store::PendingScope> pending, s->CreatePending("bench"));
+  std::string buf(size_t{1} << 20, '\0');
+  for (const char* name : {"nodes.bits", "links.bits", "mappings.json", "meta.json"}) {
+    ASSIGN_OR_RETURN(std::unique_ptr<store::File> in,
+                     env->Open(scope_dir + "/" + name, store::OpenMode::kRead));
+    ASSIGN_OR_RETURN(std::shared_ptr<store::PendingFile> out, pending->Create(name, 0644, 0, 0));
+    for (uint64_t offset = 0;;) {
+      ASSIGN_OR_RETURN(size_t n, in->ReadAt(offset, buf.data(), buf.size()));
+      if (n == 0) break;
+      RETURN_IF_ERROR(out->Write(offset, std::string_view(buf.data(), n)));
+      offset += n;
+    }
+  }
   auto start = Clock::now();
   RETURN_IF_ERROR(s->Commit("bench").status());
   double seconds = Since(start);
@@ -126,10 +155,13 @@ int Main(int argc, char** argv) {
   std::string scope_dir;
   std::string tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   int reps = 3;
+  store::ChunkedGzipOptions codec;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--reps" && i + 1 < argc) {
       reps = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--chunk-kb" && i + 1 < argc) {
+      codec.chunk_size = static_cast<size_t>(std::max(1, std::atoi(argv[++i]))) << 10;
     } else if (arg == "--tmp" && i + 1 < argc) {
       tmp = argv[++i];
     } else if (scope_dir.empty() && !arg.starts_with("-")) {
@@ -149,10 +181,10 @@ int Main(int argc, char** argv) {
   if (!input.ok()) return Fail(input.status());
   const double mb = static_cast<double>(input->size()) / 1e6;
 
-  std::vector<double> compress, gzip_compress, inflate, gzip_inflate;
+  std::vector<double> compress, gzip_compress, inflate, gzip_inflate, random;
   Rep last;
   for (int r = 0; r < reps; ++r) {
-    store::Result<Rep> rep = RunRep(*input, input_path, tmp);
+    store::Result<Rep> rep = RunRep(*input, input_path, tmp, codec);
     if (!rep.ok()) return Fail(rep.status());
     if (!rep->same) {
       std::fprintf(stderr, "bench_codec: round trip differs\n");
@@ -162,6 +194,7 @@ int Main(int argc, char** argv) {
     gzip_compress.push_back(rep->gzip_compress);
     inflate.push_back(rep->inflate);
     gzip_inflate.push_back(rep->gzip_inflate);
+    random.push_back(rep->random);
     last = *rep;
   }
   input = store::Result<std::string>(std::string());  // free the copy before the commit
@@ -174,13 +207,16 @@ int Main(int argc, char** argv) {
     std::printf("%-9s chunked %6.2f s %7.1f MB/s | %-9s %6.2f s %7.1f MB/s | %.2fx\n", what, o,
                 mb / o, base_name, b, mb / b, b / o);
   };
-  std::printf("mappings.json: %.1f MB, %d reps, medians, round trip identical\n", mb, reps);
+  std::printf("mappings.json: %.1f MB, %zu KiB members, %d reps, medians, round trip identical\n",
+              mb, codec.chunk_size >> 10, reps);
   row("compress", compress, "gzip -6", gzip_compress);
   row("inflate", inflate, "gzip -dc", gzip_inflate);
   std::printf("size      chunked %llu B | gzip -6 %llu B | %+.2f%%\n",
               static_cast<unsigned long long>(last.size),
               static_cast<unsigned long long>(last.gzip_size),
               100.0 * (static_cast<double>(last.size) / static_cast<double>(last.gzip_size) - 1));
+  std::printf("random    %.1f us per 4 KiB ReadAt at a random offset, empty member cache\n",
+              Median(random) * 1000);
   std::printf("commit    %.2f s for the whole scope (validate + compress + copy + fsync), %.1f MB/s\n",
               *commit, mb / *commit);
   return 0;

@@ -1,0 +1,88 @@
+#include "fs/options.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace scopefs::fs {
+namespace {
+
+store::Result<Invocation> Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "scopefs");
+  return ParseCommandLine(static_cast<int>(args.size()), args.data());
+}
+
+TEST(OptionsTest, DefaultsMatchTheSpec) {
+  auto inv = Parse({"/store", "/mnt"});
+  ASSERT_TRUE(inv.ok()) << inv.status().ToString();
+  const Config& c = inv->config;
+  EXPECT_EQ(c.store_dir, "/store");
+  EXPECT_EQ(c.mountpoint, "/mnt");
+  EXPECT_EQ(c.max_size, uint64_t{10} << 30);
+  EXPECT_EQ(c.max_entries, 100u);
+  EXPECT_EQ(c.ttl_s, 24 * 3600);
+  EXPECT_EQ(c.maintenance_interval_s, 60);
+  EXPECT_EQ(c.pending_timeout_s, 3600);
+  EXPECT_FALSE(c.foreground);
+}
+
+TEST(OptionsTest, LongOptionsAndMountOptionsAreTheSame) {
+  auto a = Parse({"--max-size", "512M", "--max-entries=7", "--ttl", "90s", "-f", "s", "m"});
+  auto b = Parse({"-o", "max_size=512M,max_entries=7,ttl=90s,allow_other", "-f", "s", "m"});
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString() << b.status().ToString();
+  for (const Config* c : {&a->config, &b->config}) {
+    EXPECT_EQ(c->max_size, uint64_t{512} << 20);
+    EXPECT_EQ(c->max_entries, 7u);
+    EXPECT_EQ(c->ttl_s, 90);
+    EXPECT_TRUE(c->foreground);
+  }
+  EXPECT_EQ(b->config.fuse_options, std::vector<std::string>{"allow_other"});
+}
+
+TEST(OptionsTest, FstabStyleOptionsPassThroughToFuse) {
+  auto inv = Parse({"s", "m", "-o", "defaults,rw,allow_other,max_size=1G,ttl=0,auto_unmount"});
+  ASSERT_TRUE(inv.ok());
+  EXPECT_EQ(inv->config.fuse_options, (std::vector<std::string>{"rw", "allow_other", "auto_unmount"}));
+  EXPECT_EQ(inv->config.ttl_s, 0);
+}
+
+TEST(OptionsTest, UnitsParse) {
+  EXPECT_EQ(ParseSize("10G").value(), uint64_t{10} << 30);
+  EXPECT_EQ(ParseSize("3k").value(), 3072u);
+  EXPECT_EQ(ParseSize("2T").value(), uint64_t{2} << 40);
+  EXPECT_EQ(ParseSize("123").value(), 123u);
+  EXPECT_EQ(ParseDuration("30m").value(), 1800);
+  EXPECT_EQ(ParseDuration("7d").value(), 7 * 86400);
+  EXPECT_EQ(ParseDuration("45").value(), 45);
+  EXPECT_EQ(ParseDuration("0").value(), 0);
+}
+
+TEST(OptionsTest, BadInputIsRefusedWithAReason) {
+  for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
+           {"--max-size", "10X", "s", "m"},
+           {"--max-size", "", "s", "m"},
+           {"--max-size", "99999999999T", "s", "m"},
+           {"--ttl", "5w", "s", "m"},
+           {"--ttl", "-5s", "s", "m"},
+           {"-o", "maintenance_interval=0", "s", "m"},
+           {"-o", "max_entries", "s", "m"},
+           {"--bogus", "1", "s", "m"},
+           {"-x", "s", "m"},
+           {"s"},
+           {"s", "m", "extra"},
+           {"--max-size"},
+       }) {
+    auto inv = Parse(args);
+    EXPECT_FALSE(inv.ok()) << args.front();
+    EXPECT_EQ(inv.status().code(), store::Status::Code::kInvalid);
+    EXPECT_FALSE(inv.status().message().empty());
+  }
+}
+
+TEST(OptionsTest, HelpAndVersionWinOverEverythingElse) {
+  EXPECT_EQ(Parse({"--help"})->action, Action::kHelp);
+  EXPECT_EQ(Parse({"s", "-V"})->action, Action::kVersion);
+}
+
+}  // namespace
+}  // namespace scopefs::fs
