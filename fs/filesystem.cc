@@ -81,6 +81,42 @@ bool Filesystem::ForgetUnlinkedScope(const std::string& key) {
   return unlinked_.erase(key) != 0;
 }
 
+namespace {
+std::string DraftKey(const store::Scope& scope, const std::string& name) {
+  return Address(&scope) + "/" + name;
+}
+}  // namespace
+
+Result<std::shared_ptr<Node>> Filesystem::CreateDraft(const std::shared_ptr<store::Scope>& scope,
+                                                      const std::string& name,
+                                                      store::FileAttrs attrs) {
+  auto draft = std::make_shared<MetaDraft>(attrs);
+  {
+    std::lock_guard lock(drafts_mu_);
+    if (drafts_.size() >= kMaxDrafts) {
+      return Status::NoSpace("too many unfinished meta.json drafts in committed scopes");
+    }
+    drafts_[DraftKey(*scope, name)] = draft;
+  }
+  return inodes_.Lookup(
+      "m:" + Address(draft.get()), [](const Node&) { return true; }, [&](fuse_ino_t ino) {
+        auto node = std::make_shared<Node>(ino, NodeKind::kMetaDraft, name);
+        node->BindDraft(scope, draft);
+        return node;
+      });
+}
+
+std::shared_ptr<MetaDraft> Filesystem::FindDraft(const store::Scope& scope, const std::string& name) {
+  std::lock_guard lock(drafts_mu_);
+  auto it = drafts_.find(DraftKey(scope, name));
+  return it == drafts_.end() ? nullptr : it->second;
+}
+
+void Filesystem::RemoveDraft(const store::Scope& scope, const std::string& name) {
+  std::lock_guard lock(drafts_mu_);
+  drafts_.erase(DraftKey(scope, name));
+}
+
 Result<std::shared_ptr<Node>> Filesystem::Lookup(const Node& parent, const std::string& name) {
   auto not_found = [&] { return Status::NotFound("no " + store::Printable(name)); };
   switch (parent.kind()) {
@@ -108,6 +144,17 @@ Result<std::shared_ptr<Node>> Filesystem::Lookup(const Node& parent, const std::
     case NodeKind::kScopeDir: {
       Node::Binding b = parent.Resolve();
       if (parent.unlinked()) b.scope = parent.ghost();
+      if (b.scope && MetaDraft::IsDraftName(name)) {
+        std::shared_ptr<MetaDraft> draft = FindDraft(*b.scope, name);
+        if (!draft) return not_found();
+        std::shared_ptr<store::Scope> scope = b.scope;
+        return inodes_.Lookup(
+            "m:" + Address(draft.get()), [](const Node&) { return true; }, [&](fuse_ino_t ino) {
+              auto node = std::make_shared<Node>(ino, NodeKind::kMetaDraft, name);
+              node->BindDraft(scope, draft);
+              return node;
+            });
+      }
       if (b.scope) {
         if (!IsCommittedFile(name)) return not_found();
         std::shared_ptr<store::Scope> scope = b.scope;
@@ -242,9 +289,10 @@ Result<struct stat> Filesystem::Attr(const Node& node) const {
       SetTimes(st, b.scope->last_access_ns(), mtime, r.created_ns);
       return st;
     }
-    case NodeKind::kPendingFile: {
+    case NodeKind::kPendingFile:
+    case NodeKind::kMetaDraft: {
       Node::Binding b = node.Resolve();
-      store::FileAttrs a = b.file->attrs();
+      store::FileAttrs a = b.file ? b.file->attrs() : b.draft->attrs();
       file(a.mode, a.size);
       st.st_uid = a.uid;
       st.st_gid = a.gid;

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -74,6 +75,14 @@ class Filesystem {
   void NoteUnlinkedScope(const std::string& key);
   bool ForgetUnlinkedScope(const std::string& key);  // true if it was noted
 
+  // Drafts of meta.json in committed scopes (meta_draft.h), by scope and name.
+  // Creating one counts a kernel lookup. At most kMaxDrafts exist at once.
+  store::Result<std::shared_ptr<Node>> CreateDraft(const std::shared_ptr<store::Scope>& scope,
+                                                   const std::string& name, store::FileAttrs attrs);
+  std::shared_ptr<MetaDraft> FindDraft(const store::Scope& scope, const std::string& name);
+  void RemoveDraft(const store::Scope& scope, const std::string& name);
+  static constexpr size_t kMaxDrafts = 64;
+
  private:
   store::Store* const store_;
   const Limits limits_;
@@ -84,6 +93,8 @@ class Filesystem {
   std::atomic<bool> initialized_{false};
   std::mutex unlinked_mu_;
   std::set<std::string> unlinked_;  // GUARDED_BY(unlinked_mu_)
+  std::mutex drafts_mu_;
+  std::map<std::string, std::shared_ptr<MetaDraft>> drafts_;  // GUARDED_BY(drafts_mu_)
 };
 
 // ESTALE, for a node whose scope no longer exists.

@@ -39,6 +39,9 @@ struct Handle {
   std::shared_ptr<store::PendingFile> pending_file;
   bool writer = false;
 
+  // rsync's temporary meta.json in a committed scope.
+  std::shared_ptr<MetaDraft> draft;
+
   // Directories: the entries, listed at opendir.
   std::vector<Filesystem::DirEntry> entries;
 };

@@ -16,6 +16,7 @@ Node::Binding Node::Resolve() const {
     scope_ = pending_->committed_scope();
     pending_.reset();
   }
+  b.draft = draft_;
   b.scope = scope_.lock();
   // A removed scope is gone for names; open handles hold their own reference.
   if (b.scope && b.scope->removed() && kind_ == NodeKind::kScopeDir) b.scope.reset();
@@ -56,6 +57,12 @@ std::shared_ptr<store::Scope> Node::ghost() const {
 void Node::DropGhost() {
   std::lock_guard lock(mu_);
   ghost_.reset();
+}
+
+void Node::BindDraft(std::shared_ptr<store::Scope> scope, std::shared_ptr<MetaDraft> draft) {
+  std::lock_guard lock(mu_);
+  scope_ = std::move(scope);
+  draft_ = std::move(draft);
 }
 
 void Node::SetName(std::string name) {

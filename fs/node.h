@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 
+#include "fs/meta_draft.h"
 #include "store/pending_scope.h"
 #include "store/scope.h"
 
@@ -30,6 +31,7 @@ enum class NodeKind : uint8_t {
   kScopeFile,    // a file of a committed scope
   kPendingFile,  // a file of a pending scope
   kStatusFile,   // <key>/.status of a pending scope
+  kMetaDraft,    // rsync's temporary meta.json in a committed scope (meta_draft.h)
 };
 
 inline constexpr fuse_ino_t kRootIno = FUSE_ROOT_ID;
@@ -49,6 +51,7 @@ class Node {
     std::shared_ptr<store::Scope> scope;           // committed
     std::shared_ptr<store::PendingScope> pending;  // pending
     std::shared_ptr<store::PendingFile> file;      // kPendingFile only
+    std::shared_ptr<MetaDraft> draft;              // kMetaDraft only
     std::string name;                              // file name within the scope
   };
   Binding Resolve() const;
@@ -56,6 +59,7 @@ class Node {
   void BindScope(std::shared_ptr<store::Scope> scope);
   void BindPending(std::shared_ptr<store::PendingScope> pending);
   void BindFile(std::shared_ptr<store::PendingScope> pending, std::shared_ptr<store::PendingFile> file);
+  void BindDraft(std::shared_ptr<store::Scope> scope, std::shared_ptr<MetaDraft> draft);
   void SetName(std::string name);
   std::string name() const;
 
@@ -80,6 +84,7 @@ class Node {
   mutable std::weak_ptr<store::Scope> scope_;
   mutable std::shared_ptr<store::PendingScope> pending_;
   std::shared_ptr<store::PendingFile> file_;
+  std::shared_ptr<MetaDraft> draft_;
   std::shared_ptr<store::Scope> ghost_;
 };
 

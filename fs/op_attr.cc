@@ -50,6 +50,10 @@ store::Status Apply(Node& node, const store::AttrChange& change, fuse_file_info*
     case NodeKind::kScopeFile:
       if (change.size) return store::Status::Access(node.name() + " of a committed scope is read-only");
       return store::Status::Ok();
+    case NodeKind::kMetaDraft:
+      if (change.size) RETURN_IF_ERROR(b.draft->Truncate(*change.size));
+      b.draft->SetAttrs(change);
+      return store::Status::Ok();
     default:
       return store::Status::Permission("cannot change attributes of " + node.name());
   }

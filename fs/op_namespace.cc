@@ -29,6 +29,11 @@ store::Status Unlink(Filesystem& fs, Node& dir, const std::string& name) {
     return store::Status::NotFound(name);
   }
   Node::Binding b = dir.Resolve();
+  if (b.scope && MetaDraft::IsDraftName(name)) {
+    if (!fs.FindDraft(*b.scope, name)) return store::Status::NotFound(name);
+    fs.RemoveDraft(*b.scope, name);
+    return store::Status::Ok();
+  }
   if (b.scope) {
     if (!IsCommittedFileName(name)) return store::Status::NotFound(name);
     // Unlinking any file of a committed scope removes the whole scope at once.
@@ -57,6 +62,14 @@ store::Status Rename(Filesystem& fs, Node& from_dir, const std::string& from, No
   }
   if (from_dir.kind() != NodeKind::kScopeDir) return store::Status::Permission("rename here");
   Node::Binding b = from_dir.Resolve();
+  if (b.scope && MetaDraft::IsDraftName(from) && to == store::kMetaFile) {
+    // rsync putting a copy of meta.json in place: fine if it changes nothing.
+    std::shared_ptr<MetaDraft> draft = fs.FindDraft(*b.scope, from);
+    if (!draft) return store::Status::NotFound(from);
+    RETURN_IF_ERROR(fs.store().CheckMetaUnchanged(b.scope->key(), draft->data()));
+    fs.RemoveDraft(*b.scope, from);
+    return store::Status::Ok();
+  }
   if (b.scope || from_dir.unlinked()) {
     return store::Status::Access("rename in committed scope " + from_dir.name());
   }

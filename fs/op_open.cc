@@ -66,6 +66,11 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       switch (handle->node->kind()) {
         case NodeKind::kScopeFile: return OpenCommitted(fs, *handle, fi);
         case NodeKind::kPendingFile: return OpenPendingForWrite(*handle, fi);
+        case NodeKind::kMetaDraft:
+          handle->draft = handle->node->Resolve().draft;
+          if (fi->flags & O_TRUNC) RETURN_IF_ERROR(handle->draft->Truncate(0));
+          fi->direct_io = 1;
+          return store::Status::Ok();
         case NodeKind::kControlFile:
         case NodeKind::kStatusFile: {
           if (WantsWrite(fi)) return store::Status::Access(handle->node->name() + " is read-only");
@@ -101,12 +106,23 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
                                          ": files go inside a scope directory");
       }
       Node::Binding b = dir->Resolve();
+      const fuse_ctx* ctx = fuse_req_ctx(req);
+      if (b.scope && MetaDraft::IsDraftName(name)) {
+        store::FileAttrs attrs;
+        attrs.mode = mode & 07777 & ~ctx->umask;
+        attrs.uid = ctx->uid;
+        attrs.gid = ctx->gid;
+        attrs.atime_ns = attrs.mtime_ns = attrs.ctime_ns = fs.clock().NowNanos();
+        ASSIGN_OR_RETURN(handle->node, fs.CreateDraft(b.scope, name, attrs));
+        handle->draft = handle->node->Resolve().draft;
+        fi->direct_io = 1;
+        return MakeEntry(fs, *handle->node);
+      }
       if (b.scope || dir->unlinked()) {
         return store::Status::Access("create " + store::Printable(name) + " in committed scope " +
                                      dir->name() + ": committed scopes are read-only");
       }
       if (!b.pending) return Stale("scope " + dir->name());
-      const fuse_ctx* ctx = fuse_req_ctx(req);
       ASSIGN_OR_RETURN(std::shared_ptr<store::PendingFile> file,
                        b.pending->Create(name, mode & 07777 & ~ctx->umask, ctx->uid, ctx->gid));
       handle->node = fs.AddPendingFile(b.pending, file, name);
@@ -121,7 +137,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
     StoreHandle(fi, std::move(handle));
     if (fuse_reply_create(req, &*entry, fi) != 0) {
       std::unique_ptr<Handle> lost = TakeHandle(fi);
-      lost->pending->RemoveWriter(*lost->pending_file);
+      if (lost->writer) lost->pending->RemoveWriter(*lost->pending_file);
     }
   });
 }

@@ -37,6 +37,7 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
     if (h.writer) {
       return ReplyStatus(req, "read", store::Status::Busy(h.node->name() + " is pending"));
     }
+    if (h.draft) h.content = h.draft->data();  // a draft may have grown since open
     if (offset >= h.content.size()) return (void)fuse_reply_buf(req, nullptr, 0);
     fuse_reply_buf(req, h.content.data() + offset, std::min(size, h.content.size() - offset));
   });

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "store/input_meta.h"
 #include "store/key.h"
 #include "store/log.h"
 
@@ -194,6 +195,21 @@ std::vector<std::shared_ptr<Scope>> Store::List() const {
 }
 
 size_t Store::size() const { return scopes_.size(); }
+
+Status Store::CheckMetaUnchanged(const std::string& key, std::string_view meta_json) const {
+  std::shared_ptr<Scope> scope = Find(key);
+  if (!scope) return Status::NotFound("no scope " + key);
+  const ScopeRecord& r = scope->record();
+  Result<InputMeta> meta = ParseInputMeta(meta_json);
+  const bool same = meta.ok() && meta->total_nodes.value_or(r.total_nodes) == r.total_nodes &&
+                    meta->total_links.value_or(r.total_links) == r.total_links &&
+                    meta->config_attributes == r.config_attributes && meta->extra == r.extra;
+  if (!same) {
+    return Status::Access("meta.json of committed scope " + key +
+                          " cannot change; remove the scope and add it again");
+  }
+  return Status::Ok();
+}
 
 Status Store::Remove(const std::string& key) {
   std::shared_ptr<Scope> scope;

@@ -78,6 +78,12 @@ class Store {
   // Takes the scope out of the namespace durably; its bytes go when the last holder lets go.
   Status Remove(const std::string& key);
 
+  // OK if `meta_json` says what the committed scope's meta.json already says
+  // (the same totals, config_attributes and other keys; daemon-owned keys are
+  // ignored), so rewriting it changes nothing; Access otherwise: a committed
+  // scope never changes. NotFound if there is no such scope.
+  Status CheckMetaUnchanged(const std::string& key, std::string_view meta_json) const;
+
   uint64_t stored_bytes() const { return stored_bytes_.load(); }
   size_t size() const;
 

@@ -143,6 +143,34 @@ TEST_F(MountTest, FileTimesSetWhilePendingAreKept) {
   EXPECT_EQ(again.output.find(">f"), std::string::npos) << "rsync sent data:\n" << again.output;
 }
 
+TEST_F(MountTest, RsyncAgainOntoACommittedScopeSucceedsAndSendsNoData) {
+  const std::string& src = SmallScope();
+  const std::string dst = Quote(Mnt("k") + "/");
+  ASSERT_EQ(Shell("rsync -a " + Quote(src + "/") + " " + dst).exit_code, 0);
+  const std::string stored = Shell("cat " + Quote(mount_->store()) + "/scopes/k/*.gz | md5sum").output;
+  // meta.json is generated, so rsync sends it again; the rename over it is
+  // accepted because it says the same thing. No data file is sent.
+  ShellResult again = Shell("rsync -a --itemize-changes " + Quote(src + "/") + " " + dst);
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  for (const char* f : {">f.* nodes.bits", ">f.* links.bits", ">f.* mappings.json"}) {
+    EXPECT_EQ(Shell("echo " + Quote(again.output) + " | grep -c '" + f + "'").output, "0\n") << again.output;
+  }
+  ExpectSameFiles(src, "k");
+  // A different scope onto the same key fails, and the committed bytes stay.
+  const std::string& other = GenScope(3001, 4003);
+  ShellResult different = Shell("rsync -a " + Quote(other + "/") + " " + dst);
+  EXPECT_NE(different.exit_code, 0) << different.output;
+  ShellResult cp = Shell("cp -r " + Quote(other) + "/. " + dst);
+  EXPECT_NE(cp.exit_code, 0) << cp.output;
+  ExpectSameFiles(src, "k");
+  EXPECT_EQ(Shell("cat " + Quote(mount_->store()) + "/scopes/k/*.gz | md5sum").output, stored);
+  // A changed meta.json is refused too.
+  ShellResult meta = Shell("printf '{\"config_attributes\":{\"x\":1}}' > " + Quote(dir_.path() + "/meta.json") +
+                           " && rsync " + Quote(dir_.path() + "/meta.json") + " " + dst);
+  EXPECT_NE(meta.exit_code, 0) << meta.output;
+  EXPECT_EQ(Shell("ls -A " + dst).output, "links.bits\nmappings.json\nmeta.json\nnodes.bits\n");
+}
+
 TEST_F(MountTest, LargeMappingsServeEveryOffsetToConcurrentReaders) {
   const std::string& src = GenScope(470000, 940000);  // ~50 MB of mappings
   ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("big"))).exit_code, 0);
@@ -393,6 +421,42 @@ TEST_F(MountTest, KilledMidCopyRestartsWithoutThePartialScope) {
   EXPECT_EQ(Shell("ls " + Quote(mount_->store() + "/pending")).output, "");
   ExpectSameFiles(small, "kept");
   EXPECT_NE(mount_->log().find("recovery: removing leftover"), std::string::npos);
+}
+
+TEST(DaemonTest, SigtermUnmountsCleanlyAndADeadMountIsClearedOnStart) {
+  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  TempDir dir;
+  const std::string store = dir.path() + "/store", mnt = dir.path() + "/mnt";
+  ASSERT_EQ(Shell("mkdir " + Quote(mnt)).exit_code, 0);
+  auto mounted = [&] { return Shell("grep -c " + Quote(" " + mnt + " ") + " /proc/mounts").output; };
+  auto start = [&] {  // backgrounded, without auto_unmount; prints its pid
+    return Shell(Quote(ScopefsPath()) + " -f " + Quote(store) + " " + Quote(mnt) + " >/dev/null 2>>" +
+                 Quote(dir.path() + "/log") + " & echo $!; for i in $(seq 200); do grep -q " +
+                 Quote(" " + mnt + " ") + " /proc/mounts && exit 0; sleep 0.02; done; exit 1");
+  };
+  ShellResult first = start();
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(mnt + "/a")).exit_code, 0);
+  // SIGTERM: the daemon unmounts and exits 0 (waited for with a bound).
+  ShellResult term = Shell("pid=" + first.output.substr(0, first.output.find('\n')) +
+                           "; kill -TERM $pid; for i in $(seq 250); do kill -0 $pid 2>/dev/null || exit 0; "
+                           "sleep 0.02; done; exit 1");
+  EXPECT_EQ(term.exit_code, 0) << "the daemon did not exit after SIGTERM";
+  EXPECT_EQ(mounted(), "0\n");
+  // SIGKILL without auto_unmount leaves a dead mount; the next start clears it.
+  ShellResult second = start();
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const std::string pid = second.output.substr(0, second.output.find('\n'));
+  ASSERT_EQ(Shell("kill -KILL " + pid + "; sleep 0.2; ls " + Quote(mnt) + " 2>&1").output.find(
+                "Transport endpoint is not connected") != std::string::npos, true);
+  ShellResult third = start();
+  ASSERT_EQ(third.exit_code, 0) << third.output << Shell("cat " + Quote(dir.path() + "/log")).output;
+  EXPECT_EQ(Shell("ls " + Quote(mnt)).output, "a\n");
+  EXPECT_NE(Shell("cat " + Quote(dir.path() + "/log")).output.find("clearing the dead mount"), std::string::npos);
+  const std::string pid3 = third.output.substr(0, third.output.find('\n'));
+  EXPECT_EQ(Shell("kill -TERM " + pid3 + "; for i in $(seq 250); do kill -0 " + pid3 +
+                  " 2>/dev/null || exit 0; sleep 0.02; done; exit 1").exit_code, 0);
+  Shell("grep -q " + Quote(" " + mnt + " ") + " /proc/mounts && fusermount3 -uz " + Quote(mnt));
 }
 
 TEST(DaemonTest, RefusesBadArgumentsASecondDaemonAndAStoreInsideTheMount) {
