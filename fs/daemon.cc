@@ -162,6 +162,8 @@ int Serve(const Config& c, Filesystem& fs) {
   std::vector<char*> argv;
   for (std::string& s : argv_storage) argv.push_back(s.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  // libfuse may reallocate the arguments it parses; they are ours to free.
+  std::unique_ptr<fuse_args, decltype(&fuse_opt_free_args)> free_args(&args, fuse_opt_free_args);
 
   const fuse_lowlevel_ops ops = MakeOperations();
   Session se(fuse_session_new(&args, &ops, sizeof(ops), &fs));
@@ -196,8 +198,11 @@ int Serve(const Config& c, Filesystem& fs) {
     rc = fuse_session_loop_mt(se.get(), loop);
     fuse_loop_cfg_destroy(loop);
   }
-  LogInfo("unmounting " + c.mountpoint);
-  return rc == 0 ? 0 : 1;
+  // A positive result is the signal (SIGTERM, SIGINT, SIGHUP) that asked us to
+  // stop: a clean unmount, like fusermount3 -u.
+  LogInfo(rc > 0 ? "signal " + std::to_string(rc) + ": unmounting " + c.mountpoint
+                 : "unmounting " + c.mountpoint);
+  return rc >= 0 ? 0 : 1;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // cp, rsync, tar, cmp, rm, mv, gzip, and Debian's python3 with bitarray.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <sstream>
 
@@ -423,40 +424,29 @@ TEST_F(MountTest, KilledMidCopyRestartsWithoutThePartialScope) {
   EXPECT_NE(mount_->log().find("recovery: removing leftover"), std::string::npos);
 }
 
-TEST(DaemonTest, SigtermUnmountsCleanlyAndADeadMountIsClearedOnStart) {
+TEST(DaemonTest, SignalsUnmountCleanlyAndADeadMountIsClearedOnStart) {
   if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
   TempDir dir;
-  const std::string store = dir.path() + "/store", mnt = dir.path() + "/mnt";
-  ASSERT_EQ(Shell("mkdir " + Quote(mnt)).exit_code, 0);
-  auto mounted = [&] { return Shell("grep -c " + Quote(" " + mnt + " ") + " /proc/mounts").output; };
-  auto start = [&] {  // backgrounded, without auto_unmount; prints its pid
-    return Shell(Quote(ScopefsPath()) + " -f " + Quote(store) + " " + Quote(mnt) + " >/dev/null 2>>" +
-                 Quote(dir.path() + "/log") + " & echo $!; for i in $(seq 200); do grep -q " +
-                 Quote(" " + mnt + " ") + " /proc/mounts && exit 0; sleep 0.02; done; exit 1");
-  };
-  ShellResult first = start();
-  ASSERT_EQ(first.exit_code, 0) << first.output;
-  ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(mnt + "/a")).exit_code, 0);
-  // SIGTERM: the daemon unmounts and exits 0 (waited for with a bound).
-  ShellResult term = Shell("pid=" + first.output.substr(0, first.output.find('\n')) +
-                           "; kill -TERM $pid; for i in $(seq 250); do kill -0 $pid 2>/dev/null || exit 0; "
-                           "sleep 0.02; done; exit 1");
-  EXPECT_EQ(term.exit_code, 0) << "the daemon did not exit after SIGTERM";
-  EXPECT_EQ(mounted(), "0\n");
+  ScopefsMount mount(dir.path(), {}, /*auto_unmount=*/false);
+  auto mounted = [&] { return Shell("grep -c " + Quote(" " + mount.mnt() + " ") + " /proc/mounts").output; };
+  std::string error;
+  for (int signal : {SIGTERM, SIGINT}) {
+    ASSERT_TRUE(mount.Start(&error)) << error;
+    if (signal == SIGTERM) {
+      ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(mount.mnt() + "/a")).exit_code, 0);
+    }
+    EXPECT_EQ(mount.Terminate(signal), 0) << mount.log();
+    EXPECT_EQ(mounted(), "0\n");
+  }
   // SIGKILL without auto_unmount leaves a dead mount; the next start clears it.
-  ShellResult second = start();
-  ASSERT_EQ(second.exit_code, 0) << second.output;
-  const std::string pid = second.output.substr(0, second.output.find('\n'));
-  ASSERT_EQ(Shell("kill -KILL " + pid + "; sleep 0.2; ls " + Quote(mnt) + " 2>&1").output.find(
-                "Transport endpoint is not connected") != std::string::npos, true);
-  ShellResult third = start();
-  ASSERT_EQ(third.exit_code, 0) << third.output << Shell("cat " + Quote(dir.path() + "/log")).output;
-  EXPECT_EQ(Shell("ls " + Quote(mnt)).output, "a\n");
-  EXPECT_NE(Shell("cat " + Quote(dir.path() + "/log")).output.find("clearing the dead mount"), std::string::npos);
-  const std::string pid3 = third.output.substr(0, third.output.find('\n'));
-  EXPECT_EQ(Shell("kill -TERM " + pid3 + "; for i in $(seq 250); do kill -0 " + pid3 +
-                  " 2>/dev/null || exit 0; sleep 0.02; done; exit 1").exit_code, 0);
-  Shell("grep -q " + Quote(" " + mnt + " ") + " /proc/mounts && fusermount3 -uz " + Quote(mnt));
+  ASSERT_TRUE(mount.Start(&error)) << error;
+  mount.KillLeavingDeadMount();
+  EXPECT_NE(Shell("ls " + Quote(mount.mnt())).output.find("Transport endpoint is not connected"),
+            std::string::npos);
+  ASSERT_TRUE(mount.Start(&error)) << error;
+  EXPECT_EQ(Shell("ls " + Quote(mount.mnt())).output, "a\n");
+  EXPECT_NE(mount.log().find("clearing the dead mount"), std::string::npos) << mount.log();
+  EXPECT_EQ(mount.Stop(), 0);
 }
 
 TEST(DaemonTest, RefusesBadArgumentsASecondDaemonAndAStoreInsideTheMount) {

@@ -61,12 +61,14 @@ ShellResult Python(const std::string& script, const std::vector<std::string>& ar
 std::string ScopefsPath() { return SCOPEFS_PATH; }
 std::string ScopectlPath() { return SCOPECTL_PATH; }
 
-ScopefsMount::ScopefsMount(const std::string& root, std::vector<std::string> extra_args)
+ScopefsMount::ScopefsMount(const std::string& root, std::vector<std::string> extra_args,
+                           bool auto_unmount)
     : root_(root),
       store_(root + "/store"),
       mnt_(root + "/mnt"),
       log_path_(root + "/daemon.log"),
-      extra_args_(std::move(extra_args)) {
+      extra_args_(std::move(extra_args)),
+      auto_unmount_(auto_unmount) {
   ::mkdir(mnt_.c_str(), 0755);
 }
 
@@ -87,7 +89,8 @@ bool ScopefsMount::Start(std::string* error) {
     *error = "pipe failed";
     return false;
   }
-  std::vector<std::string> args = {ScopefsPath(), "-f", "-o", "auto_unmount", "--notify-fd", "3"};
+  std::vector<std::string> args = {ScopefsPath(), "-f", "--notify-fd", "3"};
+  if (auto_unmount_) args.insert(args.end(), {"-o", "auto_unmount"});
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   args.push_back(store_);
   args.push_back(mnt_);
@@ -125,6 +128,25 @@ int ScopefsMount::Stop() {
   }
   pid_ = -1;
   return status;
+}
+
+int ScopefsMount::Terminate(int signal) {
+  if (!running()) return -1;
+  ::kill(pid_, signal);
+  int status = WaitExit(pid_, std::chrono::seconds(15));
+  if (status < 0) {
+    Kill();
+    return -1;
+  }
+  pid_ = -1;
+  return status;
+}
+
+void ScopefsMount::KillLeavingDeadMount() {
+  if (!running()) return;
+  ::kill(pid_, SIGKILL);
+  WaitExit(pid_, std::chrono::seconds(10));
+  pid_ = -1;
 }
 
 void ScopefsMount::Kill() {

@@ -32,7 +32,9 @@ std::string Quote(const std::string& s);
 class ScopefsMount {
  public:
   // `root` holds store/, mnt/ and daemon.log; `extra_args` go to scopefs.
-  ScopefsMount(const std::string& root, std::vector<std::string> extra_args = {});
+  // Without `auto_unmount`, a killed daemon leaves a dead mount behind.
+  ScopefsMount(const std::string& root, std::vector<std::string> extra_args = {},
+               bool auto_unmount = true);
   ~ScopefsMount();
   ScopefsMount(const ScopefsMount&) = delete;
   ScopefsMount& operator=(const ScopefsMount&) = delete;
@@ -48,10 +50,15 @@ class ScopefsMount {
   int Stop();
   // SIGKILL, then clears the dead mount, as a crash would leave it.
   void Kill();
+  // Sends `signal` and waits (bounded); the exit status, or -1 if it had to be killed.
+  int Terminate(int signal);
+  // SIGKILL and nothing else: without auto_unmount the dead mount stays.
+  void KillLeavingDeadMount();
 
  private:
   std::string root_, store_, mnt_, log_path_;
   std::vector<std::string> extra_args_;
+  bool auto_unmount_;
   pid_t pid_ = -1;
 };
 
