@@ -98,6 +98,12 @@ Result<std::shared_ptr<Node>> Filesystem::CreateDraft(const std::shared_ptr<stor
     }
     drafts_[DraftKey(*scope, name)] = draft;
   }
+  return DraftNode(scope, draft, name);
+}
+
+std::shared_ptr<Node> Filesystem::DraftNode(const std::shared_ptr<store::Scope>& scope,
+                                            const std::shared_ptr<MetaDraft>& draft,
+                                            const std::string& name) {
   return inodes_.Lookup(
       "m:" + Address(draft.get()), [](const Node&) { return true; }, [&](fuse_ino_t ino) {
         auto node = std::make_shared<Node>(ino, NodeKind::kMetaDraft, name);
@@ -147,13 +153,7 @@ Result<std::shared_ptr<Node>> Filesystem::Lookup(const Node& parent, const std::
       if (b.scope && MetaDraft::IsDraftName(name)) {
         std::shared_ptr<MetaDraft> draft = FindDraft(*b.scope, name);
         if (!draft) return not_found();
-        std::shared_ptr<store::Scope> scope = b.scope;
-        return inodes_.Lookup(
-            "m:" + Address(draft.get()), [](const Node&) { return true; }, [&](fuse_ino_t ino) {
-              auto node = std::make_shared<Node>(ino, NodeKind::kMetaDraft, name);
-              node->BindDraft(scope, draft);
-              return node;
-            });
+        return DraftNode(b.scope, draft, name);
       }
       if (b.scope) {
         if (!IsCommittedFile(name)) return not_found();

@@ -84,6 +84,10 @@ class Filesystem {
   static constexpr size_t kMaxDrafts = 64;
 
  private:
+  // The node of a draft, counting one kernel lookup.
+  std::shared_ptr<Node> DraftNode(const std::shared_ptr<store::Scope>& scope,
+                                  const std::shared_ptr<MetaDraft>& draft, const std::string& name);
+
   store::Store* const store_;
   const Limits limits_;
   InodeTable inodes_;

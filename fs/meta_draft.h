@@ -45,13 +45,9 @@ class MetaDraft {
     attrs_.size = size;
     return store::Status::Ok();
   }
-  void SetAttrs(const store::AttrChange& c) {
+  void SetAttrs(const store::AttrChange& change, int64_t now_ns) {
     std::lock_guard lock(mu_);
-    if (c.mode) attrs_.mode = *c.mode;
-    if (c.uid) attrs_.uid = *c.uid;
-    if (c.gid) attrs_.gid = *c.gid;
-    if (c.atime_ns) attrs_.atime_ns = *c.atime_ns;
-    if (c.mtime_ns) attrs_.mtime_ns = *c.mtime_ns;
+    store::ApplyAttrChange(change, now_ns, attrs_);
   }
   store::FileAttrs attrs() const {
     std::lock_guard lock(mu_);

@@ -26,7 +26,8 @@ store::AttrChange ChangeFrom(const struct stat& attr, int to_set, int64_t now) {
 // Applies a setattr to the node. Mode, owner and times are accepted on
 // pending files and on scope directories (cp -a, rsync -a and tar set them);
 // a committed scope keeps its own. Sizes change only on pending files.
-store::Status Apply(Node& node, const store::AttrChange& change, fuse_file_info* fi) {
+store::Status Apply(Node& node, const store::AttrChange& change, int64_t now_ns,
+                    fuse_file_info* fi) {
   Node::Binding b = node.Resolve();
   switch (node.kind()) {
     case NodeKind::kPendingFile:
@@ -52,7 +53,7 @@ store::Status Apply(Node& node, const store::AttrChange& change, fuse_file_info*
       return store::Status::Ok();
     case NodeKind::kMetaDraft:
       if (change.size) RETURN_IF_ERROR(b.draft->Truncate(*change.size));
-      b.draft->SetAttrs(change);
+      b.draft->SetAttrs(change, now_ns);
       return store::Status::Ok();
     default:
       return store::Status::Permission("cannot change attributes of " + node.name());
@@ -80,7 +81,8 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
     Filesystem& fs = Fs(req);
     store::Result<struct stat> result = [&]() -> store::Result<struct stat> {
       ASSIGN_OR_RETURN(std::shared_ptr<Node> node, GetNode(req, ino));
-      RETURN_IF_ERROR(Apply(*node, ChangeFrom(*attr, to_set, fs.clock().NowNanos()), fi));
+      const int64_t now = fs.clock().NowNanos();
+      RETURN_IF_ERROR(Apply(*node, ChangeFrom(*attr, to_set, now), now, fi));
       return fs.Attr(*node);
     }();
     if (!result.ok()) return ReplyStatus(req, "setattr", result.status());

@@ -56,8 +56,10 @@ void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_inf
 }
 
 void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  TakeHandle(fi);
-  fuse_reply_err(req, 0);
+  Guard(req, "releasedir", [&] {
+    TakeHandle(fi);
+    fuse_reply_err(req, 0);
+  });
 }
 
 // mkdir: fuse_reply_entry for a new pending scope, or EINVAL (bad key), EEXIST,

@@ -22,13 +22,13 @@ void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 
 // forget: no reply.
 void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
-  Fs(req).inodes().Forget(ino, nlookup);
-  fuse_reply_none(req);
+  GuardNoReply(req, "forget", [&] { Fs(req).inodes().Forget(ino, nlookup); });
 }
 
 void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
-  for (size_t i = 0; i < count; ++i) Fs(req).inodes().Forget(forgets[i].ino, forgets[i].nlookup);
-  fuse_reply_none(req);
+  GuardNoReply(req, "forget", [&] {
+    for (size_t i = 0; i < count; ++i) Fs(req).inodes().Forget(forgets[i].ino, forgets[i].nlookup);
+  });
 }
 
 }  // namespace scopefs::fs

@@ -159,9 +159,11 @@ void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 
 // release: 0 (its result reaches nobody; flush reported what mattered).
 void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  std::unique_ptr<Handle> h = TakeHandle(fi);
-  if (h->writer) h->pending->RemoveWriter(*h->pending_file);
-  fuse_reply_err(req, 0);
+  Guard(req, "release", [&] {
+    std::unique_ptr<Handle> h = TakeHandle(fi);
+    if (h->writer) h->pending->RemoveWriter(*h->pending_file);
+    fuse_reply_err(req, 0);
+  });
 }
 
 // fsync: 0. Committed data was made durable by its commit; pending data is not

@@ -29,6 +29,19 @@ store::Result<std::shared_ptr<Node>> GetNode(fuse_req_t req, fuse_ino_t ino);
 // Fills a fuse_entry_param for `node` (attributes and timeouts).
 store::Result<fuse_entry_param> MakeEntry(Filesystem& fs, const Node& node);
 
+// For forget, which answers with fuse_reply_none whatever happens.
+template <typename Body>
+void GuardNoReply(fuse_req_t req, const char* op, Body&& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    store::LogError(std::string(op) + ": unexpected exception: " + e.what());
+  } catch (...) {
+    store::LogError(std::string(op) + ": unexpected exception");
+  }
+  fuse_reply_none(req);
+}
+
 template <typename Body>
 void Guard(fuse_req_t req, const char* op, Body&& body) {
   try {

@@ -63,14 +63,18 @@ FileAttrs PendingFile::attrs() const {
   return attrs_;
 }
 
+void ApplyAttrChange(const AttrChange& change, int64_t now_ns, FileAttrs& attrs) {
+  if (change.mode) attrs.mode = *change.mode & 07777;
+  if (change.uid) attrs.uid = *change.uid;
+  if (change.gid) attrs.gid = *change.gid;
+  if (change.atime_ns) attrs.atime_ns = *change.atime_ns;
+  if (change.mtime_ns) attrs.mtime_ns = *change.mtime_ns;
+  attrs.ctime_ns = now_ns;
+}
+
 void PendingFile::SetAttrs(const AttrChange& change) {
   std::lock_guard lock(mu_);
-  if (change.mode) attrs_.mode = *change.mode & 07777;
-  if (change.uid) attrs_.uid = *change.uid;
-  if (change.gid) attrs_.gid = *change.gid;
-  if (change.atime_ns) attrs_.atime_ns = *change.atime_ns;
-  if (change.mtime_ns) attrs_.mtime_ns = *change.mtime_ns;
-  attrs_.ctime_ns = clock_->NowNanos();
+  ApplyAttrChange(change, clock_->NowNanos(), attrs_);
 }
 
 int PendingFile::writers() const {
@@ -209,12 +213,7 @@ FileAttrs PendingScope::dir_attrs() const {
 
 void PendingScope::SetDirAttrs(const AttrChange& change) {
   std::lock_guard lock(mu_);
-  if (change.mode) dir_attrs_.mode = *change.mode & 07777;
-  if (change.uid) dir_attrs_.uid = *change.uid;
-  if (change.gid) dir_attrs_.gid = *change.gid;
-  if (change.atime_ns) dir_attrs_.atime_ns = *change.atime_ns;
-  if (change.mtime_ns) dir_attrs_.mtime_ns = *change.mtime_ns;
-  dir_attrs_.ctime_ns = clock_->NowNanos();
+  ApplyAttrChange(change, clock_->NowNanos(), dir_attrs_);
 }
 
 std::string PendingScope::StatusLine() const {

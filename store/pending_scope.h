@@ -57,6 +57,9 @@ struct AttrChange {
 // One file of a pending scope. Open handles hold it, so writes keep landing in
 // the same file across a rename, and after an unlink (as an fd would).
 // Thread-safety: thread-safe; writes are serialized by an internal mutex.
+// Applies what `change` sets (all but size) to `attrs`; ctime becomes `now_ns`.
+void ApplyAttrChange(const AttrChange& change, int64_t now_ns, FileAttrs& attrs);
+
 class PendingFile {
  public:
   PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock, uint64_t max_size);

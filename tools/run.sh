@@ -13,11 +13,5 @@ cmake --build "$ROOT/build" --target scopefs scopectl -j"$(nproc)"
 store=${SCOPEFS_STORE:-$ROOT/var/store}
 mnt=${SCOPEFS_MOUNT:-$ROOT/var/mnt}
 mkdir -p "$store" "$mnt"
-daemon=$ROOT/build/fs/scopefs
-if "$daemon" --help | grep -q 'not implemented'; then
-  # Until the mount lands (issue 3) the daemon is a stub: say so rather than fail.
-  log "built $daemon, but the mount is not implemented yet; nothing to run"
-  exit 0
-fi
 log "mounting $store on $mnt (Ctrl-C to unmount)"
-exec "$daemon" -f "$store" "$mnt" "$@"
+exec "$ROOT/build/fs/scopefs" -f "$store" "$mnt" "$@"

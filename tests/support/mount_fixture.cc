@@ -121,18 +121,16 @@ bool ScopefsMount::Start(std::string* error) {
 int ScopefsMount::Stop() {
   if (!running()) return -1;
   Shell("fusermount3 -u " + Quote(mnt_), 20);
-  int status = WaitExit(pid_, std::chrono::seconds(15));
-  if (status < 0) {
-    Kill();
-    return -1;
-  }
-  pid_ = -1;
-  return status;
+  return WaitOrKill();
 }
 
 int ScopefsMount::Terminate(int signal) {
   if (!running()) return -1;
   ::kill(pid_, signal);
+  return WaitOrKill();
+}
+
+int ScopefsMount::WaitOrKill() {
   int status = WaitExit(pid_, std::chrono::seconds(15));
   if (status < 0) {
     Kill();

@@ -56,6 +56,9 @@ class ScopefsMount {
   void KillLeavingDeadMount();
 
  private:
+  // Waits for the daemon to exit (bounded); kills it if it does not.
+  int WaitOrKill();
+
   std::string root_, store_, mnt_, log_path_;
   std::vector<std::string> extra_args_;
   bool auto_unmount_;
