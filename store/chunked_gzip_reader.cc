@@ -1,14 +1,16 @@
 #include "store/chunked_gzip_reader.h"
 
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <new>
 #include <utility>
 #include <vector>
+
+#include "store/tbb_handoff.h"
 
 namespace scopefs::store {
 namespace {
@@ -44,6 +46,7 @@ ChunkedGzipReader::ChunkedGzipReader(std::shared_ptr<const File> file, GzipIndex
 
 ChunkedGzipReader::~ChunkedGzipReader() {
   tasks_.wait();
+  AfterHandoff();
   cache_->EraseReader(id_);
 }
 
@@ -90,13 +93,17 @@ void ChunkedGzipReader::StartReadAhead(size_t last, ReadAheadState* ra) const {
   ra->read_ahead_end = end;
   std::lock_guard<std::mutex> lock(spawn_mu_);
   for (size_t i = begin; i < end; ++i) {
-    tasks_.run([this, i] {
+    tbb::task_handle task = tasks_.defer([this, i] {
+      AfterHandoff();
       try {
         cache_->Prefetch(id_, i, LoaderFor(i));
       } catch (...) {
         // Read-ahead is a hint: the reader inflates the member again and reports why.
       }
+      BeforeHandoff();
     });
+    BeforeHandoff();
+    tasks_.run(std::move(task));
   }
 }
 
@@ -180,23 +187,35 @@ Status ChunkedGzipReader::VerifyAll() const {
   std::mutex mu;
   size_t first_bad = index_.members.size();  // guarded by mu
   Status first_error;                        // guarded by mu
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, index_.members.size(), 1),
-                    [&](const tbb::blocked_range<size_t>& range) {
-                      for (size_t i = range.begin(); i != range.end(); ++i) {
-                        Status s;
-                        try {
-                          s = InflateMember(i).status();
-                        } catch (const std::bad_alloc&) {
-                          s = Status::FromErrno(ENOMEM, "verify mappings");
-                        }
-                        if (s.ok()) continue;
-                        std::lock_guard<std::mutex> lock(mu);
-                        if (i < first_bad) {
-                          first_bad = i;
-                          first_error = std::move(s);
-                        }
-                      }
-                    });
+  // A few tasks pull members from a counter: every member is checked, on all cores.
+  std::atomic<size_t> next{0};
+  auto check = [&] {
+    AfterHandoff();
+    for (size_t i = next++; i < index_.members.size(); i = next++) {
+      Status s;
+      try {
+        s = InflateMember(i).status();
+      } catch (const std::bad_alloc&) {
+        s = Status::FromErrno(ENOMEM, "verify mappings");
+      }
+      if (s.ok()) continue;
+      std::lock_guard<std::mutex> lock(mu);
+      if (i < first_bad) {
+        first_bad = i;
+        first_error = std::move(s);
+      }
+    }
+    BeforeHandoff();
+  };
+  tbb::task_group group;
+  const int workers = std::max(1, tbb::this_task_arena::max_concurrency());
+  for (int w = 0; w < workers; ++w) {
+    tbb::task_handle task = group.defer(check);
+    BeforeHandoff();
+    group.run(std::move(task));
+  }
+  group.wait();
+  AfterHandoff();
   return first_error;
 }
 

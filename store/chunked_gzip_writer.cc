@@ -9,6 +9,8 @@
 #include <thread>
 #include <utility>
 
+#include "store/tbb_handoff.h"
+
 namespace scopefs::store {
 namespace {
 
@@ -74,6 +76,7 @@ ChunkedGzipWriter::ChunkedGzipWriter(File* out, ChunkedGzipOptions options)
 ChunkedGzipWriter::~ChunkedGzipWriter() {
   AbandonPending();
   tasks_.wait();
+  AfterHandoff();
 }
 
 Status ChunkedGzipWriter::Append(std::string_view data) {
@@ -112,9 +115,13 @@ Status ChunkedGzipWriter::SubmitChunk() {
   pending_ = std::string();
   if (!finished_) pending_.reserve(options_.chunk_size);
   queue_.push_back(job);
-  tasks_.run([this, job] {
+  tbb::task_handle task = tasks_.defer([this, job] {
+    AfterHandoff();
     if (!job->claimed.exchange(true)) RunClaimed(*job);
+    BeforeHandoff();
   });
+  BeforeHandoff();  // after the task holds its captures, before a worker can run it
+  tasks_.run(std::move(task));
   // Leave room for the chunk being filled, so at most max_in_flight_ chunks exist.
   return Drain(max_in_flight_ - 1);
 }

@@ -22,10 +22,10 @@ install_missing_packages
 configure "$build_dir" "${cmake_args[@]}"
 cmake --build "$build_dir" -j"$(nproc)"
 
-# TSan needs ASLR tamed on newer kernels; both sanitizers should fail loudly.
+# Sanitizers fail loudly; the daemons the mount tests start inherit these.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tools/tsan.supp}
 
 cd "$build_dir"
 # Every test has its own timeout (tests/CMakeLists.txt); this bounds the whole run.
