@@ -33,7 +33,7 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
     ASSIGN_OR_RETURN(h.file, h.scope->OpenStored(name));
   }
   fi->keep_cache = 1;  // immutable: the kernel's page cache stays valid
-  h.scope->RecordAccess(fs.clock().NowNanos());
+  fs.store().RecordAccess(*h.scope);
   return store::Status::Ok();
 }
 

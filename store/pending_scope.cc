@@ -25,20 +25,40 @@ bool IsAllowedPendingName(std::string_view name) {
 }
 
 PendingFile::PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock,
-                         uint64_t max_size)
-    : file_(std::move(file)), clock_(clock), max_size_(max_size), attrs_(attrs) {}
+                         uint64_t max_size, SpaceBudget* budget)
+    : file_(std::move(file)), clock_(clock), max_size_(max_size), budget_(budget), attrs_(attrs) {}
+
+PendingFile::~PendingFile() { ReleaseSpace(); }
+
+Status PendingFile::Account(uint64_t old_size, uint64_t new_size) {
+  if (budget_ == nullptr || released_) return Status::Ok();
+  if (new_size > old_size) return budget_->Reserve(new_size - old_size);
+  budget_->Release(old_size - new_size);
+  return Status::Ok();
+}
+
+void PendingFile::ReleaseSpace() {
+  std::lock_guard io(io_mu_);
+  if (budget_ == nullptr || released_) return;
+  released_ = true;
+  budget_->Release(attrs().size);
+}
 
 Status PendingFile::Write(uint64_t offset, std::string_view data) {
   if (offset > max_size_ || data.size() > max_size_ - offset) {
     return Status::TooBig("a write up to byte " + std::to_string(offset + data.size()) +
                           " passes the limit of " + std::to_string(max_size_) + " bytes");
   }
-  {
-    std::lock_guard io(io_mu_);
-    RETURN_IF_ERROR(file_->WriteAt(offset, data.data(), data.size()));
+  std::lock_guard io(io_mu_);
+  const uint64_t old_size = attrs().size;
+  const uint64_t new_size = std::max<uint64_t>(old_size, offset + data.size());
+  RETURN_IF_ERROR(Account(old_size, new_size));
+  if (Status st = file_->WriteAt(offset, data.data(), data.size()); !st.ok()) {
+    (void)Account(new_size, old_size);
+    return st;
   }
   std::lock_guard lock(mu_);
-  attrs_.size = std::max<uint64_t>(attrs_.size, offset + data.size());
+  attrs_.size = new_size;
   attrs_.mtime_ns = attrs_.ctime_ns = clock_->NowNanos();
   return Status::Ok();
 }
@@ -48,9 +68,12 @@ Status PendingFile::Truncate(uint64_t size) {
     return Status::TooBig("size " + std::to_string(size) + " passes the limit of " +
                           std::to_string(max_size_) + " bytes");
   }
-  {
-    std::lock_guard io(io_mu_);
-    RETURN_IF_ERROR(file_->Truncate(size));
+  std::lock_guard io(io_mu_);
+  const uint64_t old_size = attrs().size;
+  RETURN_IF_ERROR(Account(old_size, size));
+  if (Status st = file_->Truncate(size); !st.ok()) {
+    (void)Account(size, old_size);
+    return st;
   }
   std::lock_guard lock(mu_);
   attrs_.size = size;
@@ -83,8 +106,12 @@ int PendingFile::writers() const {
 }
 
 PendingScope::PendingScope(Env* env, std::string key, std::string dir, const Clock* clock,
-                           uint64_t max_file_size)
-    : env_(env), clock_(clock), max_file_size_(max_file_size), key_(std::move(key)),
+                           uint64_t max_file_size, SpaceBudget* budget)
+    : env_(env),
+      clock_(clock),
+      max_file_size_(max_file_size),
+      budget_(budget),
+      key_(std::move(key)),
       dir_(std::move(dir)) {
   int64_t now = clock_->NowNanos();
   dir_attrs_.mode = 0755;
@@ -100,6 +127,15 @@ void PendingScope::MarkCommitted(std::shared_ptr<Scope> scope) {
     committed_ = std::move(scope);
   }
   closed_ = true;
+}
+
+void PendingScope::ReleaseSpace() {
+  std::vector<std::shared_ptr<PendingFile>> files;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, file] : files_) files.push_back(file);
+  }
+  for (const auto& file : files) file->ReleaseSpace();
 }
 
 std::weak_ptr<Scope> PendingScope::committed_scope() const {
@@ -135,7 +171,8 @@ Result<std::shared_ptr<PendingFile>> PendingScope::Create(const std::string& nam
   attrs.uid = uid;
   attrs.gid = gid;
   attrs.atime_ns = attrs.mtime_ns = attrs.ctime_ns = clock_->NowNanos();
-  auto entry = std::make_shared<PendingFile>(std::move(file), attrs, clock_, max_file_size_);
+  auto entry =
+      std::make_shared<PendingFile>(std::move(file), attrs, clock_, max_file_size_, budget_);
   files_[name] = entry;
   refusal_.clear();
   return entry;
@@ -153,6 +190,7 @@ Status PendingScope::Unlink(const std::string& name) {
   auto it = files_.find(name);
   if (it == files_.end()) return Status::NotFound("no file " + Printable(name) + " in " + key_);
   RETURN_IF_ERROR(env_->Unlink(Layout::Join(dir_, name)));
+  it->second->ReleaseSpace();
   files_.erase(it);
   refusal_.clear();
   TouchLocked();
@@ -171,6 +209,7 @@ Status PendingScope::Rename(const std::string& from, const std::string& to) {
       env_->Rename(Layout::Join(dir_, from), Layout::Join(dir_, to), RenameMode::kReplace));
   std::shared_ptr<PendingFile> entry = it->second;
   files_.erase(it);
+  if (auto replaced = files_.find(to); replaced != files_.end()) replaced->second->ReleaseSpace();
   files_[to] = std::move(entry);
   refusal_.clear();
   TouchLocked();

@@ -23,6 +23,7 @@
 
 #include "store/clock.h"
 #include "store/env.h"
+#include "store/space_budget.h"
 #include "store/status.h"
 
 namespace scopefs::store {
@@ -62,23 +63,36 @@ void ApplyAttrChange(const AttrChange& change, int64_t now_ns, FileAttrs& attrs)
 
 class PendingFile {
  public:
-  PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock, uint64_t max_size);
+  // `budget` (may be null) is asked for room whenever the file grows.
+  PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock, uint64_t max_size,
+              SpaceBudget* budget);
+  ~PendingFile();
 
-  // TooBig past the scope's size limit.
+  // TooBig past the size limit; NoSpace if the cache cannot make room.
   Status Write(uint64_t offset, std::string_view data);
   Status Truncate(uint64_t size);
   FileAttrs attrs() const;
   void SetAttrs(const AttrChange& change);  // all but size
 
   int writers() const;
+  // Gives the file's bytes back to the budget for good (it was unlinked,
+  // committed or dropped); later size changes are not counted.
+  void ReleaseSpace();
 
  private:
   friend class PendingScope;
 
+  // REQUIRES: io_mu_ held. Asks the budget for the growth from `old_size` to `new_size`.
+  Status Account(uint64_t old_size, uint64_t new_size);
+
   const std::unique_ptr<File> file_;
   const Clock* const clock_;
   const uint64_t max_size_;
-  std::mutex io_mu_;  // serializes WriteAt/Truncate on file_
+  SpaceBudget* const budget_;
+  bool released_ = false;  // GUARDED_BY(io_mu_)
+  // Serializes WriteAt/Truncate on file_. Held across the budget's Reserve,
+  // which may evict: lock order io_mu_ before the Store's locks.
+  std::mutex io_mu_;
   mutable std::mutex mu_;  // guards the fields below; held for no I/O
   FileAttrs attrs_;
   int writers_ = 0;
@@ -87,7 +101,7 @@ class PendingFile {
 class PendingScope {
  public:
   PendingScope(Env* env, std::string key, std::string dir, const Clock* clock,
-               uint64_t max_file_size);
+               uint64_t max_file_size, SpaceBudget* budget = nullptr);
   ~PendingScope();
   PendingScope(const PendingScope&) = delete;
   PendingScope& operator=(const PendingScope&) = delete;
@@ -133,6 +147,8 @@ class PendingScope {
   bool closed() const { return closed_; }
   // Closes the scope as committed: `scope` is what it became.
   void MarkCommitted(std::shared_ptr<Scope> scope);
+  // Gives every file's bytes back to the budget (committed or dropped).
+  void ReleaseSpace();
   // The committed scope this one became, while it exists; nullptr otherwise.
   std::weak_ptr<Scope> committed_scope() const;
   // Held by the Store for a whole commit, so two closes racing to commit the
@@ -145,6 +161,7 @@ class PendingScope {
   Env* const env_;
   const Clock* const clock_;
   const uint64_t max_file_size_;
+  SpaceBudget* const budget_;
 
   std::atomic<bool> closed_{false};
   std::mutex commit_mu_;

@@ -16,7 +16,11 @@ Store::Store(Env* env, Layout layout, StoreOptions options, std::unique_ptr<File
       lock_(std::move(lock)),
       cache_(options_.member_cache_bytes) {}
 
-Store::~Store() = default;
+Store::~Store() {
+  if (Status st = PersistAccessTimes(); !st.ok()) {
+    LogError("cannot save access times at shutdown: " + st.ToString());
+  }
+}
 
 Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& root,
                                            StoreOptions options) {
@@ -41,6 +45,7 @@ Status Store::Recover() {
   }
   ASSIGN_OR_RETURN(std::vector<std::string> keys, env_->ListDir(layout_.scopes_dir()));
   for (const std::string& key : keys) LoadScope(key);
+  LoadAccessTimes();
   return Status::Ok();
 }
 
@@ -74,13 +79,15 @@ void Store::LoadScope(const std::string& key) {
 
 Result<std::shared_ptr<PendingScope>> Store::CreatePending(const std::string& key) {
   RETURN_IF_ERROR(ValidateKey(key));
+  // An expired scope is gone for users already; make it gone on disk too.
+  if (auto old = FindAny(key); old && Expired(*old)) Drop(key, "expired", expirations_);
   std::lock_guard lock(ns_mu_);
   if (Find(key)) return Status::Exists("scope " + key + " already exists");
   if (pending_.count(key)) return Status::Exists("scope " + key + " is already pending");
   const std::string dir = layout_.pending_scope_dir(key);
   RETURN_IF_ERROR(env_->MakeDir(dir));
   auto pending = std::make_shared<PendingScope>(env_, key, dir, options_.clock,
-                                                options_.max_file_size);
+                                                options_.max_file_size, this);
   pending_[key] = pending;
   return pending;
 }
@@ -101,6 +108,7 @@ Status Store::DropPending(const std::string& key) {
     pending_.erase(it);
   }
   pending->MarkClosed();
+  pending->ReleaseSpace();
   return RemoveAll(env_, layout_.pending_scope_dir(key));
 }
 
@@ -127,11 +135,13 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
   Result<ScopeRecord> record = StagePendingScope(env_, layout_, key, *options_.clock, commit);
   if (!record.ok()) {
     if (record.status().code() == Status::Code::kInvalid) {
+      ++rejected_;
       pending->SetRefusal(record.status().message());
       LogWarning("refused scope " + key + ": " + record.status().message());
     }
     return record.status();
   }
+  if (auto old = FindAny(key); old && Expired(*old)) Drop(key, "expired", expirations_);
   auto scope = std::make_shared<Scope>(env_, layout_.scope_dir(key), std::move(record).value(),
                                        &cache_);
   {
@@ -141,15 +151,19 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
     scopes_.insert({key, scope});
     pending_.erase(key);
   }
+  ++commits_;
   pending->MarkCommitted(scope);
   DiscardPendingFiles(env_, layout_, key);
+  pending->ReleaseSpace();
   LogInfo("committed scope " + key + " (" + std::to_string(scope->record().stored_bytes()) +
           " bytes stored)");
+  EnforceLimits(key);
   return scope;
 }
 
 Status Store::Rename(const std::string& from, const std::string& to) {
   RETURN_IF_ERROR(ValidateKey(to));
+  if (auto old = FindAny(to); old && Expired(*old)) Drop(to, "expired", expirations_);
   std::lock_guard lock(ns_mu_);
   if (from == to) return Status::Ok();
   if (Find(to)) return Status::Exists("scope " + to + " already exists");
@@ -179,18 +193,29 @@ Status Store::Rename(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
-std::shared_ptr<Scope> Store::Find(const std::string& key) const {
+std::shared_ptr<Scope> Store::FindAny(const std::string& key) const {
   ScopeMap::const_accessor acc;
   if (!scopes_.find(acc, key)) return nullptr;
   return acc->second;
 }
 
-std::vector<std::shared_ptr<Scope>> Store::List() const {
+std::shared_ptr<Scope> Store::Find(const std::string& key) const {
+  std::shared_ptr<Scope> scope = FindAny(key);
+  return scope && !Expired(*scope) ? scope : nullptr;
+}
+
+std::vector<std::shared_ptr<Scope>> Store::ListAll() const {
   // ns_mu_ excludes inserts and erases, which a concurrent_hash_map cannot iterate through.
   std::lock_guard lock(ns_mu_);
   std::vector<std::shared_ptr<Scope>> out;
   out.reserve(scopes_.size());
   for (const auto& [key, scope] : scopes_) out.push_back(scope);
+  return out;
+}
+
+std::vector<std::shared_ptr<Scope>> Store::List() const {
+  std::vector<std::shared_ptr<Scope>> out = ListAll();
+  std::erase_if(out, [&](const std::shared_ptr<Scope>& s) { return Expired(*s); });
   return out;
 }
 
@@ -215,7 +240,7 @@ Status Store::Remove(const std::string& key) {
   std::shared_ptr<Scope> scope;
   {
     std::lock_guard lock(ns_mu_);
-    scope = Find(key);
+    scope = FindAny(key);
     if (!scope) return Status::NotFound("no scope " + key);
     const std::string trash = layout_.trash_entry(next_trash_++);
     RETURN_IF_ERROR(MoveDirDurably(env_, layout_.scope_dir(key), trash));

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -31,17 +32,35 @@
 #include "store/member_cache.h"
 #include "store/pending_scope.h"
 #include "store/scope.h"
+#include "store/space_budget.h"
 
 namespace scopefs::store {
 
+// The cache's limits (SPEC "Limits, LRU and TTL").
+struct CacheLimits {
+  uint64_t max_size = uint64_t{10} << 30;  // stored bytes, committed + pending
+  uint64_t max_entries = 100;              // committed scopes
+  int64_t ttl_ns = int64_t{24} * 3600 * 1'000'000'000;  // since the last access; 0: never
+  int64_t pending_timeout_ns = int64_t{3600} * 1'000'000'000;  // idle pending scopes go
+};
+
 struct StoreOptions {
   CommitOptions commit;
+  CacheLimits limits;
   uint64_t max_file_size = uint64_t{64} << 30;  // a pending file may not grow past this
   const Clock* clock = SystemClock();
   size_t member_cache_bytes = size_t{64} << 20;  // inflated mappings shared by readers
 };
 
-class Store {
+// What the store has done since it opened (for stats.json and metrics).
+struct StoreCounters {
+  uint64_t commits = 0;
+  uint64_t rejected_commits = 0;
+  uint64_t evictions = 0;
+  uint64_t expirations = 0;
+};
+
+class Store final : public SpaceBudget {
  public:
   static Result<std::unique_ptr<Store>> Open(Env* env, const std::string& root,
                                              StoreOptions options);
@@ -71,10 +90,13 @@ class Store {
   // pending `to` is replaced, as rename(2) replaces an empty directory.
   Status Rename(const std::string& from, const std::string& to);
 
-  // The committed scope, or nullptr.
+  // The committed scope, or nullptr; an expired scope is not found.
   std::shared_ptr<Scope> Find(const std::string& key) const;
-  // Every committed scope, a snapshot in no particular order.
+  // Every committed, unexpired scope: a snapshot in no particular order.
   std::vector<std::shared_ptr<Scope>> List() const;
+  // An access (an open of a data file): the scope becomes most recently used.
+  void RecordAccess(Scope& scope);
+  bool Expired(const Scope& scope) const;
   // Takes the scope out of the namespace durably; its bytes go when the last holder lets go.
   Status Remove(const std::string& key);
 
@@ -85,7 +107,26 @@ class Store {
   Status CheckMetaUnchanged(const std::string& key, std::string_view meta_json) const;
 
   uint64_t stored_bytes() const { return stored_bytes_.load(); }
+  uint64_t pending_bytes() const { return pending_bytes_.load(); }
   size_t size() const;
+  const CacheLimits& limits() const { return options_.limits; }
+  StoreCounters counters() const;
+
+  // Called with the key of every scope that leaves by eviction or expiry (the
+  // kernel, which did not ask for it, must forget the name). Set it before
+  // serving; it runs on the thread that evicted, with no store lock held.
+  void SetRemovalListener(std::function<void(const std::string& key)> listener);
+
+  // One maintenance pass: removes expired scopes and pending scopes idle past
+  // pending_timeout, and saves access times if they changed. Call it every
+  // maintenance_interval; the destructor saves access times too.
+  void RunMaintenance();
+  // Writes access times to STORE_DIR/access.json atomically, if they changed.
+  Status PersistAccessTimes();
+
+  // SpaceBudget: pending writes reserve room, evicting LRU scopes for it.
+  Status Reserve(uint64_t bytes) override;
+  void Release(uint64_t bytes) override;
 
  private:
   using ScopeMap = tbb::concurrent_hash_map<std::string, std::shared_ptr<Scope>>;
@@ -94,6 +135,16 @@ class Store {
   Status Recover();
   // Loads scopes/<key>; a scope that fails its checks is deleted and logged.
   void LoadScope(const std::string& key);
+  void LoadAccessTimes();
+  // The scope under `key`, expired or not; and all of them.
+  std::shared_ptr<Scope> FindAny(const std::string& key) const;
+  std::vector<std::shared_ptr<Scope>> ListAll() const;
+  // Evicts the least recently used committed scope other than `keep`; false if none.
+  bool EvictOne(const std::string& keep);
+  // After a commit: evicts until the entry and size limits hold (never `keep`).
+  void EnforceLimits(const std::string& keep);
+  // Removes a scope the user did not ask to remove, counts it, tells the listener.
+  void Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter);
 
   Env* const env_;
   const Layout layout_;
@@ -108,7 +159,11 @@ class Store {
   ScopeMap scopes_;  // inserts and erases under ns_mu_; finds take no lock
   std::map<std::string, std::shared_ptr<PendingScope>> pending_;  // GUARDED_BY(ns_mu_)
   std::atomic<uint64_t> stored_bytes_{0};
+  std::atomic<uint64_t> pending_bytes_{0};
   std::atomic<uint64_t> next_trash_{0};
+  std::atomic<bool> access_dirty_{false};
+  std::atomic<uint64_t> commits_{0}, rejected_{0}, evictions_{0}, expirations_{0};
+  std::function<void(const std::string&)> removal_listener_;  // set before serving
 };
 
 }  // namespace scopefs::store

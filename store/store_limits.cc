@@ -1,0 +1,148 @@
+// The Store's cache policy: LRU eviction, TTL expiry, the space budget for
+// pending writes, maintenance, and access times that survive a restart.
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "store/key.h"
+#include "store/log.h"
+#include "store/store.h"
+
+namespace scopefs::store {
+
+bool Store::Expired(const Scope& scope) const {
+  const int64_t ttl = options_.limits.ttl_ns;
+  return ttl > 0 && options_.clock->NowNanos() - scope.last_access_ns() >= ttl;
+}
+
+void Store::RecordAccess(Scope& scope) {
+  scope.RecordAccess(options_.clock->NowNanos());
+  access_dirty_ = true;
+}
+
+StoreCounters Store::counters() const {
+  return {commits_.load(), rejected_.load(), evictions_.load(), expirations_.load()};
+}
+
+void Store::SetRemovalListener(std::function<void(const std::string& key)> listener) {
+  removal_listener_ = std::move(listener);
+}
+
+void Store::Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter) {
+  Status st = Remove(key);
+  if (!st.ok()) {
+    if (st.code() != Status::Code::kNotFound) LogError(std::string(why) + " " + key + ": " + st.ToString());
+    return;
+  }
+  ++counter;
+  LogInfo(std::string(why) + ": " + key);
+  if (removal_listener_) removal_listener_(key);
+}
+
+bool Store::EvictOne(const std::string& keep) {
+  // Expired scopes have the oldest accesses, so they go first.
+  std::vector<std::shared_ptr<Scope>> all = ListAll();
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a->last_access_ns() != b->last_access_ns() ? a->last_access_ns() < b->last_access_ns()
+                                                      : a->key() < b->key();
+  });
+  for (const auto& scope : all) {
+    const std::string key = scope->key();
+    if (key == keep) continue;
+    const uint64_t before = evictions_.load() + expirations_.load();
+    if (Expired(*scope)) {
+      Drop(key, "expired", expirations_);
+    } else {
+      Drop(key, "evicted (least recently used)", evictions_);
+    }
+    if (evictions_.load() + expirations_.load() != before) return true;
+  }
+  return false;
+}
+
+void Store::EnforceLimits(const std::string& keep) {
+  const CacheLimits& l = options_.limits;
+  while (size() > l.max_entries || stored_bytes_.load() + pending_bytes_.load() > l.max_size) {
+    if (!EvictOne(keep)) break;
+  }
+}
+
+Status Store::Reserve(uint64_t bytes) {
+  const uint64_t max = options_.limits.max_size;
+  for (;;) {
+    uint64_t pending = pending_bytes_.load();
+    if (pending + bytes > max) {
+      return Status::NoSpace("pending data would reach " + std::to_string(pending + bytes) +
+                             " bytes, more than max_size=" + std::to_string(max) +
+                             " even with every committed scope evicted");
+    }
+    if (stored_bytes_.load() + pending + bytes <= max) {
+      if (pending_bytes_.compare_exchange_weak(pending, pending + bytes)) return Status::Ok();
+      continue;
+    }
+    if (!EvictOne("")) {
+      return Status::NoSpace("the cache is full (max_size=" + std::to_string(max) + ")");
+    }
+  }
+}
+
+void Store::Release(uint64_t bytes) {
+  uint64_t pending = pending_bytes_.load();
+  while (!pending_bytes_.compare_exchange_weak(pending, pending - std::min(pending, bytes))) {
+  }
+}
+
+void Store::RunMaintenance() {
+  for (const auto& scope : ListAll()) {
+    if (Expired(*scope)) Drop(scope->key(), "expired", expirations_);
+  }
+  const int64_t timeout = options_.limits.pending_timeout_ns;
+  const int64_t now = options_.clock->NowNanos();
+  for (const auto& pending : ListPending()) {
+    if (timeout > 0 && now - pending->last_activity_ns() >= timeout) {
+      const std::string key = pending->key();
+      LogInfo("dropping pending scope " + key + ": no activity for " +
+              std::to_string(timeout / 1'000'000'000) + " s");
+      if (Status st = DropPending(key); !st.ok() && st.code() != Status::Code::kNotFound) {
+        LogError("cannot drop pending scope " + key + ": " + st.ToString());
+      }
+    }
+  }
+  if (Status st = PersistAccessTimes(); !st.ok()) {
+    LogError("cannot save access times: " + st.ToString());
+  }
+}
+
+Status Store::PersistAccessTimes() {
+  if (!access_dirty_.exchange(false)) return Status::Ok();
+  nlohmann::json times = nlohmann::json::object();
+  for (const auto& scope : ListAll()) times[scope->key()] = scope->last_access_ns();
+  nlohmann::json doc = {{"format", 1}, {"last_access_ns", times}};
+  Status st = WriteFileAtomically(env_, layout_.access_file(), doc.dump() + "\n");
+  if (!st.ok()) access_dirty_ = true;  // try again next pass
+  return st;
+}
+
+void Store::LoadAccessTimes() {
+  Result<std::string> text = ReadFileToString(env_, layout_.access_file(), uint64_t{64} << 20);
+  if (!text.ok()) {
+    if (text.status().code() != Status::Code::kNotFound) {
+      LogWarning("ignoring access times: " + text.status().ToString());
+    }
+    return;
+  }
+  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  auto times = doc.is_object() ? doc.find("last_access_ns") : doc.end();
+  if (doc.is_discarded() || times == doc.end() || !times->is_object()) {
+    LogWarning("ignoring " + layout_.access_file() + ": not an access-time file");
+    return;
+  }
+  for (const auto& [key, ns] : times->items()) {
+    std::shared_ptr<Scope> scope = FindAny(key);
+    if (scope && ns.is_number_integer()) {
+      scope->RecordAccess(std::max(scope->last_access_ns(), ns.get<int64_t>()));
+    }
+  }
+}
+
+}  // namespace scopefs::store
