@@ -12,31 +12,89 @@ namespace {
 constexpr ControlFile kFiles[] = {
     {3, "stats.json"},
     {4, "scopes.json"},
+    {5, "metrics"},
 };
+
+// The cache-wide figures both stats.json and metrics show.
+struct Figures {
+  uint64_t entries = 0, stored = 0, pending = 0, nodes = 0, links = 0;
+  int64_t oldest = 0, newest = 0;
+  size_t pending_entries = 0;
+  store::CacheLimits limits;
+  store::StoreCounters counters;
+};
+
+Figures Collect(const store::Store& store) {
+  Figures f;
+  auto scopes = store.List();
+  f.entries = scopes.size();
+  for (const auto& scope : scopes) {
+    const store::ScopeRecord& r = scope->record();
+    f.nodes += r.total_nodes;
+    f.links += r.total_links;
+    if (f.oldest == 0 || r.created_ns < f.oldest) f.oldest = r.created_ns;
+    f.newest = std::max(f.newest, r.created_ns);
+  }
+  f.stored = store.stored_bytes();
+  f.pending = store.pending_bytes();
+  f.pending_entries = store.ListPending().size();
+  f.limits = store.limits();
+  f.counters = store.counters();
+  return f;
+}
 
 int64_t LastAccess(const store::Scope& scope) { return scope.last_access_ns(); }
 
 std::string Stats(const store::Store& store) {
-  auto scopes = store.List();
-  uint64_t nodes = 0, links = 0;
-  int64_t oldest = 0, newest = 0;
-  for (const auto& scope : scopes) {
-    const store::ScopeRecord& r = scope->record();
-    nodes += r.total_nodes;
-    links += r.total_links;
-    if (oldest == 0 || r.created_ns < oldest) oldest = r.created_ns;
-    newest = std::max(newest, r.created_ns);
-  }
+  const Figures f = Collect(store);
+  auto average = [&](uint64_t total) { return f.entries ? double(total) / double(f.entries) : 0.0; };
+  auto time = [](int64_t ns) { return ns ? nlohmann::json(store::FormatIsoTime(ns)) : nlohmann::json(); };
   nlohmann::json stats = {
-      {"total_entries", scopes.size()},
-      {"total_size", store.stored_bytes()},
-      {"total_nodes", nodes},
-      {"total_links", links},
-      {"pending_entries", store.ListPending().size()},
-      {"oldest_entry", oldest ? nlohmann::json(store::FormatIsoTime(oldest)) : nlohmann::json()},
-      {"newest_entry", newest ? nlohmann::json(store::FormatIsoTime(newest)) : nlohmann::json()},
+      {"total_entries", f.entries},
+      {"total_size", f.stored},
+      {"pending_entries", f.pending_entries},
+      {"pending_size", f.pending},
+      {"max_size", f.limits.max_size},
+      {"max_entries", f.limits.max_entries},
+      {"ttl_seconds", f.limits.ttl_ns / 1'000'000'000},
+      {"utilization", f.limits.max_size ? double(f.stored + f.pending) / double(f.limits.max_size) : 0.0},
+      {"total_nodes", f.nodes},
+      {"total_links", f.links},
+      {"average_size", average(f.stored)},
+      {"average_nodes", average(f.nodes)},
+      {"average_links", average(f.links)},
+      {"oldest_entry", time(f.oldest)},
+      {"newest_entry", time(f.newest)},
+      {"commits", f.counters.commits},
+      {"rejected_commits", f.counters.rejected_commits},
+      {"evictions", f.counters.evictions},
+      {"expirations", f.counters.expirations},
   };
   return stats.dump(2) + "\n";
+}
+
+std::string Metrics(const store::Store& store) {
+  const Figures f = Collect(store);
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, uint64_t value) {
+    out += std::string("# HELP scopefs_") + name + " " + help + "\n";
+    out += std::string("# TYPE scopefs_") + name + " " + type + "\n";
+    out += std::string("scopefs_") + name + " " + std::to_string(value) + "\n";
+  };
+  metric("entries", "gauge", "Committed scopes in the cache.", f.entries);
+  metric("stored_bytes", "gauge", "Bytes stored for committed scopes.", f.stored);
+  metric("pending_entries", "gauge", "Scopes being written.", f.pending_entries);
+  metric("pending_bytes", "gauge", "Bytes written to pending scopes.", f.pending);
+  metric("max_size_bytes", "gauge", "The max_size limit.", f.limits.max_size);
+  metric("max_entries", "gauge", "The max_entries limit.", f.limits.max_entries);
+  metric("commits_total", "counter", "Scopes committed since start.", f.counters.commits);
+  metric("rejected_commits_total", "counter", "Commits refused by validation since start.",
+         f.counters.rejected_commits);
+  metric("evictions_total", "counter", "Scopes evicted by the size or entry limit since start.",
+         f.counters.evictions);
+  metric("expirations_total", "counter", "Scopes expired by the TTL since start.",
+         f.counters.expirations);
+  return out;
 }
 
 std::string Scopes(const store::Store& store) {
@@ -54,7 +112,9 @@ std::string Scopes(const store::Store& store) {
 std::span<const ControlFile> ControlFiles() { return kFiles; }
 
 std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store) {
-  return ino == kFiles[0].ino ? Stats(store) : Scopes(store);
+  if (ino == kFiles[0].ino) return Stats(store);
+  if (ino == kFiles[1].ino) return Scopes(store);
+  return Metrics(store);
 }
 
 }  // namespace scopefs::fs

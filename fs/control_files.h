@@ -23,7 +23,8 @@ struct ControlFile {
 std::span<const ControlFile> ControlFiles();
 
 // The content of control file `ino`, generated now: stats.json (cache-wide
-// figures) or scopes.json (every scope's meta, most recently used first).
+// figures and counters), scopes.json (every scope's meta, most recently used
+// first) or metrics (the figures in Prometheus text format).
 std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store);
 
 }  // namespace scopefs::fs

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "fs/filesystem.h"
+#include "fs/invalidator.h"
+#include "fs/maintenance.h"
 #include "fs/ops.h"
 #include "store/log.h"
 #include "store/store.h"
@@ -182,6 +184,10 @@ int Serve(const Config& c, Filesystem& fs) {
   }
   Mount mount(se.get());
   if (fuse_daemonize(c.foreground ? 1 : 0) != 0) return 1;
+  // Evictions and expiries happen without a request: the kernel must hear of them.
+  Invalidator invalidator(se.get());
+  fs.store().SetRemovalListener([&invalidator](const std::string& key) { invalidator.Queue(key); });
+  Maintenance maintenance(&fs.store(), std::chrono::seconds(c.maintenance_interval_s));
   LogInfo("serving " + c.store_dir + " on " + c.mountpoint);
   NotifyReady(c.notify_fd);
   std::jthread read_ahead;
@@ -202,6 +208,9 @@ int Serve(const Config& c, Filesystem& fs) {
   // stop: a clean unmount, like fusermount3 -u.
   LogInfo(rc > 0 ? "signal " + std::to_string(rc) + ": unmounting " + c.mountpoint
                  : "unmounting " + c.mountpoint);
+  maintenance.Stop();
+  fs.store().SetRemovalListener(nullptr);
+  invalidator.Stop();
   return rc >= 0 ? 0 : 1;
 }
 
@@ -220,12 +229,16 @@ int RunDaemon(const Config& config) {
   store::StoreOptions options;
   options.max_file_size = c.max_size;
   options.commit.max_mappings_size = c.max_size;
+  options.limits.max_size = c.max_size;
+  options.limits.max_entries = c.max_entries;
+  options.limits.ttl_ns = c.ttl_s * 1'000'000'000;
+  options.limits.pending_timeout_ns = c.pending_timeout_s * 1'000'000'000;
   auto store = store::Store::Open(store::PosixEnv(), c.store_dir, options);
   if (!store.ok()) {
     LogError("cannot open the store: " + store.status().message());
     return 1;
   }
-  Filesystem fs(store->get(), Limits{c.max_size, c.max_entries});
+  Filesystem fs(store->get());
   return Serve(c, fs);
 }
 

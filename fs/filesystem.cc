@@ -52,9 +52,8 @@ bool IsCommittedFile(std::string_view name) {
 
 Status Stale(const std::string& what) { return Status::FromErrno(ESTALE, what + " is gone"); }
 
-Filesystem::Filesystem(store::Store* store, Limits limits)
+Filesystem::Filesystem(store::Store* store)
     : store_(store),
-      limits_(limits),
       uid_(getuid()),
       gid_(getgid()),
       started_ns_(store::SystemClock()->NowNanos()) {}
@@ -250,6 +249,7 @@ Result<struct stat> Filesystem::Attr(const Node& node) const {
     }
     case NodeKind::kScopeDir: {
       Node::Binding b = node.Resolve();
+      if (b.scope && store_->Expired(*b.scope)) return Status::NotFound("scope expired");
       if (b.scope) {
         dir(0555);
         SetTimes(st, b.scope->last_access_ns(), b.scope->record().created_ns,
@@ -269,6 +269,7 @@ Result<struct stat> Filesystem::Attr(const Node& node) const {
     case NodeKind::kScopeFile: {
       Node::Binding b = node.Resolve();
       if (!b.scope) return Stale("scope file " + node.name());
+      if (store_->Expired(*b.scope)) return Status::NotFound("scope expired");
       const store::ScopeRecord& r = b.scope->record();
       const std::string name = node.name();
       int64_t mtime = r.meta_mtime_ns;

@@ -23,17 +23,10 @@
 
 namespace scopefs::fs {
 
-// The cache's limits as `df` shows them (enforcement comes with eviction).
-struct Limits {
-  uint64_t max_size = uint64_t{10} << 30;
-  uint64_t max_entries = 100;
-};
-
 class Filesystem {
  public:
-  Filesystem(store::Store* store, Limits limits);
+  explicit Filesystem(store::Store* store);
 
-  const Limits& limits() const { return limits_; }
   // Set once the kernel's INIT has been answered.
   void MarkInitialized() { initialized_ = true; }
   bool initialized() const { return initialized_; }
@@ -89,7 +82,6 @@ class Filesystem {
                                   const std::shared_ptr<MetaDraft>& draft, const std::string& name);
 
   store::Store* const store_;
-  const Limits limits_;
   InodeTable inodes_;
   const uid_t uid_;
   const gid_t gid_;

@@ -18,6 +18,7 @@
 #include "fs/filesystem.h"
 #include "fs/node.h"
 #include "store/chunked_gzip_reader.h"
+#include "store/happens_before.h"
 
 namespace scopefs::fs {
 
@@ -51,9 +52,13 @@ inline void StoreHandle(fuse_file_info* fi, std::unique_ptr<Handle> handle) {
   fi->fh = reinterpret_cast<uint64_t>(handle.release());
 }
 inline Handle& GetHandle(const fuse_file_info* fi) { return *reinterpret_cast<Handle*>(fi->fh); }
-// Takes ownership back, at release.
+// Takes ownership back, at release. The kernel sends release only after every
+// request on the handle was answered; MarkHandleUsed() in those handlers lets
+// ThreadSanitizer see that order too.
 inline std::unique_ptr<Handle> TakeHandle(fuse_file_info* fi) {
+  store::HappensAfter(reinterpret_cast<Handle*>(fi->fh));
   return std::unique_ptr<Handle>(reinterpret_cast<Handle*>(fi->fh));
 }
+inline void MarkHandleUsed(const Handle& handle) { store::HappensBefore(&handle); }
 
 }  // namespace scopefs::fs

@@ -37,8 +37,11 @@ store::Status Apply(Node& node, const store::AttrChange& change, int64_t now_ns,
       }
       if (change.size) {
         // An open handle keeps its file even if the name moved on.
-        std::shared_ptr<store::PendingFile> file = fi ? GetHandle(fi).pending_file : b.file;
-        if (!file) file = b.file;
+        std::shared_ptr<store::PendingFile> file = b.file;
+        if (fi && GetHandle(fi).pending_file) {
+          file = GetHandle(fi).pending_file;
+          MarkHandleUsed(GetHandle(fi));
+        }
         RETURN_IF_ERROR(file->Truncate(*change.size));
       }
       b.file->SetAttrs(change);

@@ -51,6 +51,7 @@ void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_inf
       if (need > size - used) break;
       used += need;
     }
+    MarkHandleUsed(handle);
     fuse_reply_buf(req, buf.data(), used);
   });
 }

@@ -20,7 +20,9 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
   const std::string name = h.node->name();
   if (WantsWrite(fi)) return store::Status::Access(name + ": committed scopes are read-only");
   h.scope = h.node->Resolve().scope;
-  if (!h.scope || h.scope->removed()) return store::Status::NotFound("scope of " + name + " was removed");
+  if (!h.scope || h.scope->removed() || fs.store().Expired(*h.scope)) {
+    return store::Status::NotFound("scope of " + name + " was removed or expired");
+  }
   if (name == store::kMetaFile) {
     ASSIGN_OR_RETURN(h.content, fs.Content(*h.node));
     fi->direct_io = 1;  // last_accessed changes: never serve a cached copy
@@ -153,6 +155,7 @@ void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     if (h.writer && !h.pending->closed() && h.pending->ReadyToCommit(h.pending_file.get())) {
       st = fs.store().Commit(h.pending->key()).status();
     }
+    MarkHandleUsed(h);
     ReplyStatus(req, "close", st);
   });
 }

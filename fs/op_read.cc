@@ -19,6 +19,7 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
       buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
       buf.buf[0].fd = h.file->fd();
       buf.buf[0].pos = off;
+      MarkHandleUsed(h);
       fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
       return;
     }
@@ -30,16 +31,23 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
         std::lock_guard lock(h.ra_mu);
         return h.mappings->ReadAt(offset, buffer.data(), size, &h.read_ahead);
       }();
+      MarkHandleUsed(h);
       if (!n.ok()) return ReplyStatus(req, "read", n.status().Annotate(h.node->name()));
       fuse_reply_buf(req, buffer.data(), *n);
       return;
     }
     if (h.writer) {
-      return ReplyStatus(req, "read", store::Status::Busy(h.node->name() + " is pending"));
+      store::Status busy = store::Status::Busy(h.node->name() + " is pending");
+      MarkHandleUsed(h);
+      return ReplyStatus(req, "read", busy);
     }
     if (h.draft) h.content = h.draft->data();  // a draft may have grown since open
-    if (offset >= h.content.size()) return (void)fuse_reply_buf(req, nullptr, 0);
-    fuse_reply_buf(req, h.content.data() + offset, std::min(size, h.content.size() - offset));
+    const size_t from = std::min<uint64_t>(offset, h.content.size());
+    const size_t n = std::min(size, h.content.size() - from);
+    thread_local std::string copy;
+    copy.assign(h.content, from, n);
+    MarkHandleUsed(h);
+    fuse_reply_buf(req, copy.data(), copy.size());
   });
 }
 

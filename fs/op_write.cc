@@ -19,6 +19,7 @@ void OpWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off
       if (h.pending->closed()) return store::Status::Access(h.node->name() + ": scope is committed");
       return h.pending_file->Write(static_cast<uint64_t>(off), std::string_view(buf, size));
     }();
+    MarkHandleUsed(h);
     if (!st.ok()) return ReplyStatus(req, "write", st);
     fuse_reply_write(req, size);
   });
@@ -37,6 +38,7 @@ void OpFallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t lengt
       if (end <= h.pending_file->attrs().size) return store::Status::Ok();
       return h.pending_file->Truncate(end);
     }();
+    MarkHandleUsed(h);
     ReplyStatus(req, "fallocate", st);
   });
 }

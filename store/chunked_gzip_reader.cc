@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/tbb_handoff.h"
+#include "store/happens_before.h"
 
 namespace scopefs::store {
 namespace {

@@ -9,7 +9,7 @@
 #include <thread>
 #include <utility>
 
-#include "store/tbb_handoff.h"
+#include "store/happens_before.h"
 
 namespace scopefs::store {
 namespace {

@@ -67,7 +67,9 @@ void Store::LoadScope(const std::string& key) {
       }
     }
     stored_bytes_ += record.stored_bytes();
-    scopes_.insert({key, std::make_shared<Scope>(env_, dir, std::move(record), &cache_)});
+    auto scope = std::make_shared<Scope>(env_, dir, std::move(record), &cache_);
+    std::lock_guard lock(ns_mu_);
+    AddScopeLocked(key, std::move(scope));
     return Status::Ok();
   }();
   if (st.ok()) return;
@@ -148,7 +150,7 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
     std::lock_guard lock(ns_mu_);
     RETURN_IF_ERROR(PublishStagedScope(env_, layout_, key));
     stored_bytes_ += scope->record().stored_bytes();
-    scopes_.insert({key, scope});
+    AddScopeLocked(key, scope);
     pending_.erase(key);
   }
   ++commits_;
@@ -175,9 +177,9 @@ Status Store::Rename(const std::string& from, const std::string& to) {
   }
   if (std::shared_ptr<Scope> scope = Find(from)) {
     RETURN_IF_ERROR(MoveDirDurably(env_, layout_.scope_dir(from), layout_.scope_dir(to)));
-    scopes_.erase(from);
+    EraseScopeLocked(from);
     scope->Relocate(to, layout_.scope_dir(to));
-    scopes_.insert({to, scope});
+    AddScopeLocked(to, scope);
     LogInfo("renamed scope " + from + " to " + to);
     return Status::Ok();
   }
@@ -205,11 +207,12 @@ std::shared_ptr<Scope> Store::Find(const std::string& key) const {
 }
 
 std::vector<std::shared_ptr<Scope>> Store::ListAll() const {
-  // ns_mu_ excludes inserts and erases, which a concurrent_hash_map cannot iterate through.
+  // Not the concurrent map: its finds may rehash buckets, so it cannot be
+  // iterated while others find. listing_ changes only under ns_mu_.
   std::lock_guard lock(ns_mu_);
   std::vector<std::shared_ptr<Scope>> out;
-  out.reserve(scopes_.size());
-  for (const auto& [key, scope] : scopes_) out.push_back(scope);
+  out.reserve(listing_.size());
+  for (const auto& [key, scope] : listing_) out.push_back(scope);
   return out;
 }
 
@@ -219,7 +222,20 @@ std::vector<std::shared_ptr<Scope>> Store::List() const {
   return out;
 }
 
-size_t Store::size() const { return scopes_.size(); }
+size_t Store::size() const {
+  std::lock_guard lock(ns_mu_);
+  return listing_.size();
+}
+
+void Store::AddScopeLocked(const std::string& key, std::shared_ptr<Scope> scope) {
+  scopes_.insert({key, scope});
+  listing_[key] = std::move(scope);
+}
+
+void Store::EraseScopeLocked(const std::string& key) {
+  scopes_.erase(key);
+  listing_.erase(key);
+}
 
 Status Store::CheckMetaUnchanged(const std::string& key, std::string_view meta_json) const {
   std::shared_ptr<Scope> scope = Find(key);
@@ -244,7 +260,7 @@ Status Store::Remove(const std::string& key) {
     if (!scope) return Status::NotFound("no scope " + key);
     const std::string trash = layout_.trash_entry(next_trash_++);
     RETURN_IF_ERROR(MoveDirDurably(env_, layout_.scope_dir(key), trash));
-    scopes_.erase(key);
+    EraseScopeLocked(key);
     stored_bytes_ -= scope->record().stored_bytes();
     scope->MarkRemoved(trash);
   }

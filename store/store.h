@@ -11,8 +11,10 @@
 // Scope it handed out. Scopes outlive their removal for as long as someone
 // holds them (see scope.h).
 // Thread-safety: thread-safe. Find() takes no lock (a concurrent hash map);
-// commit and removal serialize on a namespace mutex held only for the final
-// rename and map update, never while compressing.
+// List() and eviction work from a snapshot of a mutex-guarded index, since a
+// concurrent_hash_map cannot be iterated while others find in it. Commit and
+// removal serialize on a namespace mutex held only for the final rename and
+// map updates, never while compressing.
 #pragma once
 
 #include <atomic>
@@ -136,6 +138,9 @@ class Store final : public SpaceBudget {
   // Loads scopes/<key>; a scope that fails its checks is deleted and logged.
   void LoadScope(const std::string& key);
   void LoadAccessTimes();
+  // REQUIRES: ns_mu_ held. Keep scopes_ and listing_ in step.
+  void AddScopeLocked(const std::string& key, std::shared_ptr<Scope> scope);
+  void EraseScopeLocked(const std::string& key);
   // The scope under `key`, expired or not; and all of them.
   std::shared_ptr<Scope> FindAny(const std::string& key) const;
   std::vector<std::shared_ptr<Scope>> ListAll() const;
@@ -156,7 +161,8 @@ class Store final : public SpaceBudget {
   // accessor. Held across the rename that publishes, renames or removes a
   // scope, so the maps and the disk agree; never while compressing.
   mutable std::mutex ns_mu_;
-  ScopeMap scopes_;  // inserts and erases under ns_mu_; finds take no lock
+  ScopeMap scopes_;  // inserts and erases under ns_mu_; finds take no lock; never iterated
+  std::map<std::string, std::shared_ptr<Scope>> listing_;  // GUARDED_BY(ns_mu_): for List()
   std::map<std::string, std::shared_ptr<PendingScope>> pending_;  // GUARDED_BY(ns_mu_)
   std::atomic<uint64_t> stored_bytes_{0};
   std::atomic<uint64_t> pending_bytes_{0};

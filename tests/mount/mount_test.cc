@@ -424,6 +424,87 @@ TEST_F(MountTest, KilledMidCopyRestartsWithoutThePartialScope) {
   EXPECT_NE(mount_->log().find("recovery: removing leftover"), std::string::npos);
 }
 
+// A small cache: three entries.
+class MountLimitsTest : public MountTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    return {"--max-entries", "3", "--maintenance-interval", "1s"};
+  }
+  void Add(const std::string& key) {
+    ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(Mnt(key))).exit_code, 0) << key;
+  }
+  void Read(const std::string& key) {  // an access, in SPEC's terms
+    ASSERT_EQ(Shell("cat " + Quote(Mnt(key + "/nodes.bits")) + " >/dev/null").exit_code, 0) << key;
+  }
+  // `ls` of the mount, polled until it equals `want` (evictions reach the
+  // kernel asynchronously) for at most `seconds`.
+  std::string LsWithin(const std::string& want, double seconds) {
+    return Shell("for i in $(seq " + std::to_string(int(seconds * 50)) + "); do [ \"$(ls " +
+                 Quote(Mnt()) + ")\" = " + Quote(want) + " ] && break; sleep 0.02; done; ls " +
+                 Quote(Mnt()) + " | tr '\\n' ' '").output;
+  }
+};
+
+TEST_F(MountLimitsTest, EvictsTheLeastRecentlyReadAndTheKernelForgetsIt) {
+  for (const char* key : {"a", "b", "c"}) Add(key);
+  // A reader opens b's mappings (an access), then a and c are read, so b is
+  // the least recently used when d arrives, and is evicted while held open.
+  ShellResult held = Shell("exec 3< " + Quote(Mnt("b/mappings.json")) + "; cat " +
+                           Quote(Mnt("a/nodes.bits")) + " " + Quote(Mnt("c/nodes.bits")) +
+                           " >/dev/null; cp -r " + Quote(SmallScope()) + " " + Quote(Mnt("d")) +
+                           " && ls " + Quote(Mnt()) + " | tr '\\n' ' ' && cmp - " +
+                           Quote(SmallScope() + "/mappings.json") + " <&3 && echo same");
+  EXPECT_EQ(held.output, "a c d same\n");
+  // b is gone for lookups at once, not after the kernel's entry timeout.
+  EXPECT_NE(Shell("stat " + Quote(Mnt("b"))).exit_code, 0);
+  EXPECT_NE(Shell("cat " + Quote(Mnt("b/nodes.bits"))).output.find("No such file"), std::string::npos);
+  ShellResult stats = Python(R"(
+import json, sys
+s = json.load(open(sys.argv[1] + "/.scopefs/stats.json"))
+print(s["total_entries"], s["evictions"], s["commits"], s["max_entries"])
+m = open(sys.argv[1] + "/.scopefs/metrics").read()
+assert "# TYPE scopefs_evictions_total counter" in m and "scopefs_evictions_total 1" in m, m
+)", {Mnt()});
+  EXPECT_EQ(stats.output, "3 1 4 3\n");
+  // Its bytes went when the reader closed.
+  EXPECT_EQ(Shell("for i in $(seq 250); do [ -z \"$(ls " + Quote(mount_->store() + "/trash") +
+                  ")\" ] && break; sleep 0.02; done; ls " + Quote(mount_->store() + "/trash")).output,
+            "");
+}
+
+class MountTtlTest : public MountLimitsTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override {
+    return {"--ttl", "2s", "--maintenance-interval", "1s"};
+  }
+};
+
+TEST_F(MountTtlTest, ExpiresTheUnreadScopeNotTheReadOne) {
+  Add("unread");
+  Add("read");
+  for (int i = 0; i < 6; ++i) {  // keep reading one of them for 3 s
+    Read("read");
+    Shell("sleep 0.5");
+  }
+  EXPECT_EQ(LsWithin("read", 3), "read ");
+  EXPECT_NE(Shell("stat " + Quote(Mnt("unread"))).exit_code, 0);
+  // The next maintenance pass removes it from disk.
+  EXPECT_EQ(Shell("for i in $(seq 150); do [ \"$(ls " + Quote(mount_->store() + "/scopes") +
+                  ")\" = read ] && break; sleep 0.02; done; ls " +
+                  Quote(mount_->store() + "/scopes")).output,
+            "read\n");
+}
+
+TEST_F(MountLimitsTest, LruOrderSurvivesARestart) {
+  for (const char* key : {"a", "b", "c"}) Add(key);
+  Read("a");  // b is now the least recently used
+  EXPECT_EQ(mount_->Stop(), 0);
+  std::string error;
+  ASSERT_TRUE(mount_->Start(&error)) << error;
+  Add("d");
+  EXPECT_EQ(LsWithin("a c d", 2), "a c d ");
+}
+
 TEST(DaemonTest, SignalsUnmountCleanlyAndADeadMountIsClearedOnStart) {
   if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
   TempDir dir;

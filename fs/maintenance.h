@@ -1,0 +1,35 @@
+// Maintenance: the thread that runs Store::RunMaintenance every interval
+// (expiry, idle pending scopes, saving access times).
+//
+// Ownership: the Daemon; Stop() (or the destructor) wakes and joins it.
+// Thread-safety: Stop() from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "store/store.h"
+
+namespace scopefs::fs {
+
+class Maintenance {
+ public:
+  Maintenance(store::Store* store, std::chrono::seconds interval);
+  ~Maintenance();
+  Maintenance(const Maintenance&) = delete;
+  Maintenance& operator=(const Maintenance&) = delete;
+
+  void Stop();
+
+ private:
+  store::Store* const store_;
+  const std::chrono::seconds interval_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace scopefs::fs
