@@ -17,14 +17,15 @@ constexpr ControlFile kFiles[] = {
 
 // The cache-wide figures both stats.json and metrics show.
 struct Figures {
-  uint64_t entries = 0, stored = 0, pending = 0, nodes = 0, links = 0;
+  uint64_t entries = 0, stored = 0, pending = 0, held = 0, nodes = 0, links = 0;
   int64_t oldest = 0, newest = 0;
   size_t pending_entries = 0;
   store::CacheLimits limits;
   store::StoreCounters counters;
+  ServeCounters served;
 };
 
-Figures Collect(const store::Store& store) {
+Figures Collect(const store::Store& store, const ServeCounters& served) {
   Figures f;
   auto scopes = store.List();
   f.entries = scopes.size();
@@ -37,6 +38,8 @@ Figures Collect(const store::Store& store) {
   }
   f.stored = store.stored_bytes();
   f.pending = store.pending_bytes();
+  f.held = store.held_bytes();
+  f.served = served;
   f.pending_entries = store.ListPending().size();
   f.limits = store.limits();
   f.counters = store.counters();
@@ -45,8 +48,8 @@ Figures Collect(const store::Store& store) {
 
 int64_t LastAccess(const store::Scope& scope) { return scope.last_access_ns(); }
 
-std::string Stats(const store::Store& store) {
-  const Figures f = Collect(store);
+std::string Stats(const store::Store& store, const ServeCounters& served) {
+  const Figures f = Collect(store, served);
   auto average = [&](uint64_t total) { return f.entries ? double(total) / double(f.entries) : 0.0; };
   auto time = [](int64_t ns) { return ns ? nlohmann::json(store::FormatIsoTime(ns)) : nlohmann::json(); };
   nlohmann::json stats = {
@@ -69,12 +72,16 @@ std::string Stats(const store::Store& store) {
       {"rejected_commits", f.counters.rejected_commits},
       {"evictions", f.counters.evictions},
       {"expirations", f.counters.expirations},
+      {"hits", f.served.hits},
+      {"misses", f.served.misses},
+      {"bytes_served", f.served.bytes_served},
+      {"bytes_held_by_open_files", f.held},
   };
   return stats.dump(2) + "\n";
 }
 
-std::string Metrics(const store::Store& store) {
-  const Figures f = Collect(store);
+std::string Metrics(const store::Store& store, const ServeCounters& served) {
+  const Figures f = Collect(store, served);
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, uint64_t value) {
     out += std::string("# HELP scopefs_") + name + " " + help + "\n";
@@ -94,6 +101,11 @@ std::string Metrics(const store::Store& store) {
          f.counters.evictions);
   metric("expirations_total", "counter", "Scopes expired by the TTL since start.",
          f.counters.expirations);
+  metric("hits_total", "counter", "Lookups of committed keys since start.", f.served.hits);
+  metric("misses_total", "counter", "Lookups of absent keys since start.", f.served.misses);
+  metric("served_bytes_total", "counter", "Bytes read from committed files since start.",
+         f.served.bytes_served);
+  metric("held_bytes", "gauge", "Bytes of removed scopes still held by open files.", f.held);
   return out;
 }
 
@@ -111,10 +123,11 @@ std::string Scopes(const store::Store& store) {
 
 std::span<const ControlFile> ControlFiles() { return kFiles; }
 
-std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store) {
-  if (ino == kFiles[0].ino) return Stats(store);
+std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store,
+                                const ServeCounters& served) {
+  if (ino == kFiles[0].ino) return Stats(store, served);
   if (ino == kFiles[1].ino) return Scopes(store);
-  return Metrics(store);
+  return Metrics(store, served);
 }
 
 }  // namespace scopefs::fs

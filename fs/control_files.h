@@ -25,6 +25,14 @@ std::span<const ControlFile> ControlFiles();
 // The content of control file `ino`, generated now: stats.json (cache-wide
 // figures and counters), scopes.json (every scope's meta, most recently used
 // first) or metrics (the figures in Prometheus text format).
-std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store);
+// What the mount has served since it started.
+struct ServeCounters {
+  uint64_t hits = 0;          // lookups of committed keys
+  uint64_t misses = 0;        // lookups of keys that do not exist
+  uint64_t bytes_served = 0;  // data read from committed files
+};
+
+std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store,
+                                const ServeCounters& served);
 
 }  // namespace scopefs::fs

@@ -128,6 +128,7 @@ Result<std::shared_ptr<Node>> Filesystem::Lookup(const Node& parent, const std::
     case NodeKind::kRoot: {
       if (name == kControlDirName) return inodes_.Get(kControlDirIno);
       if (std::shared_ptr<store::Scope> scope = store_->Find(name)) {
+        ++hits_;
         return inodes_.Lookup(
             "d:" + name, [&](const Node& n) { return n.Resolve().scope == scope; },
             [&](fuse_ino_t ino) {
@@ -139,6 +140,7 @@ Result<std::shared_ptr<Node>> Filesystem::Lookup(const Node& parent, const std::
       if (std::shared_ptr<store::PendingScope> pending = store_->FindPending(name)) {
         return AddPendingDir(pending);
       }
+      ++misses_;
       return not_found();
     }
     case NodeKind::kControlDir:
@@ -357,7 +359,7 @@ Result<std::vector<Filesystem::DirEntry>> Filesystem::List(const Node& dir) cons
 
 Result<std::string> Filesystem::Content(const Node& node) const {
   switch (node.kind()) {
-    case NodeKind::kControlFile: return GenerateControlFile(node.ino(), *store_);
+    case NodeKind::kControlFile: return GenerateControlFile(node.ino(), *store_, serve_counters());
     case NodeKind::kStatusFile: {
       Node::Binding b = node.Resolve();
       if (!b.pending || b.pending->closed()) return Status::NotFound(".status of a committed scope");

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "fs/control_files.h"
 #include "fs/inode_table.h"
 #include "fs/node.h"
 #include "store/store.h"
@@ -26,6 +27,12 @@ namespace scopefs::fs {
 class Filesystem {
  public:
   explicit Filesystem(store::Store* store);
+
+  // What the mount has served since it started (stats.json, metrics).
+  ServeCounters serve_counters() const {
+    return {hits_.load(), misses_.load(), bytes_served_.load()};
+  }
+  void CountServed(uint64_t bytes) { bytes_served_ += bytes; }
 
   // Set once the kernel's INIT has been answered.
   void MarkInitialized() { initialized_ = true; }
@@ -87,6 +94,7 @@ class Filesystem {
   const gid_t gid_;
   const int64_t started_ns_;
   std::atomic<bool> initialized_{false};
+  std::atomic<uint64_t> hits_{0}, misses_{0}, bytes_served_{0};
   std::mutex unlinked_mu_;
   std::set<std::string> unlinked_;  // GUARDED_BY(unlinked_mu_)
   std::mutex drafts_mu_;

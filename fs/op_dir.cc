@@ -56,6 +56,52 @@ void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_inf
   });
 }
 
+// readdirplus: fuse_reply_buf of entries with their attributes, so `ls -l`
+// needs no lookup per name. Each entry but "." and ".." counts one kernel
+// lookup; one that does not fit in the buffer is un-counted.
+void OpReaddirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  Guard(req, "readdirplus", [&] {
+    Filesystem& fs = Fs(req);
+    const Handle& handle = GetHandle(fi);
+    std::string buf(size, '\0');
+    size_t used = 0;
+    const size_t total = handle.entries.size() + 2;
+    for (size_t i = static_cast<size_t>(off); i < total; ++i) {
+      fuse_entry_param e{};
+      std::string name;
+      std::shared_ptr<Node> child;
+      if (i < 2) {
+        name = i == 0 ? "." : "..";
+        e.attr.st_mode = S_IFDIR;
+        e.attr.st_ino = i == 0 ? handle.node->ino() : kRootIno;
+      } else {
+        name = handle.entries[i - 2].name;
+        store::Result<std::shared_ptr<Node>> found = fs.Lookup(*handle.node, name);
+        store::Result<fuse_entry_param> entry =
+            found.ok() ? MakeEntry(fs, **found) : store::Result<fuse_entry_param>(found.status());
+        if (entry.ok()) {
+          child = *found;
+          e = *entry;
+        } else {
+          if (found.ok()) fs.inodes().Forget((*found)->ino(), 1);
+          // Gone since opendir: listed without attributes (ino 0: no lookup counted).
+          e.attr.st_mode = handle.entries[i - 2].type;
+          e.attr.st_ino = std::hash<std::string>()(name) | 1;
+        }
+      }
+      size_t need = fuse_add_direntry_plus(req, buf.data() + used, size - used, name.c_str(), &e,
+                                           static_cast<off_t>(i + 1));
+      if (need > size - used) {
+        if (child) fs.inodes().Forget(child->ino(), 1);  // the kernel will not see it
+        break;
+      }
+      used += need;
+    }
+    MarkHandleUsed(handle);
+    fuse_reply_buf(req, buf.data(), used);
+  });
+}
+
 void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   Guard(req, "releasedir", [&] {
     TakeHandle(fi);

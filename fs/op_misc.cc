@@ -37,22 +37,14 @@ void OpStatfs(fuse_req_t req, fuse_ino_t) {
   });
 }
 
-// getxattr: ENODATA (scopes carry no extended attributes).
-void OpGetxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) { fuse_reply_err(req, ENODATA); }
-
-// listxattr: an empty list.
-void OpListxattr(fuse_req_t req, fuse_ino_t, size_t size) {
-  if (size == 0) {
-    fuse_reply_xattr(req, 0);
-  } else {
-    fuse_reply_buf(req, nullptr, 0);
-  }
-}
-
-// setxattr, removexattr: ENOTSUP, which cp -a and rsync -X treat as "not kept here".
+// Extended attributes: scopes carry none. ENOSYS tells the kernel so once and
+// for all: it stops asking (ls -l asks twice per entry, for ACLs and labels)
+// and answers EOPNOTSUPP itself, which ls, cp -a and rsync treat as "none here".
+void OpGetxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) { fuse_reply_err(req, ENOSYS); }
+void OpListxattr(fuse_req_t req, fuse_ino_t, size_t) { fuse_reply_err(req, ENOSYS); }
 void OpSetxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) {
-  fuse_reply_err(req, ENOTSUP);
+  fuse_reply_err(req, ENOSYS);
 }
-void OpRemovexattr(fuse_req_t req, fuse_ino_t, const char*) { fuse_reply_err(req, ENOTSUP); }
+void OpRemovexattr(fuse_req_t req, fuse_ino_t, const char*) { fuse_reply_err(req, ENOSYS); }
 
 }  // namespace scopefs::fs

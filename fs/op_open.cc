@@ -23,6 +23,7 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
   if (!h.scope || h.scope->removed() || fs.store().Expired(*h.scope)) {
     return store::Status::NotFound("scope of " + name + " was removed or expired");
   }
+  fi->noflush = 1;  // read-only: close() has nothing to report, skip the round trip
   if (name == store::kMetaFile) {
     ASSIGN_OR_RETURN(h.content, fs.Content(*h.node));
     fi->direct_io = 1;  // last_accessed changes: never serve a cached copy
@@ -32,7 +33,7 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
     ASSIGN_OR_RETURN(h.mappings, h.scope->Mappings());
   } else {
     RETURN_IF_ERROR(h.scope->VerifyBits(name));
-    ASSIGN_OR_RETURN(h.file, h.scope->OpenStored(name));
+    ASSIGN_OR_RETURN(h.file, h.scope->BitsFile(name));
   }
   fi->keep_cache = 1;  // immutable: the kernel's page cache stays valid
   fs.store().RecordAccess(*h.scope);
@@ -78,6 +79,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
           if (WantsWrite(fi)) return store::Status::Access(handle->node->name() + " is read-only");
           ASSIGN_OR_RETURN(handle->content, fs.Content(*handle->node));
           fi->direct_io = 1;
+          fi->noflush = 1;
           return store::Status::Ok();
         }
         case NodeKind::kRoot:

@@ -4,6 +4,7 @@
 #include "fs/handle.h"
 #include "fs/ops.h"
 #include "fs/request.h"
+#include "store/layout.h"
 
 namespace scopefs::fs {
 
@@ -19,8 +20,11 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
       buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
       buf.buf[0].fd = h.file->fd();
       buf.buf[0].pos = off;
+      const store::ScopeRecord& r = h.scope->record();
+      const uint64_t file_size = h.node->name() == store::kNodesFile ? r.nodes.size : r.links.size;
+      Fs(req).CountServed(offset < file_size ? std::min<uint64_t>(size, file_size - offset) : 0);
       MarkHandleUsed(h);
-      fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+      fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);  // the Scope keeps the fd open
       return;
     }
     if (h.file || h.mappings) {
@@ -33,6 +37,7 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
       }();
       MarkHandleUsed(h);
       if (!n.ok()) return ReplyStatus(req, "read", n.status().Annotate(h.node->name()));
+      Fs(req).CountServed(*n);
       fuse_reply_buf(req, buffer.data(), *n);
       return;
     }

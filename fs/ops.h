@@ -21,6 +21,7 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
 // op_dir.cc
 void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
+void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
 void OpReleasedir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode);
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name);

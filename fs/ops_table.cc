@@ -12,6 +12,7 @@ fuse_lowlevel_ops MakeOperations() {
   ops.setattr      = OpSetattr;
   ops.opendir      = OpOpendir;
   ops.readdir      = OpReaddir;
+  ops.readdirplus  = OpReaddirplus;
   ops.releasedir   = OpReleasedir;
   ops.mkdir        = OpMkdir;
   ops.rmdir        = OpRmdir;

@@ -19,6 +19,7 @@ Scope::Scope(Env* env, std::string dir, ScopeRecord record, MemberCache* cache)
 
 Scope::~Scope() {
   if (!removed_) return;
+  if (held_bytes_ != nullptr) *held_bytes_ -= record_.stored_bytes();
   if (Status st = RemoveAll(env_, dir_); !st.ok()) {
     LogWarning("cannot delete removed scope " + key() + " at " + dir_ + ": " + st.ToString());
   }
@@ -29,10 +30,12 @@ bool Scope::removed() const {
   return removed_;
 }
 
-void Scope::MarkRemoved(std::string trash_dir) {
+void Scope::MarkRemoved(std::string trash_dir, std::atomic<uint64_t>* held_bytes) {
   std::lock_guard lock(mu_);
   removed_ = true;
   dir_ = std::move(trash_dir);
+  held_bytes_ = held_bytes;
+  *held_bytes_ += record_.stored_bytes();
 }
 
 void Scope::Relocate(std::string key, std::string dir) {
@@ -55,6 +58,18 @@ Result<std::shared_ptr<const File>> Scope::OpenStored(std::string_view name) con
   }
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->Open(path, OpenMode::kRead));
   return std::shared_ptr<const File>(std::move(file));
+}
+
+Result<std::shared_ptr<const File>> Scope::BitsFile(std::string_view name) const {
+  std::shared_ptr<const File>& slot = name == kNodesFile ? nodes_file_ : links_file_;
+  {
+    std::lock_guard lock(mu_);
+    if (slot) return slot;
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
+  std::lock_guard lock(mu_);
+  if (!slot) slot = std::move(file);  // a racing opener may have won
+  return slot;
 }
 
 Result<std::shared_ptr<const ChunkedGzipReader>> Scope::Mappings() const {
@@ -95,7 +110,7 @@ Status CheckCrc(const File& file, const StoredFile& expected, const std::string&
 
 Status Scope::VerifyBits(std::string_view name) const {
   const StoredFile& expected = name == kNodesFile ? record_.nodes : record_.links;
-  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
+  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, BitsFile(name));
   return CheckCrc(*file, expected, "scope " + key() + ": " + std::string(name));
 }
 

@@ -37,6 +37,9 @@ class Scope {
   // Opens a stored file (kNodesFile, kLinksFile or kMappingsGzFile).
   // NotFound once the scope is removed.
   Result<std::shared_ptr<const File>> OpenStored(std::string_view name) const;
+  // A bits file (kNodesFile or kLinksFile), opened once and shared by all
+  // readers, like Mappings(). NotFound once removed, if it was never opened.
+  Result<std::shared_ptr<const File>> BitsFile(std::string_view name) const;
   // Reads a bits file whole and checks its size and CRC: Corruption if they differ.
   Status VerifyBits(std::string_view name) const;
   // The uncompressed mappings.json, shared by all readers; opened on first use.
@@ -50,8 +53,10 @@ class Scope {
 
  private:
   friend class Store;
-  // Called by the Store after it moved the directory to `trash_dir`.
-  void MarkRemoved(std::string trash_dir);
+  // Called by the Store after it moved the directory to `trash_dir`. Until
+  // this Scope is destroyed its bytes count in `*held_bytes`.
+  // REQUIRES: *held_bytes outlives this Scope.
+  void MarkRemoved(std::string trash_dir, std::atomic<uint64_t>* held_bytes);
   // Called by the Store after it renamed the directory.
   void Relocate(std::string key, std::string dir);
 
@@ -64,7 +69,10 @@ class Scope {
   std::string key_;
   std::string dir_;
   bool removed_ = false;
+  std::atomic<uint64_t>* held_bytes_ = nullptr;
   mutable std::shared_ptr<const ChunkedGzipReader> mappings_;
+  mutable std::shared_ptr<const File> nodes_file_;
+  mutable std::shared_ptr<const File> links_file_;
 };
 
 }  // namespace scopefs::store

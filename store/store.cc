@@ -262,7 +262,7 @@ Status Store::Remove(const std::string& key) {
     RETURN_IF_ERROR(MoveDirDurably(env_, layout_.scope_dir(key), trash));
     EraseScopeLocked(key);
     stored_bytes_ -= scope->record().stored_bytes();
-    scope->MarkRemoved(trash);
+    scope->MarkRemoved(trash, &held_bytes_);
   }
   LogInfo("removed scope " + key);
   return Status::Ok();  // the last holder of `scope` deletes the trash directory

@@ -110,6 +110,8 @@ class Store final : public SpaceBudget {
 
   uint64_t stored_bytes() const { return stored_bytes_.load(); }
   uint64_t pending_bytes() const { return pending_bytes_.load(); }
+  // Bytes of removed scopes that open files still hold on disk.
+  uint64_t held_bytes() const { return held_bytes_.load(); }
   size_t size() const;
   const CacheLimits& limits() const { return options_.limits; }
   StoreCounters counters() const;
@@ -156,6 +158,7 @@ class Store final : public SpaceBudget {
   const StoreOptions options_;
   const std::unique_ptr<FileLock> lock_;
   MemberCache cache_;
+  std::atomic<uint64_t> held_bytes_{0};  // before the scope maps: removed Scopes report into it
 
   // Lock order: PendingScope::LockForCommit, ns_mu_, PendingScope::mu_, any ScopeMap
   // accessor. Held across the rename that publishes, renames or removes a
