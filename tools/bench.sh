@@ -22,9 +22,8 @@ while [ $# -gt 0 ]; do
 done
 
 install_missing_packages
-build=$ROOT/build-release
-cmake -S "$ROOT" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$build" --target scopectl bench_codec -j"$(nproc)"
+build_release scopectl bench_codec
+build=$BUILD_RELEASE
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scopefs-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -24,30 +24,12 @@ done
 [ "$(id -u)" -eq 0 ] || { log "run as root (it mounts)"; exit 1; }
 
 install_missing_packages
-build=$ROOT/build-release
-cmake -S "$ROOT" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$build" --target scopefs bench_fill -j"$(nproc)"
+build_release scopefs bench_fill
+build=$BUILD_RELEASE
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scopefs-bench.XXXXXX")
-pid=
-stop() {
-  [ -n "$pid" ] || return 0
-  fusermount3 -u "$tmp/mnt" 2>/dev/null || fusermount3 -uz "$tmp/mnt" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pid=
-}
-trap 'stop; rm -rf "$tmp"' EXIT
-mount_store() { # mount_store STORE
-  mkdir -p "$tmp/mnt"
-  "$build/fs/scopefs" -f --max-entries $((list_scopes + 1)) "$1" "$tmp/mnt" 2>>"$tmp/daemon.log" &
-  pid=$!
-  for _ in $(seq 200); do
-    stat "$tmp/mnt/.scopefs" >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  log "scopefs did not start: $(cat "$tmp/daemon.log")"; exit 1
-}
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+trap 'stop_scopefs; rm -rf "$tmp"' EXIT
+mount_store() { start_scopefs "$1" "$tmp/mnt" "$tmp/daemon.log" --max-entries $((list_scopes + 1)); }
 
 readers='
 import multiprocessing, os, random, sys, time
@@ -79,7 +61,7 @@ done
 o=$(printf '%s\n' "${ours[@]}" | median) b=$(printf '%s\n' "${base[@]}" | median)
 printf 'open+read, 16 readers, %d scopes  %9.0f ops/s | plain directory %9.0f ops/s | %.2fx the plain rate\n' \
   "$scopes" "$o" "$b" "$(echo "$o / $b" | bc -l)"
-stop
+stop_scopefs
 
 "$build/tools/bench_fill" "$tmp/store-ls" "$list_scopes" 2>/dev/null
 mount_store "$tmp/store-ls"

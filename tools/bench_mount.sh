@@ -29,36 +29,19 @@ done
 [ "$(id -u)" -eq 0 ] || { log "run as root (it mounts and drops caches)"; exit 1; }
 
 install_missing_packages
-build=$ROOT/build-release
-cmake -S "$ROOT" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$build" --target scopefs scopectl -j"$(nproc)"
+build_release scopefs scopectl
+build=$BUILD_RELEASE
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scopefs-bench.XXXXXX")
-mnt=$tmp/mnt store=$tmp/store pid=
-stop_daemon() {
-  [ -n "$pid" ] || return 0
-  fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -uz "$mnt" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pid=
-}
-trap 'stop_daemon; rm -rf "$tmp"' EXIT
-start_daemon() {
-  "$build/fs/scopefs" -f --read-ahead-kb "$ra" "$store" "$mnt" 2>>"$tmp/daemon.log" &
-  pid=$!
-  for _ in $(seq 200); do
-    grep -q " $mnt fuse" /proc/mounts && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  log "scopefs did not start: $(cat "$tmp/daemon.log")"
-  exit 1
-}
+mnt=$tmp/mnt store=$tmp/store
+trap 'stop_scopefs; rm -rf "$tmp"' EXIT
+start_daemon() { start_scopefs "$store" "$mnt" "$tmp/daemon.log" --read-ahead-kb "$ra"; }
+stop_daemon() { stop_scopefs; }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 cold() { stop_daemon; drop_caches; start_daemon; }
 now() { date +%s.%N; }
 # seconds COMMAND...: wall time of one run.
 seconds() { local t0; t0=$(now); "$@" >/dev/null; echo "$(now) - $t0" | bc -l; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 row() { # row LABEL OURS BASE BASELABEL
   printf '%-34s %8.2f s | %-30s %8.2f s | %5.2fx\n' "$1" "$2" "$4" "$3" "$(echo "$2 / $3" | bc -l)"
 }
@@ -159,5 +142,5 @@ cat "$tmp/plain/mappings.json" >/dev/null; py_plain=$(seconds /usr/bin/python3 -
 row "Python full load via the mount" "$py_ours" "$py_old" "old way: json.load(gzip.open())"
 row "Python full load via the mount" "$py_ours" "$py_plain" "json.load of a plain file (warm)"
 
-rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$SCOPEFS_PID/status")
 printf '%-34s %8.1f MiB\n' "daemon peak RSS" "$(echo "$rss_kb / 1024" | bc -l)"

@@ -5,7 +5,7 @@
 SCOPEFS_PACKAGES=(
   cmake ninja-build g++ pkg-config
   fuse3 libfuse3-dev libtbb-dev zlib1g-dev nlohmann-json3-dev libgtest-dev
-  python3 python3-bitarray rsync gzip tar
+  python3 python3-bitarray rsync gzip tar bc
 )
 
 log() { printf 'scopefs: %s\n' "$*" >&2; }
@@ -35,3 +35,41 @@ configure() {
   shift
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCOPEFS_WERROR=ON "$@" >/dev/null
 }
+
+# --- For the benchmarks (tools/bench*.sh) ---
+
+# build_release TARGET...: a Release build of the given targets in build-release/.
+build_release() {
+  BUILD_RELEASE=$ROOT/build-release
+  cmake -S "$ROOT" -B "$BUILD_RELEASE" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+  cmake --build "$BUILD_RELEASE" --target "$@" -j"$(nproc)"
+}
+
+# start_scopefs STORE MOUNTPOINT LOG [scopefs options...]: runs the Release
+# daemon in the background (pid in SCOPEFS_PID, mountpoint in SCOPEFS_MNT)
+# and waits, bounded, until the mount answers.
+start_scopefs() {
+  local store=$1 mnt=$2 logfile=$3
+  shift 3
+  mkdir -p "$mnt"
+  "$BUILD_RELEASE/fs/scopefs" -f "$@" "$store" "$mnt" 2>>"$logfile" &
+  SCOPEFS_PID=$! SCOPEFS_MNT=$mnt
+  for _ in $(seq 200); do
+    stat "$mnt/.scopefs" >/dev/null 2>&1 && return 0
+    kill -0 "$SCOPEFS_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  log "scopefs did not start: $(cat "$logfile")"
+  exit 1
+}
+
+# stop_scopefs: unmounts what start_scopefs mounted and waits for the daemon.
+stop_scopefs() {
+  [ -n "${SCOPEFS_PID:-}" ] || return 0
+  fusermount3 -u "$SCOPEFS_MNT" 2>/dev/null || fusermount3 -uz "$SCOPEFS_MNT" 2>/dev/null || true
+  wait "$SCOPEFS_PID" 2>/dev/null || true
+  SCOPEFS_PID=
+}
+
+# median: the median of the numbers on stdin, one per line.
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
