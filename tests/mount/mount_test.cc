@@ -533,6 +533,33 @@ TEST(DaemonTest, SignalsUnmountCleanlyAndADeadMountIsClearedOnStart) {
   EXPECT_EQ(mount.Stop(), 0);
 }
 
+// What mount -t fuse.scopefs (and so /etc/fstab) runs: mount.fuse3 starts
+// `scopefs STORE MNT -o OPTS` from PATH, which backgrounds once mounted.
+TEST(DaemonTest, MountFuse3HelperMountsWithFstabOptions) {
+  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  if (Shell("command -v mount.fuse3").exit_code != 0) GTEST_SKIP() << "no mount.fuse3";
+  TempDir dir;
+  const std::string store = dir.path() + "/store", mnt = dir.path() + "/mnt";
+  const std::string bin = ScopefsPath().substr(0, ScopefsPath().find_last_of('/'));
+  ASSERT_EQ(Shell("mkdir " + Quote(mnt)).exit_code, 0);
+  ShellResult mount = Shell("PATH=" + Quote(bin) + ":$PATH mount.fuse3 " + Quote(store) + " " +
+                            Quote(mnt) + " -t fuse.scopefs -o rw,nosuid,nodev,max_entries=5,ttl=1h");
+  EXPECT_EQ(mount.exit_code, 0) << mount.output;
+  ShellResult stats = Python(R"(
+import json, sys
+s = json.load(open(sys.argv[1] + "/.scopefs/stats.json"))
+print(s["max_entries"], s["ttl_seconds"])
+)", {mnt});
+  EXPECT_EQ(stats.output, "5 3600\n");
+  EXPECT_EQ(Shell("grep -c " + Quote(" " + mnt + " fuse.scopefs ") + " /proc/mounts").output, "1\n");
+  EXPECT_EQ(Shell("umount " + Quote(mnt)).exit_code, 0);
+  // The daemon goes with the mount (bounded wait), and nothing is left mounted.
+  // ("scopef[s]" so pgrep does not find this very shell, whose command line holds the pattern.)
+  EXPECT_EQ(Shell("for i in $(seq 250); do pgrep -f " + Quote("scopef[s] " + store) +
+                  " >/dev/null || exit 0; sleep 0.02; done; exit 1").exit_code, 0);
+  Shell("grep -q " + Quote(" " + mnt + " ") + " /proc/mounts && fusermount3 -uz " + Quote(mnt));
+}
+
 TEST(DaemonTest, RefusesBadArgumentsASecondDaemonAndAStoreInsideTheMount) {
   if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
   TempDir dir;
