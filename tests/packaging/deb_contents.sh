@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the Debian package from the build tree with CPack and checks what a
+# host would install: the binaries, the systemd unit, the docs, and the
+# runtime dependencies. Exit 77 (reported by CTest as skipped) without dpkg-deb.
+set -euo pipefail
+config=$1
+command -v dpkg-deb >/dev/null || { echo "SKIPPED: no dpkg-deb"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cpack -G DEB --config "$config" -B "$tmp" >/dev/null
+deb=$(ls "$tmp"/scopefs_*.deb)
+files=$(dpkg-deb -c "$deb" | awk '{print $6}')
+for want in ./usr/bin/scopefs ./usr/bin/scopectl ./usr/lib/systemd/system/scopefs@.service \
+            ./usr/share/doc/scopefs/README.md ./usr/share/doc/scopefs/fstab.example \
+            ./usr/share/doc/scopefs/scopefs.conf.example; do
+  grep -qx "$want" <<<"$files" || { echo "missing from $(basename "$deb"): $want"; exit 1; }
+done
+depends=$(dpkg-deb -f "$deb" Depends)
+for want in fuse3 libfuse3-3 libtbb12 zlib1g; do
+  grep -qw "$want" <<<"$depends" || { echo "Depends lacks $want: $depends"; exit 1; }
+done
+echo "$(basename "$deb"): $(wc -l <<<"$files") entries; Depends: $depends"
