@@ -69,15 +69,11 @@ bool Filesystem::IsGenerated(const Node& node) {
   }
 }
 
-void Filesystem::NoteUnlinkedScope(const std::string& key) {
-  std::lock_guard lock(unlinked_mu_);
-  unlinked_.insert(key);
-}
-
-bool Filesystem::ForgetUnlinkedScope(const std::string& key) {
-  if (std::shared_ptr<Node> dir = inodes_.FindByIdentity("d:" + key)) dir->DropGhost();
-  std::lock_guard lock(unlinked_mu_);
-  return unlinked_.erase(key) != 0;
+bool Filesystem::EndUnlinkedScopeDir(const std::string& key) {
+  std::shared_ptr<Node> dir = inodes_.FindByIdentity("d:" + key);
+  if (!dir || !dir->unlinked()) return false;
+  dir->DropGhost();
+  return true;
 }
 
 namespace {

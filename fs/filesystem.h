@@ -13,7 +13,6 @@
 #include <memory>
 #include <mutex>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -69,11 +68,11 @@ class Filesystem {
   // True for files whose bytes are generated (served with direct_io, never cached).
   static bool IsGenerated(const Node& node);
 
-  // Unlinking one file of a committed scope removes the whole scope; the rest
-  // of that `rm -r` (unlinks of its other files, then rmdir) must still
-  // succeed. These remember such keys until their rmdir (or a new mkdir).
-  void NoteUnlinkedScope(const std::string& key);
-  bool ForgetUnlinkedScope(const std::string& key);  // true if it was noted
+  // Unlinking one file of a committed scope removes the whole scope, and its
+  // directory node keeps the removed scope as a ghost (node.h) so the rest of
+  // that `rm -r` succeeds. At the rmdir (or a new mkdir of the key) the ghost
+  // goes; true if the key's directory was such an unlinked one.
+  bool EndUnlinkedScopeDir(const std::string& key);
 
   // Drafts of meta.json in committed scopes (meta_draft.h), by scope and name.
   // Creating one counts a kernel lookup. At most kMaxDrafts exist at once.
@@ -95,8 +94,6 @@ class Filesystem {
   const int64_t started_ns_;
   std::atomic<bool> initialized_{false};
   std::atomic<uint64_t> hits_{0}, misses_{0}, bytes_served_{0};
-  std::mutex unlinked_mu_;
-  std::set<std::string> unlinked_;  // GUARDED_BY(unlinked_mu_)
   std::mutex drafts_mu_;
   std::map<std::string, std::shared_ptr<MetaDraft>> drafts_;  // GUARDED_BY(drafts_mu_)
 };

@@ -121,7 +121,7 @@ void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
                                          ": scopes hold files only, no subdirectories");
       }
       ASSIGN_OR_RETURN(std::shared_ptr<store::PendingScope> pending, fs.store().CreatePending(name));
-      fs.ForgetUnlinkedScope(name);
+      fs.EndUnlinkedScopeDir(name);
       const fuse_ctx* ctx = fuse_req_ctx(req);
       store::AttrChange attrs;
       attrs.mode = mode & 07777 & ~ctx->umask;
@@ -144,7 +144,7 @@ void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
       if (dir->kind() != NodeKind::kRoot) return store::Status::NotFound(name);
       if (std::string_view(name) == kControlDirName) return store::Status::Permission(".scopefs cannot be removed");
       // The rest of an `rm -r` whose first unlink removed the scope.
-      if (fs.ForgetUnlinkedScope(name)) return store::Status::Ok();
+      if (fs.EndUnlinkedScopeDir(name)) return store::Status::Ok();
       if (fs.store().Find(name)) {
         return store::Status::FromErrno(ENOTEMPTY, "rmdir " + store::Printable(name));
       }

@@ -39,7 +39,6 @@ store::Status Unlink(Filesystem& fs, Node& dir, const std::string& name) {
     // Unlinking any file of a committed scope removes the whole scope at once.
     RETURN_IF_ERROR(fs.store().Remove(b.scope->key()));
     dir.MarkUnlinked(b.scope);
-    fs.NoteUnlinkedScope(b.scope->key());
     return store::Status::Ok();
   }
   if (!b.pending) return Stale("scope " + dir.name());

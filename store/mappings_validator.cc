@@ -291,16 +291,4 @@ Status MappingsValidator::Finish() {
   return Status::Ok();
 }
 
-Status MappingsValidator::CheckTotals(uint64_t total_nodes, uint64_t total_links) const {
-  const uint64_t totals[2] = {total_nodes, total_links};
-  for (int s = 0; s < 2; ++s) {
-    const std::optional<uint64_t>& max = sections_[s].max_index;
-    if (max && *max >= totals[s]) {
-      return Status::Invalid(std::string(kSectionNouns[s]) + " index " + std::to_string(*max) +
-                             " is out of range [0, " + std::to_string(totals[s]) + ")");
-    }
-  }
-  return Status::Ok();
-}
-
 }  // namespace scopefs::store

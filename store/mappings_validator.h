@@ -30,8 +30,8 @@ class MappingsValidator {
     std::optional<uint64_t> max_index;  // empty when the section has no entries
   };
 
-  // Indices at or above a given total are refused as they stream by; without a
-  // total, call CheckTotals after Finish.
+  // Indices at or above a given total are refused as they stream by; without
+  // one, compare the sections' max_index with the total after Finish.
   MappingsValidator(std::optional<uint64_t> total_nodes, std::optional<uint64_t> total_links);
 
   Status Feed(std::string_view data);
@@ -41,9 +41,6 @@ class MappingsValidator {
   const SectionStats& nodes() const { return sections_[0]; }
   const SectionStats& links() const { return sections_[1]; }
   uint64_t bytes() const { return offset_; }
-
-  // After Finish: every index is below its total.
-  Status CheckTotals(uint64_t total_nodes, uint64_t total_links) const;
 
  private:
   enum class State : uint8_t;

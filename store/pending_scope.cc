@@ -1,6 +1,7 @@
 #include "store/pending_scope.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "store/key.h"
 #include "store/layout.h"
@@ -44,16 +45,13 @@ void PendingFile::ReleaseSpace() {
   budget_->Release(attrs().size);
 }
 
-Status PendingFile::Write(uint64_t offset, std::string_view data) {
-  if (offset > max_size_ || data.size() > max_size_ - offset) {
-    return Status::TooBig("a write up to byte " + std::to_string(offset + data.size()) +
-                          " passes the limit of " + std::to_string(max_size_) + " bytes");
-  }
-  std::lock_guard io(io_mu_);
+Status PendingFile::Resize(const std::function<uint64_t(uint64_t)>& size_after,
+                           const std::function<Status()>& io) {
+  std::lock_guard io_lock(io_mu_);
   const uint64_t old_size = attrs().size;
-  const uint64_t new_size = std::max<uint64_t>(old_size, offset + data.size());
+  const uint64_t new_size = size_after(old_size);
   RETURN_IF_ERROR(Account(old_size, new_size));
-  if (Status st = file_->WriteAt(offset, data.data(), data.size()); !st.ok()) {
+  if (Status st = io(); !st.ok()) {
     (void)Account(new_size, old_size);
     return st;
   }
@@ -63,22 +61,22 @@ Status PendingFile::Write(uint64_t offset, std::string_view data) {
   return Status::Ok();
 }
 
+Status PendingFile::Write(uint64_t offset, std::string_view data) {
+  if (offset > max_size_ || data.size() > max_size_ - offset) {
+    return Status::TooBig("a write up to byte " + std::to_string(offset + data.size()) +
+                          " passes the limit of " + std::to_string(max_size_) + " bytes");
+  }
+  const uint64_t end = offset + data.size();
+  return Resize([end](uint64_t old_size) { return std::max(old_size, end); },
+                [&] { return file_->WriteAt(offset, data.data(), data.size()); });
+}
+
 Status PendingFile::Truncate(uint64_t size) {
   if (size > max_size_) {
     return Status::TooBig("size " + std::to_string(size) + " passes the limit of " +
                           std::to_string(max_size_) + " bytes");
   }
-  std::lock_guard io(io_mu_);
-  const uint64_t old_size = attrs().size;
-  RETURN_IF_ERROR(Account(old_size, size));
-  if (Status st = file_->Truncate(size); !st.ok()) {
-    (void)Account(size, old_size);
-    return st;
-  }
-  std::lock_guard lock(mu_);
-  attrs_.size = size;
-  attrs_.mtime_ns = attrs_.ctime_ns = clock_->NowNanos();
-  return Status::Ok();
+  return Resize([size](uint64_t) { return size; }, [&] { return file_->Truncate(size); });
 }
 
 FileAttrs PendingFile::attrs() const {

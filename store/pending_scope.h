@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -84,6 +85,10 @@ class PendingFile {
 
   // REQUIRES: io_mu_ held. Asks the budget for the growth from `old_size` to `new_size`.
   Status Account(uint64_t old_size, uint64_t new_size);
+  // Under io_mu_: takes room for the size `size_after(current size)`, runs `io`,
+  // gives the room back if it fails, else records the new size and mtime.
+  Status Resize(const std::function<uint64_t(uint64_t)>& size_after,
+                const std::function<Status()>& io);
 
   const std::unique_ptr<File> file_;
   const Clock* const clock_;
