@@ -18,9 +18,13 @@ inline constexpr std::string_view kControlDirName = ".scopefs";
 struct ControlFile {
   fuse_ino_t ino;
   std::string_view name;
+  // An action file (gc, verify): root writes a request to it and reads the
+  // result back from the same open file; reading it fresh shows how to use it.
+  bool action = false;
 };
 
 std::span<const ControlFile> ControlFiles();
+bool IsControlAction(fuse_ino_t ino);
 
 // The content of control file `ino`, generated now: stats.json (cache-wide
 // figures and counters), scopes.json (every scope's meta, most recently used
@@ -34,5 +38,22 @@ struct ServeCounters {
 
 std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store,
                                 const ServeCounters& served);
+
+// What an action file did with a request: the text to read back (one JSON
+// object per line), and the write's status.
+struct ActionResult {
+  std::string output;
+  store::Status status;
+};
+
+// Runs the request written to action file `ino`:
+//  - gc: anything; runs Store::CollectGarbage() now. Output
+//    {"expired":N,"pending_dropped":N,"orphans":N}.
+//  - verify: keys, one per line; re-reads each scope's stored bytes. Output one
+//    {"key":K,"status":"ok"|"corrupt"|"missing","error":...} per key. The
+//    status is Corruption (EIO) if any scope was damaged (it is quarantined),
+//    else NotFound (ENOENT) if a key does not exist, so `echo KEY > verify`
+//    fails the way a shell user expects.
+ActionResult RunControlAction(fuse_ino_t ino, std::string_view request, store::Store& store);
 
 }  // namespace scopefs::fs

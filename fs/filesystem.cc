@@ -240,7 +240,7 @@ Result<struct stat> Filesystem::Attr(const Node& node) const {
     case NodeKind::kControlFile:
     case NodeKind::kStatusFile: {
       ASSIGN_OR_RETURN(std::string content, Content(node));
-      file(0444, content.size());
+      file(IsControlAction(node.ino()) ? 0600 : 0444, content.size());
       int64_t now = clock().NowNanos();
       SetTimes(st, now, now, now);
       return st;

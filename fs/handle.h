@@ -32,8 +32,11 @@ struct Handle {
   std::mutex ra_mu;
   store::ReadAheadState read_ahead;
 
-  // Generated files: the bytes, made at open.
+  // Generated files: the bytes, made at open. An action file's content is
+  // its last result instead, replaced by each write under content_mu.
   std::string content;
+  bool action = false;
+  std::mutex content_mu;
 
   // Pending files opened for writing.
   std::shared_ptr<store::PendingScope> pending;

@@ -1,6 +1,8 @@
 // open, create, flush, release, fsync.
 #include <fcntl.h>
+#include <unistd.h>
 
+#include "fs/control_files.h"
 #include "fs/handle.h"
 #include "fs/ops.h"
 #include "fs/request.h"
@@ -32,7 +34,10 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
   if (name == store::kMappingsFile) {
     ASSIGN_OR_RETURN(h.mappings, h.scope->Mappings());
   } else {
-    RETURN_IF_ERROR(h.scope->VerifyBits(name));
+    if (store::Status st = h.scope->VerifyBits(name); !st.ok()) {
+      if (st.code() == store::Status::Code::kCorruption) fs.store().Quarantine(*h.scope, st);
+      return st;
+    }
     ASSIGN_OR_RETURN(h.file, h.scope->BitsFile(name));
   }
   fi->keep_cache = 1;  // immutable: the kernel's page cache stays valid
@@ -56,6 +61,18 @@ store::Status OpenPendingForWrite(Handle& h, fuse_file_info* fi) {
   return store::Status::Ok();
 }
 
+// An action file runs what root writes to it (control_files.h).
+store::Status OpenControlAction(fuse_req_t req, Handle& h, fuse_file_info* fi) {
+  const uid_t caller = fuse_req_ctx(req)->uid;
+  if (caller != 0 && caller != getuid()) {
+    return store::Status::Access(h.node->name() + ": only root may run control actions");
+  }
+  h.action = true;
+  fi->direct_io = 1;
+  fi->noflush = 1;
+  return store::Status::Ok();
+}
+
 }  // namespace
 
 // open: fuse_reply_open, or EACCES (writing a committed file), EBUSY (reading
@@ -75,6 +92,8 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
           fi->direct_io = 1;
           return store::Status::Ok();
         case NodeKind::kControlFile:
+          if (WantsWrite(fi) && IsControlAction(ino)) return OpenControlAction(req, *handle, fi);
+          [[fallthrough]];
         case NodeKind::kStatusFile: {
           if (WantsWrite(fi)) return store::Status::Access(handle->node->name() + " is read-only");
           ASSIGN_OR_RETURN(handle->content, fs.Content(*handle->node));

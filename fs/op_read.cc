@@ -36,7 +36,12 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
         return h.mappings->ReadAt(offset, buffer.data(), size, &h.read_ahead);
       }();
       MarkHandleUsed(h);
-      if (!n.ok()) return ReplyStatus(req, "read", n.status().Annotate(h.node->name()));
+      if (!n.ok()) {
+        if (n.status().code() == store::Status::Code::kCorruption) {
+          Fs(req).store().Quarantine(*h.scope, n.status());
+        }
+        return ReplyStatus(req, "read", n.status().Annotate(h.node->name()));
+      }
       Fs(req).CountServed(*n);
       fuse_reply_buf(req, buffer.data(), *n);
       return;
@@ -46,6 +51,7 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
       MarkHandleUsed(h);
       return ReplyStatus(req, "read", busy);
     }
+    std::lock_guard lock(h.content_mu);
     if (h.draft) h.content = h.draft->data();  // a draft may have grown since open
     const size_t from = std::min<uint64_t>(offset, h.content.size());
     const size_t n = std::min(size, h.content.size() - from);

@@ -1,6 +1,7 @@
 // write, fallocate.
 #include <fcntl.h>
 
+#include "fs/control_files.h"
 #include "fs/handle.h"
 #include "fs/ops.h"
 #include "fs/request.h"
@@ -8,12 +9,19 @@
 namespace scopefs::fs {
 
 // write: fuse_reply_write, or EACCES (the scope got committed), EFBIG (past
-// the size limit), EBADF (not open for writing), I/O errors (ENOSPC).
+// the size limit), EBADF (not open for writing), I/O errors (ENOSPC); for an
+// action file, what the action returned (control_files.h).
 void OpWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off,
              fuse_file_info* fi) {
   Guard(req, "write", [&] {
     Handle& h = GetHandle(fi);
     store::Status st = [&]() -> store::Status {
+      if (h.action) {
+        ActionResult result = RunControlAction(h.node->ino(), std::string_view(buf, size), Fs(req).store());
+        std::lock_guard lock(h.content_mu);
+        h.content = std::move(result.output);
+        return result.status;
+      }
       if (h.draft) return h.draft->Write(static_cast<uint64_t>(off), std::string_view(buf, size));
       if (!h.writer) return store::Status::FromErrno(EBADF, "write to a read-only handle");
       if (h.pending->closed()) return store::Status::Access(h.node->name() + ": scope is committed");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/status.h"
+#include "store/units.h"
 
 namespace scopefs::fs {
 
@@ -44,8 +45,8 @@ struct Invocation {
 // Invalid with a message naming the bad option or value.
 store::Result<Invocation> ParseCommandLine(int argc, const char* const* argv);
 
-store::Result<uint64_t> ParseSize(const std::string& text);
-store::Result<int64_t> ParseDuration(const std::string& text);
+using store::ParseDuration;
+using store::ParseSize;
 
 extern const char kUsage[];
 

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace scopefs::store {
 
@@ -21,5 +23,10 @@ const Clock* SystemClock();
 // "2026-11-21T07:42:43.123456+00:00": ISO 8601 in UTC with an explicit offset,
 // microsecond precision, as Python's datetime.isoformat() prints it.
 std::string FormatIsoTime(int64_t unix_nanos);
+// Parses ISO 8601 as FormatIsoTime and Python's isoformat() write it:
+// YYYY-MM-DDTHH:MM:SS, then optionally a fraction of up to 9 digits and a
+// "Z" or ±HH:MM offset ('T' may be a space). Without an offset the time is
+// local, as Python's datetime.now().isoformat() means it. nullopt otherwise.
+std::optional<int64_t> ParseIsoTime(std::string_view text);
 
 }  // namespace scopefs::store

@@ -164,7 +164,7 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
 
   ScopeRecord r;
   r.key = key;
-  r.created_ns = clock.NowNanos();
+  r.created_ns = options.created_ns.value_or(clock.NowNanos());
   r.total_nodes = meta.total_nodes.value_or(mappings.nodes.entries);
   r.total_links = meta.total_links.value_or(mappings.links.entries);
   r.config_attributes = std::move(meta.config_attributes);

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "store/chunked_gzip_writer.h"
@@ -32,6 +33,8 @@ struct CommitOptions {
   uint64_t max_mappings_size = uint64_t{64} << 30;
   // Times users set on pending files, by file name, kept and shown after commit.
   std::map<std::string, int64_t> mtimes_ns;
+  // The scope's creation time, when the user set it; else the clock's now.
+  std::optional<int64_t> created_ns;
 };
 
 // What a pending scope still lacks, e.g. "links.bits, meta.json"; empty when

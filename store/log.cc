@@ -1,5 +1,6 @@
 #include "store/log.h"
 
+#include <errno.h>  // program_invocation_short_name
 #include <unistd.h>
 
 #include <string>
@@ -8,7 +9,8 @@ namespace scopefs::store {
 namespace {
 
 void Write(std::string_view level, std::string_view message) {
-  std::string line = "scopefs: ";
+  std::string line = program_invocation_short_name;  // scopefs, or scopectl
+  line += ": ";
   line += level;
   line += message;
   line += '\n';

@@ -1,4 +1,5 @@
-// Logging: one line per event on stderr (the journal under systemd).
+// Logging: one line per event on stderr (the journal under systemd),
+// prefixed with the program's name.
 //
 // Each line is written with a single write(2), so lines from concurrent
 // threads never interleave. No state: nothing to configure or tear down.

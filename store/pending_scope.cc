@@ -251,6 +251,12 @@ FileAttrs PendingScope::dir_attrs() const {
 void PendingScope::SetDirAttrs(const AttrChange& change) {
   std::lock_guard lock(mu_);
   ApplyAttrChange(change, clock_->NowNanos(), dir_attrs_);
+  if (change.atime_ns || change.mtime_ns) dir_times_set_ = true;
+}
+
+bool PendingScope::dir_times_set() const {
+  std::lock_guard lock(mu_);
+  return dir_times_set_;
 }
 
 std::string PendingScope::StatusLine() const {

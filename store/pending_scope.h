@@ -137,6 +137,10 @@ class PendingScope {
   // The directory's own attributes (setattr on the scope directory).
   FileAttrs dir_attrs() const;
   void SetDirAttrs(const AttrChange& change);
+  // True once a user set the directory's times: the commit then takes its
+  // mtime as the creation time and its atime as the last access (how
+  // `scopectl import` keeps the old cache's created_at and last_accessed).
+  bool dir_times_set() const;
 
   // The `.status` line: what the scope waits for, or why its commit was refused.
   std::string StatusLine() const;
@@ -178,6 +182,7 @@ class PendingScope {
   std::string dir_;
   std::map<std::string, std::shared_ptr<PendingFile>> files_;
   FileAttrs dir_attrs_;
+  bool dir_times_set_ = false;
   std::string refusal_;  // why the last commit was refused; cleared by any change
   std::weak_ptr<Scope> committed_;  // weak: only readers keep a removed scope alive
   int64_t last_activity_ns_ = 0;

@@ -115,10 +115,36 @@ Status Scope::VerifyBits(std::string_view name) const {
 }
 
 Status Scope::Verify() const {
-  RETURN_IF_ERROR(VerifyBits(kNodesFile));
-  RETURN_IF_ERROR(VerifyBits(kLinksFile));
-  ASSIGN_OR_RETURN(std::shared_ptr<const File> gz, OpenStored(kMappingsGzFile));
-  RETURN_IF_ERROR(CheckCrc(*gz, record_.mappings, "scope " + key() + ": mappings.json.gz"));
+  Status st = VerifyStoredFiles();
+  // A stored file missing from a scope still in the namespace is damage, not absence.
+  if (st.code() == Status::Code::kNotFound && !removed()) return Status::Corruption(st.message());
+  return st;
+}
+
+Status Scope::VerifyStoredFiles() const {
+  // Fresh opens, not the shared fds: a stored file deleted or replaced since
+  // it was first opened must be noticed too.
+  std::string dir;
+  {
+    std::lock_guard lock(mu_);
+    if (removed_) return Status::NotFound("scope " + key_ + " was removed");
+    dir = dir_;
+  }
+  const std::string what = "scope " + key() + ": ";
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(env_, Layout::Join(dir, kMetaFile),
+                                                      uint64_t{64} << 20));
+  Result<ScopeRecord> stored = ParseRecord(text);
+  if (!stored.ok()) return stored.status().Annotate(what + "meta.json");
+  stored->key = record_.key;  // a rename changes the key, never the file
+  if (SerializeRecord(*stored) != SerializeRecord(record_)) {
+    return Status::Corruption(what + "meta.json differs from the record loaded at start");
+  }
+  for (auto [name, expected] : {std::pair{kNodesFile, &record_.nodes},
+                                std::pair{kLinksFile, &record_.links},
+                                std::pair{kMappingsGzFile, &record_.mappings}}) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
+    RETURN_IF_ERROR(CheckCrc(*file, *expected, what + std::string(name)));
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<const ChunkedGzipReader> reader, Mappings());
   return reader->VerifyAll().Annotate("scope " + key());
 }

@@ -45,7 +45,9 @@ class Scope {
   // The uncompressed mappings.json, shared by all readers; opened on first use.
   // NotFound once the scope is removed and it was never opened.
   Result<std::shared_ptr<const ChunkedGzipReader>> Mappings() const;
-  // Re-reads every stored byte: bits CRCs, the .gz CRC and every member.
+  // Re-reads every stored byte, opening each file afresh: the record file
+  // against the record loaded at start, the bits and .gz CRCs, every member.
+  // Corruption (a missing file too) with what is wrong; NotFound once removed.
   Status Verify() const;
   // The last access (an open of a data file); its creation until the first.
   int64_t last_access_ns() const { return last_access_ns_.load(std::memory_order_relaxed); }
@@ -57,6 +59,7 @@ class Scope {
   // this Scope is destroyed its bytes count in `*held_bytes`.
   // REQUIRES: *held_bytes outlives this Scope.
   void MarkRemoved(std::string trash_dir, std::atomic<uint64_t>* held_bytes);
+  Status VerifyStoredFiles() const;
   // Called by the Store after it renamed the directory.
   void Relocate(std::string key, std::string dir);
 

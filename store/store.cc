@@ -1,5 +1,8 @@
 #include "store/store.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "store/input_meta.h"
 #include "store/key.h"
 #include "store/log.h"
@@ -31,6 +34,7 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& root,
   RETURN_IF_ERROR(layout.CreateDirs(env));
   std::unique_ptr<Store> store(new Store(env, std::move(layout), std::move(options), std::move(lock)));
   RETURN_IF_ERROR(store->Recover());
+  store->EnforceLimits("");  // the limits may be lower than when the store was last served
   return store;
 }
 
@@ -74,6 +78,7 @@ void Store::LoadScope(const std::string& key) {
   }();
   if (st.ok()) return;
   LogWarning("recovery: dropping scope \"" + Printable(key) + "\": " + st.ToString());
+  dropped_at_open_.emplace_back(key, st);
   if (Status rm = RemoveAll(env_, dir); !rm.ok()) {
     LogError("recovery: cannot remove " + dir + ": " + rm.ToString());
   }
@@ -134,6 +139,12 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
   }
   CommitOptions commit = options_.commit;
   commit.mtimes_ns = pending->Mtimes();
+  std::optional<int64_t> accessed_ns;
+  if (pending->dir_times_set()) {
+    const FileAttrs dir = pending->dir_attrs();
+    commit.created_ns = dir.mtime_ns;
+    accessed_ns = std::min(dir.atime_ns, options_.clock->NowNanos());  // no access from the future
+  }
   Result<ScopeRecord> record = StagePendingScope(env_, layout_, key, *options_.clock, commit);
   if (!record.ok()) {
     if (record.status().code() == Status::Code::kInvalid) {
@@ -146,6 +157,10 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
   if (auto old = FindAny(key); old && Expired(*old)) Drop(key, "expired", expirations_);
   auto scope = std::make_shared<Scope>(env_, layout_.scope_dir(key), std::move(record).value(),
                                        &cache_);
+  if (accessed_ns) {
+    scope->RecordAccess(*accessed_ns);
+    access_dirty_ = true;
+  }
   {
     std::lock_guard lock(ns_mu_);
     RETURN_IF_ERROR(PublishStagedScope(env_, layout_, key));

@@ -60,6 +60,14 @@ struct StoreCounters {
   uint64_t rejected_commits = 0;
   uint64_t evictions = 0;
   uint64_t expirations = 0;
+  uint64_t quarantined = 0;
+};
+
+// What one CollectGarbage() pass removed.
+struct GarbageReport {
+  uint64_t expired = 0;          // committed scopes past their TTL
+  uint64_t pending_dropped = 0;  // pending scopes idle past pending_timeout
+  uint64_t orphans = 0;          // directories under the store nobody owns
 };
 
 class Store final : public SpaceBudget {
@@ -101,12 +109,21 @@ class Store final : public SpaceBudget {
   bool Expired(const Scope& scope) const;
   // Takes the scope out of the namespace durably; its bytes go when the last holder lets go.
   Status Remove(const std::string& key);
+  // Removes a scope found damaged, with an error log line saying why; counted,
+  // and the removal listener is told. No-op if it is already gone.
+  void Quarantine(const Scope& scope, const Status& damage);
+  // Re-reads every stored byte of the scope (Scope::Verify); a damaged scope is
+  // quarantined and its Corruption returned. NotFound if there is no such scope.
+  Status Verify(const std::string& key);
 
   // OK if `meta_json` says what the committed scope's meta.json already says
   // (the same totals, config_attributes and other keys; daemon-owned keys are
   // ignored), so rewriting it changes nothing; Access otherwise: a committed
   // scope never changes. NotFound if there is no such scope.
   Status CheckMetaUnchanged(const std::string& key, std::string_view meta_json) const;
+
+  // The scopes recovery dropped when the store opened (key, why), in key order.
+  const std::vector<std::pair<std::string, Status>>& dropped_at_open() const { return dropped_at_open_; }
 
   uint64_t stored_bytes() const { return stored_bytes_.load(); }
   uint64_t pending_bytes() const { return pending_bytes_.load(); }
@@ -125,6 +142,10 @@ class Store final : public SpaceBudget {
   // pending_timeout, and saves access times if they changed. Call it every
   // maintenance_interval; the destructor saves access times too.
   void RunMaintenance();
+  // A maintenance pass now, plus removal of orphans: pending/ and staging/
+  // directories of no pending scope, and scopes/ directories the store did
+  // not load (left by a failed removal or copied in by hand).
+  GarbageReport CollectGarbage();
   // Writes access times to STORE_DIR/access.json atomically, if they changed.
   Status PersistAccessTimes();
 
@@ -152,12 +173,15 @@ class Store final : public SpaceBudget {
   void EnforceLimits(const std::string& keep);
   // Removes a scope the user did not ask to remove, counts it, tells the listener.
   void Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter);
+  // Removes what CollectGarbage() calls orphans; returns how many.
+  uint64_t RemoveOrphans();
 
   Env* const env_;
   const Layout layout_;
   const StoreOptions options_;
   const std::unique_ptr<FileLock> lock_;
   MemberCache cache_;
+  std::vector<std::pair<std::string, Status>> dropped_at_open_;  // written only by Open
   std::atomic<uint64_t> held_bytes_{0};  // before the scope maps: removed Scopes report into it
 
   // Lock order: PendingScope::LockForCommit, ns_mu_, PendingScope::mu_, any ScopeMap
@@ -171,7 +195,7 @@ class Store final : public SpaceBudget {
   std::atomic<uint64_t> pending_bytes_{0};
   std::atomic<uint64_t> next_trash_{0};
   std::atomic<bool> access_dirty_{false};
-  std::atomic<uint64_t> commits_{0}, rejected_{0}, evictions_{0}, expirations_{0};
+  std::atomic<uint64_t> commits_{0}, rejected_{0}, evictions_{0}, expirations_{0}, quarantined_{0};
   std::function<void(const std::string&)> removal_listener_;  // set before serving
 };
 

@@ -21,7 +21,8 @@ void Store::RecordAccess(Scope& scope) {
 }
 
 StoreCounters Store::counters() const {
-  return {commits_.load(), rejected_.load(), evictions_.load(), expirations_.load()};
+  return {commits_.load(), rejected_.load(), evictions_.load(), expirations_.load(),
+          quarantined_.load()};
 }
 
 void Store::SetRemovalListener(std::function<void(const std::string& key)> listener) {
@@ -37,6 +38,21 @@ void Store::Drop(const std::string& key, const char* why, std::atomic<uint64_t>&
   ++counter;
   LogInfo(std::string(why) + ": " + key);
   if (removal_listener_) removal_listener_(key);
+}
+
+void Store::Quarantine(const Scope& scope, const Status& damage) {
+  const std::string key = scope.key();
+  if (FindAny(key).get() != &scope) return;  // already gone, or the key holds a new scope
+  LogError("quarantining scope " + key + ": " + damage.ToString());
+  Drop(key, "quarantined", quarantined_);
+}
+
+Status Store::Verify(const std::string& key) {
+  std::shared_ptr<Scope> scope = FindAny(key);
+  if (!scope) return Status::NotFound("no scope " + key);
+  Status st = scope->Verify();
+  if (st.code() == Status::Code::kCorruption) Quarantine(*scope, st);
+  return st;
 }
 
 bool Store::EvictOne(const std::string& keep) {
@@ -111,6 +127,44 @@ void Store::RunMaintenance() {
   if (Status st = PersistAccessTimes(); !st.ok()) {
     LogError("cannot save access times: " + st.ToString());
   }
+}
+
+GarbageReport Store::CollectGarbage() {
+  const uint64_t expired = expirations_.load();
+  const size_t pending = ListPending().size();
+  RunMaintenance();
+  GarbageReport report;
+  report.expired = expirations_.load() - expired;
+  report.pending_dropped = pending - std::min(pending, ListPending().size());
+  report.orphans = RemoveOrphans();
+  return report;
+}
+
+uint64_t Store::RemoveOrphans() {
+  // Under ns_mu_, the directories and the maps agree: a commit's staging
+  // directory belongs to a scope still pending until the rename that
+  // publishes it, which also runs under ns_mu_.
+  std::lock_guard lock(ns_mu_);
+  uint64_t removed = 0;
+  auto sweep = [&](const std::string& dir, auto&& owned) {
+    Result<std::vector<std::string>> names = env_->ListDir(dir);
+    if (!names.ok()) return LogError("gc: cannot list " + dir + ": " + names.status().ToString());
+    for (const std::string& name : *names) {
+      if (owned(name)) continue;
+      const std::string path = Layout::Join(dir, name);
+      if (Status st = RemoveAll(env_, path); !st.ok()) {
+        LogError("gc: cannot remove orphan " + path + ": " + st.ToString());
+        continue;
+      }
+      LogInfo("gc: removed orphan " + path);
+      ++removed;
+    }
+  };
+  auto pending = [&](const std::string& name) { return pending_.count(name) != 0; };
+  sweep(layout_.pending_dir(), pending);
+  sweep(layout_.staging_dir(), pending);
+  sweep(layout_.scopes_dir(), [&](const std::string& name) { return listing_.count(name) != 0; });
+  return removed;
 }
 
 Status Store::PersistAccessTimes() {

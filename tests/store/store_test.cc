@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
+
 #include "store/key.h"
 #include "tests/support/mem_env.h"
 #include "tests/support/scope_files.h"
@@ -400,6 +403,124 @@ TEST_F(StoreTest, VerifyCatchesAFlippedByteInEachStoredFile) {
     ASSERT_TRUE(file->WriteAt(17, &c, 1).ok());
   }
   EXPECT_TRUE(store->Find("k")->Verify().ok());
+}
+
+TEST_F(StoreTest, VerifyQuarantinesEachKindOfDamageAndNothingElse) {
+  auto store = OpenStore();
+  std::vector<std::string> removed;
+  store->SetRemovalListener([&](const std::string& key) { removed.push_back(key); });
+  const ScopeFiles files = MakeScopeFiles(300, 300);
+  for (const char* key : {"good", "nodes", "links", "gz", "record", "gone"}) {
+    Pend(*store, key, files);
+    ASSERT_TRUE(store->Commit(key).ok());
+  }
+  ASSERT_TRUE(store->Verify("good").ok());
+  auto flip = [&](const std::string& path) {
+    auto f = env_.Open(path, OpenMode::kReadWrite);
+    ASSERT_TRUE(f.ok());
+    char c = 0;
+    ASSERT_EQ((*f)->ReadAt(20, &c, 1).value(), 1u);
+    c = static_cast<char>(c ^ 0x40);
+    ASSERT_TRUE((*f)->WriteAt(20, &c, 1).ok());
+  };
+  flip("/store/scopes/nodes/nodes.bits");
+  flip("/store/scopes/links/links.bits");
+  flip("/store/scopes/gz/mappings.json.gz");
+  flip("/store/scopes/record/meta.json");
+  ASSERT_TRUE(env_.Unlink("/store/scopes/gone/links.bits").ok());
+
+  ::testing::internal::CaptureStderr();
+  for (const char* key : {"nodes", "links", "gz", "record", "gone"}) {
+    Status st = store->Verify(key);
+    EXPECT_EQ(st.code(), Status::Code::kCorruption) << key << ": " << st.ToString();
+    EXPECT_FALSE(store->Find(key)) << key;
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("quarantining scope record: "), std::string::npos) << log;
+  EXPECT_EQ(removed, (std::vector<std::string>{"nodes", "links", "gz", "record", "gone"}));
+  EXPECT_EQ(store->counters().quarantined, 5u);
+  EXPECT_TRUE(store->Verify("good").ok());
+  EXPECT_EQ(store->Verify("nodes").code(), Status::Code::kNotFound);
+  EXPECT_EQ(store->size(), 1u);
+}
+
+TEST_F(StoreTest, CollectGarbageRemovesOrphansButNotWorkInProgress) {
+  auto store = OpenStore();
+  Pend(*store, "done", MakeScopeFiles(8, 8));
+  ASSERT_TRUE(store->Commit("done").ok());
+  Pend(*store, "writing", MakeScopeFiles(8, 8));
+  for (const char* dir : {"/store/pending/lost", "/store/staging/lost", "/store/scopes/stray",
+                          "/store/staging/writing"}) {
+    ASSERT_TRUE(env_.MakeDir(dir).ok()) << dir;
+  }
+  ::testing::internal::CaptureStderr();
+  GarbageReport r = store->CollectGarbage();
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.orphans, 3u);
+  EXPECT_EQ(r.expired, 0u);
+  EXPECT_EQ(env_.Tree("/store/pending").size(), 1u + 4u);  // "writing" and its files
+  EXPECT_EQ(env_.Tree("/store/staging"), (std::vector<std::string>{"/store/staging/writing"}));
+  EXPECT_TRUE(store->Find("done"));
+  EXPECT_TRUE(store->Commit("writing").ok());
+}
+
+TEST_F(StoreTest, TimesSetOnThePendingDirectoryBecomeCreationAndLastAccess) {
+  auto store = OpenStore();
+  auto pending = Pend(*store, "old", MakeScopeFiles(8, 8));
+  AttrChange times;
+  times.mtime_ns = int64_t{1'600'000'000} * 1'000'000'000;  // created
+  times.atime_ns = int64_t{1'650'000'000} * 1'000'000'000;  // last accessed
+  pending->SetDirAttrs(times);
+  Result<std::shared_ptr<Scope>> scope = store->Commit("old");
+  ASSERT_TRUE(scope.ok());
+  EXPECT_EQ((*scope)->record().created_ns, *times.mtime_ns);
+  EXPECT_EQ((*scope)->last_access_ns(), *times.atime_ns);
+
+  // A time in the future is not an access yet to come: it is clamped to now.
+  auto future = Pend(*store, "future", MakeScopeFiles(8, 8));
+  times.atime_ns = clock_.NowNanos() + 1'000'000'000;
+  future->SetDirAttrs(times);
+  EXPECT_EQ((*store->Commit("future"))->last_access_ns(), clock_.NowNanos());
+  // Without times set, both are the commit's time.
+  Pend(*store, "now", MakeScopeFiles(8, 8));
+  EXPECT_EQ((*store->Commit("now"))->record().created_ns, clock_.NowNanos());
+}
+
+TEST_F(StoreTest, OpeningWithLowerLimitsEvictsAtOnce) {
+  {
+    auto store = OpenStore();
+    for (const char* key : {"a", "b", "c"}) {
+      Pend(*store, key, MakeScopeFiles(8, 8));
+      ASSERT_TRUE(store->Commit(key).ok());
+    }
+  }
+  StoreOptions options;
+  options.clock = &clock_;
+  options.limits.max_entries = 2;
+  ::testing::internal::CaptureStderr();
+  auto store = Store::Open(&env_, "/store", options);
+  ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->size(), 2u);
+}
+
+TEST(IsoTimeTest, ParsesWhatFormatAndPythonWrite) {
+  const int64_t t = int64_t{1'700'000'000} * 1'000'000'000 + 123'456'000;
+  EXPECT_EQ(ParseIsoTime(FormatIsoTime(t)), t);
+  EXPECT_EQ(ParseIsoTime("2023-11-14T22:13:20Z"), int64_t{1'700'000'000} * 1'000'000'000);
+  EXPECT_EQ(ParseIsoTime("2023-11-15T00:13:20+02:00"), int64_t{1'700'000'000} * 1'000'000'000);
+  EXPECT_EQ(ParseIsoTime("2023-11-14 22:13:20.5-00:30"),
+            int64_t{1'700'001'800} * 1'000'000'000 + 500'000'000);
+  // No offset: local time, as Python's datetime.now().isoformat() means it.
+  setenv("TZ", "Europe/Berlin", 1);
+  tzset();
+  EXPECT_EQ(ParseIsoTime("2023-11-14T23:13:20.000001"), int64_t{1'700'000'000} * 1'000'000'000 + 1000);
+  unsetenv("TZ");
+  tzset();
+  for (const char* bad : {"", "2023-11-14", "2023-13-01T00:00:00", "2023-11-14T22:13", "2023-11-14T22:13:20.",
+                          "2023-11-14T22:13:20+2", "2023-11-14T22:13:20 junk", "yesterday"}) {
+    EXPECT_FALSE(ParseIsoTime(bad).has_value()) << bad;
+  }
 }
 
 }  // namespace

@@ -15,4 +15,14 @@ inline constexpr int kExitUsage = 2;
 // scopectl gen: writes a synthetic scope directory (see gen.cc's usage text).
 int RunGen(int argc, char** argv);
 
+// The cache commands (inspect.cc, manage.cc, import.cc; usage texts there).
+int RunStats(int argc, char** argv);
+int RunLs(int argc, char** argv);
+int RunInfo(int argc, char** argv);
+int RunRm(int argc, char** argv);
+int RunClear(int argc, char** argv);
+int RunGc(int argc, char** argv);
+int RunVerify(int argc, char** argv);
+int RunImport(int argc, char** argv);
+
 }  // namespace scopefs::tools

@@ -4,6 +4,7 @@
 // the first argument, which parses the rest itself (commands.h).
 #include <cstdio>
 #include <string_view>
+#include <vector>
 
 #include "tools/scopectl/commands.h"
 
@@ -17,6 +18,14 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"stats", "cache-wide figures against the limits", RunStats},
+    {"ls", "list scopes, most recently used first", RunLs},
+    {"info", "show one scope's metadata", RunInfo},
+    {"rm", "remove scopes", RunRm},
+    {"clear", "remove every scope (asks first)", RunClear},
+    {"gc", "remove expired scopes and orphans now", RunGc},
+    {"verify", "re-read stored bytes and check their checksums", RunVerify},
+    {"import", "import the old Python cache's directory", RunImport},
     {"gen", "write a synthetic scope directory, for tests and benchmarks", RunGen},
 };
 
@@ -33,7 +42,10 @@ void PrintUsage(std::FILE* out) {
   std::fputs(
       "  help     show a command's help: scopectl help COMMAND\n"
       "\n"
-      "'scopectl COMMAND --help' shows a command's options.\n",
+      "'scopectl COMMAND --help' shows a command's options. Cache commands work on a\n"
+      "live mount (--mount DIR, default $SCOPEFS_MOUNT or /mnt/scopes) or, with the\n"
+      "daemon stopped, on its store directory (--store DIR). --json for scripts.\n"
+      "Exit status: 0 success, 1 failure, 2 bad arguments.\n",
       out);
 }
 
@@ -44,7 +56,37 @@ const Command* FindCommand(std::string_view name) {
   return nullptr;
 }
 
+// True for the cache options a user may put before the command
+// ("scopectl --mount /mnt/x ls"); *takes_value if the next argument is its value.
+bool IsLeadingOption(std::string_view arg, bool* takes_value) {
+  for (std::string_view name : {"--mount", "--store", "--ttl"}) {
+    if (arg == name) return *takes_value = true;
+    if (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=') {
+      *takes_value = false;
+      return true;
+    }
+  }
+  *takes_value = false;
+  return arg == "--json";
+}
+
 int Main(int argc, char** argv) {
+  // Cache options before the command move after it, where the command parses them.
+  std::vector<char*> args(argv, argv + argc);
+  std::vector<char*> leading;
+  size_t first_command = 1;
+  for (bool takes_value = false; first_command < args.size() &&
+                                 IsLeadingOption(args[first_command], &takes_value);) {
+    leading.push_back(args[first_command++]);
+    if (takes_value && first_command < args.size()) leading.push_back(args[first_command++]);
+  }
+  if (!leading.empty()) {
+    args.erase(args.begin() + 1, args.begin() + static_cast<std::ptrdiff_t>(first_command));
+    args.insert(args.end(), leading.begin(), leading.end());
+    args.push_back(nullptr);
+    argc = static_cast<int>(args.size() - 1);
+    argv = args.data();
+  }
   if (argc < 2) {
     PrintUsage(stderr);
     return kExitUsage;

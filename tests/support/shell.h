@@ -1,0 +1,24 @@
+// The shell around tests that drive real tools: sh commands and Debian's python3.
+//
+// Thread-safety: each call forks its own processes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace scopefs::testing {
+
+struct ShellResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs `command` with /bin/sh under `timeout` (so a hang fails the test).
+ShellResult Shell(const std::string& command, int timeout_s = 120);
+// Runs a Python script with Debian's /usr/bin/python3 (it has bitarray).
+ShellResult Python(const std::string& script, const std::vector<std::string>& args = {},
+                   int timeout_s = 120);
+// Quotes `s` for /bin/sh.
+std::string Quote(const std::string& s);
+
+}  // namespace scopefs::testing
