@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,18 +47,25 @@ std::string Absolute(const std::string& path) {
 // A crashed daemon leaves a mount whose every access fails with ENOTCONN.
 // Clearing it is the one thing the daemon does to its own mountpoint.
 void ClearDeadMount(const std::string& mountpoint) {
-  struct stat st;
-  if (::stat(mountpoint.c_str(), &st) == 0 || errno != ENOTCONN) return;
-  LogInfo("clearing the dead mount left on " + mountpoint);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execlp("fusermount3", "fusermount3", "-u", "-z", mountpoint.c_str(), nullptr);
-    ::_exit(127);
-  }
-  int status = 0;
-  if (pid > 0) ::waitpid(pid, &status, 0);
-  if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    LogError("could not unmount the dead mount on " + mountpoint);
+  // statfs, not stat: the kernel may answer stat of a dead FUSE mount's root
+  // from its attribute cache, but statfs always asks the (dead) daemon. Dead
+  // mounts can be stacked (an earlier start that missed one mounted on top),
+  // so clear until the mountpoint answers.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    struct statfs sf;
+    if (::statfs(mountpoint.c_str(), &sf) == 0 || errno != ENOTCONN) return;
+    LogInfo("clearing the dead mount left on " + mountpoint);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::execlp("fusermount3", "fusermount3", "-u", "-z", mountpoint.c_str(), nullptr);
+      ::_exit(127);
+    }
+    int status = 0;
+    if (pid > 0) ::waitpid(pid, &status, 0);
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      LogError("could not unmount the dead mount on " + mountpoint);
+      return;
+    }
   }
 }
 

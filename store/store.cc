@@ -47,6 +47,11 @@ Status Store::Recover() {
     }
     if (!leftovers.empty()) RETURN_IF_ERROR(env_->SyncDir(dir));
   }
+  // A save of access times cut short leaves its temporary file (WriteFileAtomically).
+  if (Status st = env_->Unlink(layout_.access_file() + ".tmp");
+      !st.ok() && st.code() != Status::Code::kNotFound) {
+    return st;
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> keys, env_->ListDir(layout_.scopes_dir()));
   for (const std::string& key : keys) LoadScope(key);
   LoadAccessTimes();

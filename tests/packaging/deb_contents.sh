@@ -12,7 +12,8 @@ deb=$(ls "$tmp"/scopefs_*.deb)
 files=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for want in ./usr/bin/scopefs ./usr/bin/scopectl ./usr/lib/systemd/system/scopefs@.service \
             ./usr/share/doc/scopefs/README.md ./usr/share/doc/scopefs/fstab.example \
-            ./usr/share/doc/scopefs/scopefs.conf.example; do
+            ./usr/share/doc/scopefs/scopefs.conf.example ./usr/share/doc/scopefs/help/scopefs.txt \
+            ./usr/share/doc/scopefs/help/scopectl-import.txt; do
   grep -qx "$want" <<<"$files" || { echo "missing from $(basename "$deb"): $want"; exit 1; }
 done
 depends=$(dpkg-deb -f "$deb" Depends)
