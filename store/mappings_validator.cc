@@ -17,6 +17,9 @@ bool IsHex(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+// REQUIRES: IsHex(c).
+int HexValue(char c) { return IsDigit(c) ? c - '0' : (c | 0x20) - 'a' + 10; }
+
 }  // namespace
 
 enum class MappingsValidator::State : uint8_t {
@@ -44,6 +47,10 @@ MappingsValidator::MappingsValidator(std::optional<uint64_t> total_nodes,
 Status MappingsValidator::Fail(std::string message) {
   error_ = Status::Invalid(std::move(message));
   return error_;
+}
+
+Status MappingsValidator::UnpairedSurrogate() {
+  return Fail("invalid JSON at byte " + std::to_string(offset_) + ": unpaired UTF-16 surrogate in a \\u escape");
 }
 
 Status MappingsValidator::Syntax(std::string_view expected) {
@@ -82,14 +89,28 @@ Status MappingsValidator::ScanString(std::string_view data, size_t& i, bool& clo
   closed = false;
   while (i < data.size()) {
     const auto c = static_cast<unsigned char>(data[i]);
+    if (expect_low_surrogate_ && escape_hex_left_ == 0 && !in_escape_ && c != '\\') {
+      return UnpairedSurrogate();
+    }
     if (escape_hex_left_ > 0) {
       if (!IsHex(static_cast<char>(c))) return Syntax("4 hex digits after \\u");
-      --escape_hex_left_;
+      escape_value_ = static_cast<uint16_t>(escape_value_ << 4 | HexValue(static_cast<char>(c)));
+      if (--escape_hex_left_ == 0) {
+        // Strict parsers (nlohmann, serde, Go) refuse unpaired surrogates: so do we.
+        const bool high = escape_value_ >= 0xD800 && escape_value_ <= 0xDBFF;
+        const bool low = escape_value_ >= 0xDC00 && escape_value_ <= 0xDFFF;
+        if (low != expect_low_surrogate_) return UnpairedSurrogate();
+        expect_low_surrogate_ = high;
+      }
     } else if (in_escape_) {
       in_escape_ = false;
+      if (expect_low_surrogate_ && c != 'u') return UnpairedSurrogate();
       switch (c) {
         case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': break;
-        case 'u': escape_hex_left_ = 4; break;
+        case 'u':
+          escape_hex_left_ = 4;
+          escape_value_ = 0;
+          break;
         default: return Syntax("a valid escape after '\\'");
       }
     } else if (utf8_left_ > 0) {

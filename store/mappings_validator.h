@@ -47,6 +47,7 @@ class MappingsValidator {
 
   Status Fail(std::string message);
   Status Syntax(std::string_view expected);
+  Status UnpairedSurrogate();
   Status EndTopKey();
   Status EndIndex();
   // Consumes string bytes from data[i]; returns false at the closing quote.
@@ -65,6 +66,8 @@ class MappingsValidator {
   // String escape and UTF-8 state, carried across Feed calls.
   uint8_t escape_hex_left_ = 0;  // hex digits still expected after \u
   bool in_escape_ = false;
+  uint16_t escape_value_ = 0;          // the \u escape's code unit so far
+  bool expect_low_surrogate_ = false;  // a high surrogate must be followed by \uDC00-\uDFFF
   uint8_t utf8_left_ = 0;        // continuation bytes still expected
   uint8_t utf8_lo_ = 0x80, utf8_hi_ = 0xBF;  // bounds for the next continuation byte
   // Number state.

@@ -90,6 +90,15 @@ TEST(MappingsValidatorTest, RefusesBadStrings) {
                 "invalid UTF-8");  // a UTF-16 surrogate
   ExpectInvalid("{\"node_id_mapping\":{\"\xc0\xaf\":1},\"link_id_mapping\":{}}",
                 "invalid UTF-8");  // overlong
+  // Escaped surrogates must pair up, as strict parsers (nlohmann) require; fuzzing found this.
+  EXPECT_TRUE(Validate(R"({"node_id_mapping":{"\ud83d\ude00":1},"link_id_mapping":{}})").ok());
+  for (const char* bad : {R"({"node_id_mapping":{"\udede":1},"link_id_mapping":{}})",
+                          R"({"node_id_mapping":{"\ud83d":1},"link_id_mapping":{}})",
+                          R"({"node_id_mapping":{"\ud83dx":1},"link_id_mapping":{}})",
+                          R"({"node_id_mapping":{"\ud83d\n":1},"link_id_mapping":{}})",
+                          R"({"node_id_mapping":{"\ud83d\ud83d":1},"link_id_mapping":{}})"}) {
+    ExpectInvalid(bad, "unpaired UTF-16 surrogate");
+  }
 }
 
 TEST(MappingsValidatorTest, ReportsTheByteOffsetOfSyntaxErrors) {
