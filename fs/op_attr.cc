@@ -27,7 +27,7 @@ store::AttrChange ChangeFrom(const struct stat& attr, int to_set, int64_t now) {
 // Applies a setattr to the node. Mode, owner and times are accepted on
 // pending files and on scope directories (cp -a, rsync -a and tar set them);
 // a committed scope keeps its own. Sizes change only on pending files.
-store::Status Apply(Node& node, const store::AttrChange& change, int64_t now_ns,
+store::Status Apply(fuse_req_t req, Node& node, const store::AttrChange& change, int64_t now_ns,
                     fuse_file_info* fi) {
   Node::Binding b = node.Resolve();
   switch (node.kind()) {
@@ -37,6 +37,7 @@ store::Status Apply(Node& node, const store::AttrChange& change, int64_t now_ns,
         return store::Status::Ok();  // e.g. tar setting times after the commit
       }
       if (change.size) {
+        RETURN_IF_ERROR(ClaimPending(req, *b.pending));
         // An open handle keeps its file even if the name moved on.
         std::shared_ptr<store::PendingFile> file = b.file;
         if (fi && GetHandle(fi).pending_file) {
@@ -89,7 +90,7 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
     store::Result<struct stat> result = [&]() -> store::Result<struct stat> {
       ASSIGN_OR_RETURN(std::shared_ptr<Node> node, GetNode(req, ino));
       const int64_t now = fs.clock().NowNanos();
-      RETURN_IF_ERROR(Apply(*node, ChangeFrom(*attr, to_set, now), now, fi));
+      RETURN_IF_ERROR(Apply(req, *node, ChangeFrom(*attr, to_set, now), now, fi));
       return fs.Attr(*node);
     }();
     if (!result.ok()) return ReplyStatus(req, "setattr", result.status());

@@ -42,12 +42,14 @@ store::Status Unlink(Filesystem& fs, Node& dir, const std::string& name) {
     return store::Status::Ok();
   }
   if (!b.pending) return Stale("scope " + dir.name());
-  if (name == ".status") return store::Status::Permission(".status is generated");
-  return b.pending->Unlink(name);
+  // Generated, so there is nothing to remove; succeeding lets `rm -r` and
+  // shutil.rmtree remove a pending scope, which lists it.
+  if (name == ".status") return store::Status::Ok();
+  return b.pending->Unlink(name);  // removing mixes nothing: anyone may (no claim)
 }
 
-store::Status Rename(Filesystem& fs, Node& from_dir, const std::string& from, Node& to_dir,
-                     const std::string& to, unsigned int flags) {
+store::Status Rename(fuse_req_t req, Filesystem& fs, Node& from_dir, const std::string& from,
+                     Node& to_dir, const std::string& to, unsigned int flags) {
   if (flags & RENAME_EXCHANGE) return store::Status::Invalid("RENAME_EXCHANGE is not supported");
   const bool no_replace = flags & RENAME_NOREPLACE;
   if (from_dir.kind() == NodeKind::kRoot && to_dir.kind() == NodeKind::kRoot) {
@@ -74,6 +76,7 @@ store::Status Rename(Filesystem& fs, Node& from_dir, const std::string& from, No
   }
   if (!b.pending) return Stale("scope " + from_dir.name());
   if (no_replace && b.pending->Find(to).ok()) return store::Status::Exists(to);
+  RETURN_IF_ERROR(ClaimPending(req, *b.pending));
   RETURN_IF_ERROR(b.pending->Rename(from, to));
   // A file renamed into place can complete the scope (rsync, editors).
   if (store::IsScopeFileName(to) && b.pending->ReadyToCommit(nullptr)) {
@@ -84,7 +87,8 @@ store::Status Rename(Filesystem& fs, Node& from_dir, const std::string& from, No
 
 }  // namespace
 
-// unlink: 0, or ENOENT, EPERM (.status, control files), EISDIR (a scope).
+// unlink: 0 (also for .status, which stays), or ENOENT, EPERM (control
+// files), EISDIR (a scope).
 void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Guard(req, "unlink", [&] {
     store::Status st = [&]() -> store::Status {
@@ -104,7 +108,7 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
     store::Status st = [&]() -> store::Status {
       ASSIGN_OR_RETURN(std::shared_ptr<Node> from, GetNode(req, parent));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> to, GetNode(req, newparent));
-      return Rename(Fs(req), *from, name, *to, newname, flags);
+      return Rename(req, Fs(req), *from, name, *to, newname, flags);
     }();
     ReplyStatus(req, "rename", st);
   });

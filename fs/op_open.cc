@@ -45,13 +45,14 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
   return store::Status::Ok();
 }
 
-store::Status OpenPendingForWrite(Handle& h, fuse_file_info* fi) {
+store::Status OpenPendingForWrite(fuse_req_t req, Handle& h, fuse_file_info* fi) {
   Node::Binding b = h.node->Resolve();
   if (b.pending->closed()) return store::Status::Access(h.node->name() + ": the scope is committed");
   if (!WantsWrite(fi)) {
     return store::Status::Busy(h.node->name() + " belongs to a pending scope; it can be read once " +
                                "the scope is committed");
   }
+  RETURN_IF_ERROR(ClaimPending(req, *b.pending));
   h.pending = b.pending;
   h.pending_file = b.file;
   if (fi->flags & O_TRUNC) RETURN_IF_ERROR(b.file->Truncate(0));
@@ -76,7 +77,7 @@ store::Status OpenControlAction(fuse_req_t req, Handle& h, fuse_file_info* fi) {
 }  // namespace
 
 // open: fuse_reply_open, or EACCES (writing a committed file), EBUSY (reading
-// a pending file), EISDIR, ESTALE, EIO (a bits file failing its CRC).
+// a pending file, or writing one another process is writing), EISDIR, ESTALE, EIO (a bits file failing its CRC).
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guard(req, "open", [&] {
     Filesystem& fs = Fs(req);
@@ -85,7 +86,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       ASSIGN_OR_RETURN(handle->node, GetNode(req, ino));
       switch (handle->node->kind()) {
         case NodeKind::kScopeFile: return OpenCommitted(fs, *handle, fi);
-        case NodeKind::kPendingFile: return OpenPendingForWrite(*handle, fi);
+        case NodeKind::kPendingFile: return OpenPendingForWrite(req, *handle, fi);
         case NodeKind::kMetaDraft:
           handle->draft = handle->node->Resolve().draft;
           if (fi->flags & O_TRUNC) RETURN_IF_ERROR(handle->draft->Truncate(0));
@@ -146,10 +147,11 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
                                      dir->name() + ": committed scopes are read-only");
       }
       if (!b.pending) return Stale("scope " + dir->name());
+      RETURN_IF_ERROR(ClaimPending(req, *b.pending));
       ASSIGN_OR_RETURN(std::shared_ptr<store::PendingFile> file,
                        b.pending->Create(name, mode & 07777 & ~ctx->umask, ctx->uid, ctx->gid));
       handle->node = fs.AddPendingFile(b.pending, file, name);
-      store::Status opened = OpenPendingForWrite(*handle, fi);
+      store::Status opened = OpenPendingForWrite(req, *handle, fi);
       if (!opened.ok()) {
         fs.inodes().Forget(handle->node->ino(), 1);
         return opened;

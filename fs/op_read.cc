@@ -51,13 +51,14 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
       MarkHandleUsed(h);
       return ReplyStatus(req, "read", busy);
     }
-    std::lock_guard lock(h.content_mu);
-    if (h.draft) h.content = h.draft->data();  // a draft may have grown since open
-    const size_t from = std::min<uint64_t>(offset, h.content.size());
-    const size_t n = std::min(size, h.content.size() - from);
     thread_local std::string copy;
-    copy.assign(h.content, from, n);
-    MarkHandleUsed(h);
+    {
+      std::lock_guard lock(h.content_mu);
+      if (h.draft) h.content = h.draft->data();  // a draft may have grown since open
+      const size_t from = std::min<uint64_t>(offset, h.content.size());
+      copy.assign(h.content, from, std::min(size, h.content.size() - from));
+    }
+    MarkHandleUsed(h);  // the reply lets the kernel release the handle: touch it no more
     fuse_reply_buf(req, copy.data(), copy.size());
   });
 }

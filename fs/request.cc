@@ -1,5 +1,9 @@
 #include "fs/request.h"
 
+#include <signal.h>
+
+#include <cerrno>
+
 namespace scopefs::fs {
 
 void ReplyStatus(fuse_req_t req, const char* op, const store::Status& status) {
@@ -10,6 +14,13 @@ void ReplyStatus(fuse_req_t req, const char* op, const store::Status& status) {
     store::LogWarning(std::string(op) + ": " + status.ToString());
   }
   fuse_reply_err(req, err);
+}
+
+store::Status ClaimPending(fuse_req_t req, store::PendingScope& pending) {
+  auto alive = [](int64_t pid) {
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+  };
+  return pending.ClaimWriter(fuse_req_ctx(req)->pid, alive);
 }
 
 store::Result<std::shared_ptr<Node>> GetNode(fuse_req_t req, fuse_ino_t ino) {

@@ -26,6 +26,10 @@ void ReplyStatus(fuse_req_t req, const char* op, const store::Status& status);
 // The node for `ino`, or ESTALE if the kernel asks about one it was told to forget.
 store::Result<std::shared_ptr<Node>> GetNode(fuse_req_t req, fuse_ino_t ino);
 
+// Makes the requesting process the writer of `pending` (PendingScope::ClaimWriter):
+// Busy (EBUSY) while another live process writes it.
+store::Status ClaimPending(fuse_req_t req, store::PendingScope& pending);
+
 // Fills a fuse_entry_param for `node` (attributes and timeouts).
 store::Result<fuse_entry_param> MakeEntry(Filesystem& fs, const Node& node);
 

@@ -254,6 +254,17 @@ void PendingScope::SetDirAttrs(const AttrChange& change) {
   if (change.atime_ns || change.mtime_ns) dir_times_set_ = true;
 }
 
+Status PendingScope::ClaimWriter(int64_t writer, const std::function<bool(int64_t)>& alive) {
+  if (writer == 0) return Status::Ok();
+  std::lock_guard lock(mu_);
+  if (writer_ != 0 && writer_ != writer && alive(writer_)) {
+    return Status::Busy("scope " + key_ + " is being written by another process (pid " +
+                        std::to_string(writer_) + "); wait for it, or remove the scope");
+  }
+  writer_ = writer;
+  return Status::Ok();
+}
+
 bool PendingScope::dir_times_set() const {
   std::lock_guard lock(mu_);
   return dir_times_set_;
@@ -288,6 +299,7 @@ std::string PendingScope::StatusLine() const {
 void PendingScope::SetRefusal(std::string reason) {
   std::lock_guard lock(mu_);
   refusal_ = std::move(reason);
+  writer_ = 0;  // that writer's attempt is over: anyone may fix the scope now
 }
 
 std::map<std::string, int64_t> PendingScope::Mtimes() const {

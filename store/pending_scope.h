@@ -127,6 +127,13 @@ class PendingScope {
   Status Rename(const std::string& from, const std::string& to);
   std::vector<std::string> List() const;
 
+  // One process writes a pending scope: `writer` (an OS process id; 0 is
+  // no process and always passes) becomes its writer unless another writer
+  // is still `alive`, and then it is Busy. So two copies racing onto one new
+  // key cannot mix their files; once the writer has exited, or its commit
+  // was refused, anyone may fix or finish the scope. Removing files needs no claim.
+  Status ClaimWriter(int64_t writer, const std::function<bool(int64_t)>& alive);
+
   // Handles open for writing: the commit waits until the last one closes.
   void AddWriter(PendingFile& file);
   void RemoveWriter(PendingFile& file);
@@ -183,6 +190,7 @@ class PendingScope {
   std::map<std::string, std::shared_ptr<PendingFile>> files_;
   FileAttrs dir_attrs_;
   bool dir_times_set_ = false;
+  int64_t writer_ = 0;  // the process writing the scope; 0 while none has
   std::string refusal_;  // why the last commit was refused; cleared by any change
   std::weak_ptr<Scope> committed_;  // weak: only readers keep a removed scope alive
   int64_t last_activity_ns_ = 0;

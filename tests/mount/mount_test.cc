@@ -197,7 +197,7 @@ TEST_F(MountTest, EveryRefusalHasItsErrno) {
             "rename scope onto scope EEXIST\n"
             "rename to bad key EINVAL\n"
             "move file across scopes EXDEV\n"
-            "unlink status EPERM\n"
+            "unlink status OK\n"
             "rm control EPERM\n"
             "xattr ENOTSUP\n");  // EOPNOTSUPP: the kernel answers once told ENOSYS
   // Refusals say what was wrong in the daemon's log.

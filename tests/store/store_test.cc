@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <set>
 
 #include "store/key.h"
 #include "tests/support/mem_env.h"
@@ -502,6 +503,24 @@ TEST_F(StoreTest, OpeningWithLowerLimitsEvictsAtOnce) {
   ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->size(), 2u);
+}
+
+TEST_F(StoreTest, OneProcessWritesAPendingScopeUntilItExitsOrIsRefused) {
+  auto store = OpenStore();
+  auto pending = store->CreatePending("k").value();
+  std::set<int64_t> alive = {100, 200};
+  auto is_alive = [&](int64_t pid) { return alive.count(pid) != 0; };
+  EXPECT_TRUE(pending->ClaimWriter(100, is_alive).ok());
+  EXPECT_TRUE(pending->ClaimWriter(100, is_alive).ok());
+  EXPECT_TRUE(pending->ClaimWriter(0, is_alive).ok());  // the kernel itself
+  Status busy = pending->ClaimWriter(200, is_alive);
+  EXPECT_EQ(busy.code(), Status::Code::kBusy);
+  EXPECT_NE(busy.message().find("pid 100"), std::string::npos) << busy.message();
+  alive.erase(100);  // the writer exited: the scope is anyone's to finish
+  EXPECT_TRUE(pending->ClaimWriter(200, is_alive).ok());
+  EXPECT_EQ(pending->ClaimWriter(300, [](int64_t) { return true; }).code(), Status::Code::kBusy);
+  pending->SetRefusal("nodes.bits is wrong");  // a refused commit ends that writer's attempt
+  EXPECT_TRUE(pending->ClaimWriter(300, [](int64_t) { return true; }).ok());
 }
 
 TEST(IsoTimeTest, ParsesWhatFormatAndPythonWrite) {

@@ -1,0 +1,212 @@
+// Hostile input through the mount: every case gets the errno SPEC names and a
+// log line, the daemon stays up, memory stays bounded, and a committed scope
+// next to it is untouched.
+#include "tests/mount/mount_test.h"
+
+namespace scopefs::testing {
+namespace {
+
+// Tries each case on the mount and prints "<case> <errno name or OK>".
+constexpr char kHostileProbe[] = R"(
+import errno, gzip, json, os, sys, zlib
+mnt = sys.argv[1]
+
+def name(e):
+    return errno.errorcode.get(e.errno, str(e.errno))
+
+def attempt(label, fn):
+    try:
+        r = fn()
+        print(label, "OK" if r is None else r)
+    except OSError as e:
+        print(label, name(e))
+
+# Keys.
+for label, key in (("key ..x", b"..x"), ("key .hidden", b".hidden"), ("key space", b"a b"),
+                   ("key control", b"a\x01b"), ("key utf8", b"\xff\xfe"), ("key 201", b"k" * 201),
+                   ("key 300", b"k" * 300)):
+    attempt(label, lambda: os.mkdir(os.path.join(mnt.encode(), key)))
+
+NODES, LINKS = 10, 5
+GOOD_MAPS = json.dumps({"node_id_mapping": {f"n{i}": i for i in range(NODES)},
+                        "link_id_mapping": {f"l{i}": i for i in range(LINKS)}}).encode()
+GOOD_META = json.dumps({"total_nodes": NODES, "total_links": LINKS}).encode()
+
+def scope(label, key, meta=GOOD_META, maps=GOOD_MAPS, maps_name="mappings.json"):
+    """Writes a scope with meta.json last; prints how its final close() went."""
+    d = os.path.join(mnt, key)
+    def go():
+        os.mkdir(d)
+        for n, data in (("nodes.bits", b"\x80\x01"), ("links.bits", b"\x08"), (maps_name, maps)):
+            with open(os.path.join(d, n), "wb") as f:
+                f.write(data)
+        f = open(os.path.join(d, "meta.json"), "wb")
+        f.write(meta)
+        f.close()  # the commit: its verdict
+    attempt(label, go)
+    if os.path.isdir(d) and os.path.exists(os.path.join(d, ".status")):
+        assert os.system("rm -r '%s'" % d) == 0  # refused: rm -r removes the pending scope
+
+# meta.json.
+deep = b"[" * 100000 + b"]" * 100000
+for label, meta in (("meta invalid json", b"{nope"), ("meta not object", b"[1]"),
+                    ("meta negative", b'{"total_nodes":-1,"total_links":5}'),
+                    ("meta string", b'{"total_nodes":"10","total_links":5}'),
+                    ("meta huge", b'{"total_nodes":1e30,"total_links":5}'),
+                    ("meta 2^64", b'{"total_nodes":18446744073709551616,"total_links":5}'),
+                    ("meta fractional", b'{"total_nodes":10.5,"total_links":5}'),
+                    ("meta duplicate", b'{"total_nodes":10,"total_nodes":10,"total_links":5}'),
+                    ("meta nested", b'{"x":' + deep + b',"total_nodes":10,"total_links":5}'),
+                    ("meta over 1MiB", b'{"x":"' + b"a" * (1 << 20) + b'"}')):
+    scope(label, "m", meta=meta)
+
+# Mappings.
+for label, maps in (("maps index>=total", b'{"node_id_mapping":{"a":10},"link_id_mapping":{}}'),
+                    ("maps negative", b'{"node_id_mapping":{"a":-1},"link_id_mapping":{}}'),
+                    ("maps fractional", b'{"node_id_mapping":{"a":1.5},"link_id_mapping":{}}'),
+                    ("maps string", b'{"node_id_mapping":{"a":"1"},"link_id_mapping":{}}'),
+                    ("maps no links", b'{"node_id_mapping":{"a":1}}')):
+    scope(label, "p", maps=maps)
+
+# mappings.json.gz.
+good_gz = gzip.compress(GOOD_MAPS, 6)
+bad_crc = bytearray(good_gz); bad_crc[-8] ^= 0xFF
+bomb = zlib.compressobj(9, zlib.DEFLATED, 31)
+bomb_gz = bomb.compress(b"{" + b" " * (200 << 20)) + bomb.flush()  # 200 MiB of spaces
+for label, gz in (("gz truncated", good_gz[:len(good_gz) // 2]), ("gz bad crc", bytes(bad_crc)),
+                  ("gz trailing garbage", good_gz + b"garbage"), ("gz plain json", GOOD_MAPS),
+                  ("gz bomb", bomb_gz)):
+    scope(label, "g", maps=gz, maps_name="mappings.json.gz")
+
+# Writes and reads at absurd offsets.
+os.mkdir(os.path.join(mnt, "w"))
+fd = os.open(os.path.join(mnt, "w", "nodes.bits"), os.O_WRONLY | os.O_CREAT)
+attempt("write at 2^40", lambda: os.pwrite(fd, b"x", 1 << 40) and None)
+attempt("fallocate 1TiB", lambda: os.posix_fallocate(fd, 0, 1 << 40))
+os.close(fd)
+assert os.system("rm -r '%s'" % os.path.join(mnt, "w")) == 0
+fd = os.open(os.path.join(mnt, "good", "mappings.json"), os.O_RDONLY)
+size = os.fstat(fd).st_size
+attempt("read at EOF", lambda: "%d bytes" % len(os.pread(fd, 100, size)))
+attempt("read past EOF", lambda: "%d bytes" % len(os.pread(fd, 100, size + 12345)))
+attempt("read at 2^62", lambda: "%d bytes" % len(os.pread(fd, 100, 1 << 62)))
+os.close(fd)
+)";
+
+class HostileInputTest : public MountTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override { return {"--max-size", "64M"}; }
+
+  // The daemon's peak resident memory, from /proc.
+  long PeakRssKb() {
+    ShellResult r = Shell("grep VmHWM /proc/$(pgrep -f -n 'scopef[s] .*" + mount_->mnt() + "')/status");
+    return std::atol(r.output.substr(r.output.find_first_of("0123456789")).c_str());
+  }
+};
+
+TEST_F(HostileInputTest, EveryCaseGetsItsErrnoAndHarmsNothing) {
+  ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(Mnt("good"))).exit_code, 0);
+  ShellResult r = Python(kHostileProbe, {Mnt()}, 300);
+  EXPECT_EQ(r.output,
+            "key ..x EINVAL\n"
+            "key .hidden EINVAL\n"
+            "key space EINVAL\n"
+            "key control EINVAL\n"
+            "key utf8 EINVAL\n"
+            "key 201 EINVAL\n"
+            "key 300 EINVAL\n"
+            "meta invalid json EINVAL\n"
+            "meta not object EINVAL\n"
+            "meta negative EINVAL\n"
+            "meta string EINVAL\n"
+            "meta huge EINVAL\n"
+            "meta 2^64 EINVAL\n"
+            "meta fractional EINVAL\n"
+            "meta duplicate EINVAL\n"
+            "meta nested EINVAL\n"
+            "meta over 1MiB EINVAL\n"
+            "maps index>=total EINVAL\n"
+            "maps negative EINVAL\n"
+            "maps fractional EINVAL\n"
+            "maps string EINVAL\n"
+            "maps no links EINVAL\n"
+            "gz truncated EINVAL\n"
+            "gz bad crc EINVAL\n"
+            "gz trailing garbage EINVAL\n"
+            "gz plain json EINVAL\n"
+            "gz bomb EINVAL\n"
+            "write at 2^40 EFBIG\n"
+            "fallocate 1TiB EFBIG\n"
+            "read at EOF 0 bytes\n"
+            "read past EOF 0 bytes\n"
+            "read at 2^62 0 bytes\n");
+  // One log line each says what was wrong.
+  const std::string log = mount_->log();
+  size_t refusals = 0;
+  for (size_t at = log.find("refused scope "); at != std::string::npos; at = log.find("refused scope ", at + 1)) {
+    ++refusals;
+  }
+  EXPECT_EQ(refusals, 20u) << log;  // every meta.json, mappings and .gz case
+  for (const char* why : {"starts with '.'", "at most 200 are allowed", "nested deeper than 32 levels",
+                          "has the key \"total_nodes\" twice", "larger than 1048576 bytes",
+                          "is out of range [0, 10)", "missing \"link_id_mapping\"", "gzip file is truncated",
+                          "incorrect data check", "unexpected data after the last gzip member",
+                          "not a gzip file", "inflates to more than the limit"}) {
+    EXPECT_NE(log.find(why), std::string::npos) << why << "\n" << log;
+  }
+  // Still up, nothing left over, and the committed scope untouched.
+  EXPECT_EQ(Shell("ls -A " + Quote(Mnt())).output, ".scopefs\ngood\n");
+  ExpectSameFiles(SmallScope(), "good");
+  EXPECT_EQ(Shell("ls -A " + Quote(mount_->store() + "/pending")).output, "");
+  // The 200 MiB bomb was refused while streaming: the daemon never held it.
+  EXPECT_LT(PeakRssKb(), 200 * 1024) << "peak RSS in KiB";
+}
+
+TEST_F(HostileInputTest, ReAddingAKeyFailsAndKeepsTheCommittedBytes) {
+  const std::string& first = SmallScope();
+  const std::string& other = GenScope(1001, 2001);
+  ASSERT_EQ(Shell("cp -r " + Quote(first) + " " + Quote(Mnt("k"))).exit_code, 0);
+  ShellResult cp = Shell("cp -r " + Quote(other + "/.") + " " + Quote(Mnt("k")));
+  EXPECT_NE(cp.exit_code, 0) << cp.output;
+  ShellResult rsync = Shell("rsync -a " + Quote(other + "/") + " " + Quote(Mnt("k/")));
+  EXPECT_NE(rsync.exit_code, 0) << rsync.output;
+  ExpectSameFiles(first, "k");
+}
+
+TEST_F(HostileInputTest, TwoWritersRacingOnOneKeyGiveOneWholeScope) {
+  // Same totals, different bytes: any mix of the two would pass validation.
+  const std::string& a = SmallScope();
+  const std::string b = dir_.path() + "/seed7";
+  ASSERT_EQ(Shell(Quote(ScopectlPath()) + " gen --quiet --nodes 5001 --links 7003 --seed 7 " + Quote(b)).exit_code, 0);
+  int refused = 0, mixed = 0;
+  for (int round = 0; round < 20; ++round) {
+    const std::string key = "race" + std::to_string(round);
+    // cp -r against cp -r, then rsync -a against rsync -a (temp files and renames).
+    auto copy = [&](const std::string& src) {
+      return round % 2 == 0 ? "cp -r " + Quote(src) + " " + Quote(Mnt(key))
+                            : "rsync -a " + Quote(src + "/") + " " + Quote(Mnt(key) + "/");
+    };
+    Shell(copy(a) + " >/dev/null 2>&1 & " + copy(b) + " >/dev/null 2>&1; wait");
+    // A refusal (both wrote, the scope is invalid) is allowed; a mix is not.
+    if (access(Mnt(key + "/.status").c_str(), F_OK) == 0) {
+      ++refused;
+      continue;
+    }
+    // Whichever won, the scope is one source's, whole.
+    ShellResult which = Shell("cmp -s " + Quote(a + "/mappings.json") + " " + Quote(Mnt(key + "/mappings.json")) +
+                              " && echo a || echo b");
+    const std::string& src = which.output == "a\n" ? a : b;
+    ShellResult same = Shell("cmp " + Quote(src + "/nodes.bits") + " " + Quote(Mnt(key + "/nodes.bits")) +
+                             " && cmp " + Quote(src + "/links.bits") + " " + Quote(Mnt(key + "/links.bits")) +
+                             " && cmp " + Quote(src + "/mappings.json") + " " + Quote(Mnt(key + "/mappings.json")));
+    if (same.exit_code != 0) {
+      ++mixed;
+      ADD_FAILURE() << key << " mixes the two sources: " << same.output;
+    }
+  }
+  std::printf("racing writers: 20 rounds, %d refused, %d whole scopes, %d mixed\n", refused,
+              20 - refused - mixed, mixed);
+}
+
+}  // namespace
+}  // namespace scopefs::testing
