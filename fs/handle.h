@@ -27,7 +27,7 @@ struct Handle {
 
   // Committed files.
   std::shared_ptr<store::Scope> scope;
-  std::shared_ptr<const store::File> file;  // nodes.bits, links.bits
+  std::shared_ptr<const std::string> bits;  // nodes.bits, links.bits: verified at open
   std::shared_ptr<const store::ChunkedGzipReader> mappings;
   std::mutex ra_mu;
   store::ReadAheadState read_ahead;

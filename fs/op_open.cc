@@ -34,11 +34,14 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
   if (name == store::kMappingsFile) {
     ASSIGN_OR_RETURN(h.mappings, h.scope->Mappings());
   } else {
-    if (store::Status st = h.scope->VerifyBits(name); !st.ok()) {
-      if (st.code() == store::Status::Code::kCorruption) fs.store().Quarantine(*h.scope, st);
-      return st;
+    store::Result<std::shared_ptr<const std::string>> bits = h.scope->VerifiedBits(name);
+    if (!bits.ok()) {
+      if (bits.status().code() == store::Status::Code::kCorruption) {
+        fs.store().Quarantine(*h.scope, bits.status());
+      }
+      return bits.status();
     }
-    ASSIGN_OR_RETURN(h.file, h.scope->BitsFile(name));
+    h.bits = std::move(bits).value();
   }
   fi->keep_cache = 1;  // immutable: the kernel's page cache stays valid
   fs.store().RecordAccess(*h.scope);

@@ -8,30 +8,26 @@
 
 namespace scopefs::fs {
 
-// read: fuse_reply_data (bits: straight from the stored file's descriptor, so
-// the kernel may splice) or fuse_reply_buf; EBUSY on a pending file, EIO when
-// stored bytes fail their checks (never wrong data).
+// read: fuse_reply_buf; EBUSY on a pending file, EIO when stored bytes fail
+// their checks (never wrong data). Bits files are served from the bytes
+// verified at open, so later damage on disk cannot reach an open file.
 void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   Guard(req, "read", [&] {
     Handle& h = GetHandle(fi);
     const auto offset = static_cast<uint64_t>(off);
-    if (h.file && h.file->fd() >= 0) {
-      fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
-      buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-      buf.buf[0].fd = h.file->fd();
-      buf.buf[0].pos = off;
-      const store::ScopeRecord& r = h.scope->record();
-      const uint64_t file_size = h.node->name() == store::kNodesFile ? r.nodes.size : r.links.size;
-      Fs(req).CountServed(offset < file_size ? std::min<uint64_t>(size, file_size - offset) : 0);
+    if (h.bits) {
+      const std::shared_ptr<const std::string> bits = h.bits;  // outlives the handle's release
+      const size_t from = std::min<uint64_t>(offset, bits->size());
+      const size_t n = std::min(size, bits->size() - from);
+      Fs(req).CountServed(n);
       MarkHandleUsed(h);
-      fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);  // the Scope keeps the fd open
+      fuse_reply_buf(req, bits->data() + from, n);
       return;
     }
-    if (h.file || h.mappings) {
+    if (h.mappings) {
       thread_local std::string buffer;
       buffer.resize(size);
       store::Result<size_t> n = [&]() -> store::Result<size_t> {
-        if (h.file) return h.file->ReadAt(offset, buffer.data(), size);
         std::lock_guard lock(h.ra_mu);
         return h.mappings->ReadAt(offset, buffer.data(), size, &h.read_ahead);
       }();

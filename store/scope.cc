@@ -60,18 +60,6 @@ Result<std::shared_ptr<const File>> Scope::OpenStored(std::string_view name) con
   return std::shared_ptr<const File>(std::move(file));
 }
 
-Result<std::shared_ptr<const File>> Scope::BitsFile(std::string_view name) const {
-  std::shared_ptr<const File>& slot = name == kNodesFile ? nodes_file_ : links_file_;
-  {
-    std::lock_guard lock(mu_);
-    if (slot) return slot;
-  }
-  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
-  std::lock_guard lock(mu_);
-  if (!slot) slot = std::move(file);  // a racing opener may have won
-  return slot;
-}
-
 Result<std::shared_ptr<const ChunkedGzipReader>> Scope::Mappings() const {
   {
     std::lock_guard lock(mu_);
@@ -108,10 +96,26 @@ Status CheckCrc(const File& file, const StoredFile& expected, const std::string&
 
 }  // namespace
 
-Status Scope::VerifyBits(std::string_view name) const {
+Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view name) const {
   const StoredFile& expected = name == kNodesFile ? record_.nodes : record_.links;
-  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, BitsFile(name));
-  return CheckCrc(*file, expected, "scope " + key() + ": " + std::string(name));
+  const std::string what = "scope " + key() + ": " + std::string(name);
+  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
+  // One byte more than expected, to notice a file that grew.
+  auto bytes = std::make_shared<std::string>(expected.size + 1, '\0');
+  ASSIGN_OR_RETURN(size_t n, file->ReadAt(0, bytes->data(), bytes->size()));
+  bytes->resize(n);
+  if (n != expected.size) {
+    return Status::Corruption(what + " is " + (n > expected.size ? "longer" : std::to_string(n) + " bytes") +
+                              ", expected " + std::to_string(expected.size) + " bytes");
+  }
+  const uLong crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes->data()),
+                          static_cast<uInt>(n));
+  if (static_cast<uint32_t>(crc) != expected.crc32) return Status::Corruption(what + ": checksum mismatch");
+  std::weak_ptr<const std::string>& slot = name == kNodesFile ? nodes_bytes_ : links_bytes_;
+  std::lock_guard lock(mu_);
+  if (std::shared_ptr<const std::string> shared = slot.lock()) return shared;  // the same bytes
+  slot = bytes;
+  return std::shared_ptr<const std::string>(std::move(bytes));
 }
 
 Status Scope::Verify() const {

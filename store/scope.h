@@ -37,11 +37,13 @@ class Scope {
   // Opens a stored file (kNodesFile, kLinksFile or kMappingsGzFile).
   // NotFound once the scope is removed.
   Result<std::shared_ptr<const File>> OpenStored(std::string_view name) const;
-  // A bits file (kNodesFile or kLinksFile), opened once and shared by all
-  // readers, like Mappings(). NotFound once removed, if it was never opened.
-  Result<std::shared_ptr<const File>> BitsFile(std::string_view name) const;
-  // Reads a bits file whole and checks its size and CRC: Corruption if they differ.
-  Status VerifyBits(std::string_view name) const;
+  // A bits file (kNodesFile or kLinksFile) read whole from disk and checked
+  // against its size and CRC now (Corruption if they differ). Readers are
+  // served these verified bytes, not the stored file, so damage to the disk
+  // while a file is open can never reach them; readers open at once share
+  // one copy (at most 2 MiB per file), freed when the last lets go.
+  // NotFound once removed.
+  Result<std::shared_ptr<const std::string>> VerifiedBits(std::string_view name) const;
   // The uncompressed mappings.json, shared by all readers; opened on first use.
   // NotFound once the scope is removed and it was never opened.
   Result<std::shared_ptr<const ChunkedGzipReader>> Mappings() const;
@@ -74,8 +76,8 @@ class Scope {
   bool removed_ = false;
   std::atomic<uint64_t>* held_bytes_ = nullptr;
   mutable std::shared_ptr<const ChunkedGzipReader> mappings_;
-  mutable std::shared_ptr<const File> nodes_file_;
-  mutable std::shared_ptr<const File> links_file_;
+  mutable std::weak_ptr<const std::string> nodes_bytes_;
+  mutable std::weak_ptr<const std::string> links_bytes_;
 };
 
 }  // namespace scopefs::store

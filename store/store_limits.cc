@@ -30,13 +30,15 @@ void Store::SetRemovalListener(std::function<void(const std::string& key)> liste
 }
 
 void Store::Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter) {
+  if (!FindAny(key)) return;
+  // Said before it is done: a crash right after the move still leaves the reason in the log.
+  LogInfo(std::string(why) + ": " + key);
   Status st = Remove(key);
   if (!st.ok()) {
-    if (st.code() != Status::Code::kNotFound) LogError(std::string(why) + " " + key + ": " + st.ToString());
+    if (st.code() != Status::Code::kNotFound) LogError(std::string(why) + " " + key + " failed: " + st.ToString());
     return;
   }
   ++counter;
-  LogInfo(std::string(why) + ": " + key);
   if (removal_listener_) removal_listener_(key);
 }
 

@@ -87,8 +87,13 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
       if (seen.output.find(key + "\n") != std::string::npos) continue;
       if (log.find("evicted (least recently used): " + key + "\n") != std::string::npos) continue;
       ++lost;
+      std::string mentions;
+      for (size_t at = log.find(key); at != std::string::npos; at = log.find(key, at + 1)) {
+        const size_t begin = log.rfind('\n', at) + 1;
+        mentions += log.substr(begin, log.find('\n', at) - begin) + "\n";
+      }
       ADD_FAILURE() << "iteration " << iteration << ": " << key << " (acknowledged in iteration " << when
-                    << ") is gone without an eviction";
+                    << ") is gone without an eviction; the log says:\n" << mentions;
     }
     for (const char* sub : {"pending", "staging", "trash"}) {
       ShellResult ls = Shell("ls -A " + Quote(store + "/" + sub));
