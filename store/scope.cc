@@ -99,10 +99,17 @@ Status CheckCrc(const File& file, const StoredFile& expected, const std::string&
 Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view name) const {
   const StoredFile& expected = name == kNodesFile ? record_.nodes : record_.links;
   const std::string what = "scope " + key() + ": " + std::string(name);
-  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
+  Result<std::shared_ptr<const File>> file = OpenStored(name);
+  if (!file.ok()) {
+    // A stored file missing from a scope still in the namespace is damage.
+    if (file.status().code() == Status::Code::kNotFound && !removed()) {
+      return Status::Corruption(what + " is missing");
+    }
+    return file.status();
+  }
   // One byte more than expected, to notice a file that grew.
   auto bytes = std::make_shared<std::string>(expected.size + 1, '\0');
-  ASSIGN_OR_RETURN(size_t n, file->ReadAt(0, bytes->data(), bytes->size()));
+  ASSIGN_OR_RETURN(size_t n, (*file)->ReadAt(0, bytes->data(), bytes->size()));
   bytes->resize(n);
   if (n != expected.size) {
     return Status::Corruption(what + " is " + (n > expected.size ? "longer" : std::to_string(n) + " bytes") +
