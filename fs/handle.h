@@ -10,6 +10,7 @@
 
 #include <fuse_lowlevel.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,10 +39,15 @@ struct Handle {
   bool action = false;
   std::mutex content_mu;
 
-  // Pending files opened for writing.
+  // Pending files opened for writing. `writing`: counted as a writer of the
+  // file, from the open until a flush (a close() of one of its descriptors)
+  // and again after a later write through another one. Not until release:
+  // the kernel sends that asynchronously, so a copy's next file could be
+  // closed, and its scope ready, before this one's release arrives.
   std::shared_ptr<store::PendingScope> pending;
   std::shared_ptr<store::PendingFile> pending_file;
   bool writer = false;
+  std::atomic<bool> writing{false};
 
   // rsync's temporary meta.json in a committed scope.
   std::shared_ptr<MetaDraft> draft;
@@ -63,5 +69,13 @@ inline std::unique_ptr<Handle> TakeHandle(fuse_file_info* fi) {
   return std::unique_ptr<Handle>(reinterpret_cast<Handle*>(fi->fh));
 }
 inline void MarkHandleUsed(const Handle& handle) { store::HappensBefore(&handle); }
+
+// A writer handle starts or stops counting as a writer of its pending file.
+inline void ResumeWriting(Handle& h) {
+  if (!h.writing.exchange(true)) h.pending->AddWriter(*h.pending_file);
+}
+inline void StopWriting(Handle& h) {
+  if (h.writing.exchange(false)) h.pending->RemoveWriter(*h.pending_file);
+}
 
 }  // namespace scopefs::fs

@@ -31,17 +31,18 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
     fi->direct_io = 1;  // last_accessed changes: never serve a cached copy
     return store::Status::Ok();
   }
-  if (name == store::kMappingsFile) {
-    ASSIGN_OR_RETURN(h.mappings, h.scope->Mappings());
-  } else {
-    store::Result<std::shared_ptr<const std::string>> bits = h.scope->VerifiedBits(name);
-    if (!bits.ok()) {
-      if (bits.status().code() == store::Status::Code::kCorruption) {
-        fs.store().Quarantine(*h.scope, bits.status());
-      }
-      return bits.status();
+  store::Status opened = [&]() -> store::Status {
+    if (name == store::kMappingsFile) {
+      ASSIGN_OR_RETURN(h.mappings, h.scope->Mappings());
+    } else {
+      ASSIGN_OR_RETURN(h.bits, h.scope->VerifiedBits(name));
     }
-    h.bits = std::move(bits).value();
+    return store::Status::Ok();
+  }();
+  if (!opened.ok()) {
+    opened = fs.store().MissingIsDamage(*h.scope, opened);
+    if (opened.code() == store::Status::Code::kCorruption) fs.store().Quarantine(*h.scope, opened);
+    return opened;
   }
   fi->keep_cache = 1;  // immutable: the kernel's page cache stays valid
   fs.store().RecordAccess(*h.scope);
@@ -59,8 +60,8 @@ store::Status OpenPendingForWrite(fuse_req_t req, Handle& h, fuse_file_info* fi)
   h.pending = b.pending;
   h.pending_file = b.file;
   if (fi->flags & O_TRUNC) RETURN_IF_ERROR(b.file->Truncate(0));
-  b.pending->AddWriter(*b.file);
   h.writer = true;
+  ResumeWriting(h);
   fi->direct_io = 1;  // writes go straight through; nothing to cache
   return store::Status::Ok();
 }
@@ -115,7 +116,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     StoreHandle(fi, std::move(handle));
     if (fuse_reply_open(req, fi) != 0) {
       std::unique_ptr<Handle> lost = TakeHandle(fi);
-      if (lost->writer) lost->pending->RemoveWriter(*lost->pending_file);
+      if (lost->writer) StopWriting(*lost);
     }
   });
 }
@@ -165,7 +166,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
     StoreHandle(fi, std::move(handle));
     if (fuse_reply_create(req, &*entry, fi) != 0) {
       std::unique_ptr<Handle> lost = TakeHandle(fi);
-      if (lost->writer) lost->pending->RemoveWriter(*lost->pending_file);
+      if (lost->writer) StopWriting(*lost);
     }
   });
 }
@@ -178,8 +179,11 @@ void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     Filesystem& fs = Fs(req);
     Handle& h = GetHandle(fi);
     store::Status st;
-    if (h.writer && !h.pending->closed() && h.pending->ReadyToCommit(h.pending_file.get())) {
-      st = fs.store().Commit(h.pending->key()).status();
+    if (h.writer) {
+      StopWriting(h);
+      if (!h.pending->closed() && h.pending->ReadyToCommit(nullptr)) {
+        st = fs.store().Commit(h.pending->key()).status();
+      }
     }
     MarkHandleUsed(h);
     ReplyStatus(req, "close", st);
@@ -190,7 +194,7 @@ void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   Guard(req, "release", [&] {
     std::unique_ptr<Handle> h = TakeHandle(fi);
-    if (h->writer) h->pending->RemoveWriter(*h->pending_file);
+    if (h->writer) StopWriting(*h);
     fuse_reply_err(req, 0);
   });
 }

@@ -25,6 +25,7 @@ void OpWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off
       if (h.draft) return h.draft->Write(static_cast<uint64_t>(off), std::string_view(buf, size));
       if (!h.writer) return store::Status::FromErrno(EBADF, "write to a read-only handle");
       if (h.pending->closed()) return store::Status::Access(h.node->name() + ": scope is committed");
+      ResumeWriting(h);  // a write through a descriptor still open after another's close
       return h.pending_file->Write(static_cast<uint64_t>(off), std::string_view(buf, size));
     }();
     MarkHandleUsed(h);

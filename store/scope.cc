@@ -100,13 +100,7 @@ Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view 
   const StoredFile& expected = name == kNodesFile ? record_.nodes : record_.links;
   const std::string what = "scope " + key() + ": " + std::string(name);
   Result<std::shared_ptr<const File>> file = OpenStored(name);
-  if (!file.ok()) {
-    // A stored file missing from a scope still in the namespace is damage.
-    if (file.status().code() == Status::Code::kNotFound && !removed()) {
-      return Status::Corruption(what + " is missing");
-    }
-    return file.status();
-  }
+  if (!file.ok()) return file.status();  // NotFound: see Store::MissingIsDamage
   // One byte more than expected, to notice a file that grew.
   auto bytes = std::make_shared<std::string>(expected.size + 1, '\0');
   ASSIGN_OR_RETURN(size_t n, (*file)->ReadAt(0, bytes->data(), bytes->size()));
@@ -126,13 +120,6 @@ Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view 
 }
 
 Status Scope::Verify() const {
-  Status st = VerifyStoredFiles();
-  // A stored file missing from a scope still in the namespace is damage, not absence.
-  if (st.code() == Status::Code::kNotFound && !removed()) return Status::Corruption(st.message());
-  return st;
-}
-
-Status Scope::VerifyStoredFiles() const {
   // Fresh opens, not the shared fds: a stored file deleted or replaced since
   // it was first opened must be noticed too.
   std::string dir;

@@ -42,14 +42,15 @@ class Scope {
   // served these verified bytes, not the stored file, so damage to the disk
   // while a file is open can never reach them; readers open at once share
   // one copy (at most 2 MiB per file), freed when the last lets go.
-  // NotFound once removed.
+  // NotFound once removed or if the file is missing (see Store::MissingIsDamage).
   Result<std::shared_ptr<const std::string>> VerifiedBits(std::string_view name) const;
   // The uncompressed mappings.json, shared by all readers; opened on first use.
   // NotFound once the scope is removed and it was never opened.
   Result<std::shared_ptr<const ChunkedGzipReader>> Mappings() const;
   // Re-reads every stored byte, opening each file afresh: the record file
   // against the record loaded at start, the bits and .gz CRCs, every member.
-  // Corruption (a missing file too) with what is wrong; NotFound once removed.
+  // Corruption with what is wrong; NotFound for a missing file (damage, or a
+  // removal racing with us: Store::MissingIsDamage tells which).
   Status Verify() const;
   // The last access (an open of a data file); its creation until the first.
   int64_t last_access_ns() const { return last_access_ns_.load(std::memory_order_relaxed); }
@@ -61,7 +62,6 @@ class Scope {
   // this Scope is destroyed its bytes count in `*held_bytes`.
   // REQUIRES: *held_bytes outlives this Scope.
   void MarkRemoved(std::string trash_dir, std::atomic<uint64_t>* held_bytes);
-  Status VerifyStoredFiles() const;
   // Called by the Store after it renamed the directory.
   void Relocate(std::string key, std::string dir);
 

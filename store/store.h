@@ -115,6 +115,11 @@ class Store final : public SpaceBudget {
   // Re-reads every stored byte of the scope (Scope::Verify); a damaged scope is
   // quarantined and its Corruption returned. NotFound if there is no such scope.
   Status Verify(const std::string& key);
+  // `st` from reading `scope`'s stored files, with NotFound turned into
+  // Corruption if the scope is still in the namespace: its directory moves
+  // only under the namespace lock, so a file missing while it holds the name
+  // is damage, not a removal racing with the reader.
+  Status MissingIsDamage(const Scope& scope, Status st) const;
 
   // OK if `meta_json` says what the committed scope's meta.json already says
   // (the same totals, config_attributes and other keys; daemon-owned keys are

@@ -52,9 +52,17 @@ void Store::Quarantine(const Scope& scope, const Status& damage) {
 Status Store::Verify(const std::string& key) {
   std::shared_ptr<Scope> scope = FindAny(key);
   if (!scope) return Status::NotFound("no scope " + key);
-  Status st = scope->Verify();
+  Status st = MissingIsDamage(*scope, scope->Verify());
   if (st.code() == Status::Code::kCorruption) Quarantine(*scope, st);
   return st;
+}
+
+Status Store::MissingIsDamage(const Scope& scope, Status st) const {
+  if (st.code() != Status::Code::kNotFound) return st;
+  std::lock_guard lock(ns_mu_);
+  auto it = listing_.find(scope.key());
+  if (it == listing_.end() || it->second.get() != &scope) return st;
+  return Status::Corruption(st.message() + " (a stored file is missing)");
 }
 
 bool Store::EvictOne(const std::string& keep) {

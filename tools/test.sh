@@ -4,6 +4,8 @@
 #   tools/test.sh            the normal build: unit and mount tests
 #   tools/test.sh --asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tools/test.sh --tsan     the same under ThreadSanitizer
+#   tools/test.sh --soak     the long tier: 1,000 kill -9 iterations, 30 minutes of
+#                            churn (RSS and fd growth checked), 10 minutes per fuzz target
 #   tools/test.sh -L unit    extra arguments go to ctest (here: only the unit tests)
 #
 # Exits non-zero if anything fails to build or any test fails.
@@ -12,10 +14,17 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/tools/lib.sh"
 
 build_dir=$ROOT/build
-cmake_args=(-DSCOPEFS_SANITIZE=)
+cmake_args=(-DSCOPEFS_SANITIZE= -DSCOPEFS_SOAK=OFF -DSCOPEFS_FUZZ_SECONDS=60)
+soak=
 case "${1:-}" in
-  --asan) build_dir=$ROOT/build-asan; cmake_args=(-DSCOPEFS_SANITIZE=address,undefined); shift ;;
-  --tsan) build_dir=$ROOT/build-tsan; cmake_args=(-DSCOPEFS_SANITIZE=thread); shift ;;
+  --asan) build_dir=$ROOT/build-asan; cmake_args=(-DSCOPEFS_SANITIZE=address,undefined -DSCOPEFS_SOAK=OFF); shift ;;
+  --tsan) build_dir=$ROOT/build-tsan; cmake_args=(-DSCOPEFS_SANITIZE=thread -DSCOPEFS_SOAK=OFF); shift ;;
+  --soak)
+    soak=1
+    cmake_args=(-DSCOPEFS_SANITIZE= -DSCOPEFS_SOAK=ON -DSCOPEFS_FUZZ_SECONDS=600)
+    export SCOPEFS_KILL_ITERATIONS=1000 SCOPEFS_CHURN_SECONDS=1800
+    shift
+    ;;
 esac
 
 install_missing_packages
@@ -28,5 +37,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tools/tsan.supp}
 
 cd "$build_dir"
+if [ -n "$soak" ]; then
+  # Only the tests the long tier lengthens, one at a time, with room to run.
+  exec ctest --output-on-failure -R 'KillTest|LoadTest|Fuzz' "$@"
+fi
 # Every test has its own timeout (tests/CMakeLists.txt); this bounds the whole run.
 exec ctest --output-on-failure --timeout 600 -j"$(nproc)" "$@"
