@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "fs/control_files.h"
+#include "fs/handle.h"
 #include "store/key.h"
 #include "store/layout.h"
 #include "store/scope_record.h"
@@ -57,6 +58,23 @@ Filesystem::Filesystem(store::Store* store)
       uid_(getuid()),
       gid_(getgid()),
       started_ns_(store::SystemClock()->NowNanos()) {}
+
+Filesystem::~Filesystem() {
+  for (Handle* handle : handles_) {
+    if (handle->writer) StopWriting(*handle);
+    delete handle;
+  }
+}
+
+void Filesystem::AdoptHandle(Handle* handle) {
+  std::lock_guard lock(handles_mu_);
+  handles_.insert(handle);
+}
+
+void Filesystem::ForgetHandle(Handle* handle) {
+  std::lock_guard lock(handles_mu_);
+  handles_.erase(handle);
+}
 
 const store::Clock& Filesystem::clock() const { return *store::SystemClock(); }
 

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <map>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "fs/control_files.h"
@@ -23,9 +24,18 @@
 
 namespace scopefs::fs {
 
+struct Handle;
+
 class Filesystem {
  public:
   explicit Filesystem(store::Store* store);
+  // Frees the handles the kernel never released (files still open when the
+  // mount went away), so their scopes' bytes are let go too.
+  ~Filesystem();
+
+  // Every handle given to the kernel is registered until its release.
+  void AdoptHandle(Handle* handle);
+  void ForgetHandle(Handle* handle);
 
   // What the mount has served since it started (stats.json, metrics).
   ServeCounters serve_counters() const {
@@ -96,6 +106,8 @@ class Filesystem {
   std::atomic<uint64_t> hits_{0}, misses_{0}, bytes_served_{0};
   std::mutex drafts_mu_;
   std::map<std::string, std::shared_ptr<MetaDraft>> drafts_;  // GUARDED_BY(drafts_mu_)
+  std::mutex handles_mu_;
+  std::unordered_set<Handle*> handles_;  // GUARDED_BY(handles_mu_); owned
 };
 
 // ESTALE, for a node whose scope no longer exists.

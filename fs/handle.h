@@ -56,17 +56,21 @@ struct Handle {
   std::vector<Filesystem::DirEntry> entries;
 };
 
-// Hands ownership of `handle` to the kernel's file info.
-inline void StoreHandle(fuse_file_info* fi, std::unique_ptr<Handle> handle) {
+// Hands ownership of `handle` to the kernel's file info (registered with
+// `fs`, which frees what the kernel never releases).
+inline void StoreHandle(Filesystem& fs, fuse_file_info* fi, std::unique_ptr<Handle> handle) {
+  fs.AdoptHandle(handle.get());
   fi->fh = reinterpret_cast<uint64_t>(handle.release());
 }
 inline Handle& GetHandle(const fuse_file_info* fi) { return *reinterpret_cast<Handle*>(fi->fh); }
 // Takes ownership back, at release. The kernel sends release only after every
 // request on the handle was answered; MarkHandleUsed() in those handlers lets
 // ThreadSanitizer see that order too.
-inline std::unique_ptr<Handle> TakeHandle(fuse_file_info* fi) {
-  store::HappensAfter(reinterpret_cast<Handle*>(fi->fh));
-  return std::unique_ptr<Handle>(reinterpret_cast<Handle*>(fi->fh));
+inline std::unique_ptr<Handle> TakeHandle(Filesystem& fs, fuse_file_info* fi) {
+  auto* handle = reinterpret_cast<Handle*>(fi->fh);
+  store::HappensAfter(handle);
+  fs.ForgetHandle(handle);
+  return std::unique_ptr<Handle>(handle);
 }
 inline void MarkHandleUsed(const Handle& handle) { store::HappensBefore(&handle); }
 

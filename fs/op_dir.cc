@@ -21,8 +21,8 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       return store::Status::Ok();
     }();
     if (!st.ok()) return ReplyStatus(req, "opendir", st);
-    StoreHandle(fi, std::move(handle));
-    if (fuse_reply_open(req, fi) != 0) TakeHandle(fi);  // interrupted: nobody will release it
+    StoreHandle(Fs(req), fi, std::move(handle));
+    if (fuse_reply_open(req, fi) != 0) TakeHandle(Fs(req), fi);  // interrupted: nobody will release it
   });
 }
 
@@ -104,7 +104,7 @@ void OpReaddirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file
 
 void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   Guard(req, "releasedir", [&] {
-    TakeHandle(fi);
+    TakeHandle(Fs(req), fi);
     fuse_reply_err(req, 0);
   });
 }

@@ -113,9 +113,9 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       return store::Status::FromErrno(EISDIR, "open");
     }();
     if (!st.ok()) return ReplyStatus(req, "open", st);
-    StoreHandle(fi, std::move(handle));
+    StoreHandle(Fs(req), fi, std::move(handle));
     if (fuse_reply_open(req, fi) != 0) {
-      std::unique_ptr<Handle> lost = TakeHandle(fi);
+      std::unique_ptr<Handle> lost = TakeHandle(Fs(req), fi);
       if (lost->writer) StopWriting(*lost);
     }
   });
@@ -163,9 +163,9 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
       return MakeEntry(fs, *handle->node);
     }();
     if (!entry.ok()) return ReplyStatus(req, "create", entry.status());
-    StoreHandle(fi, std::move(handle));
+    StoreHandle(Fs(req), fi, std::move(handle));
     if (fuse_reply_create(req, &*entry, fi) != 0) {
-      std::unique_ptr<Handle> lost = TakeHandle(fi);
+      std::unique_ptr<Handle> lost = TakeHandle(Fs(req), fi);
       if (lost->writer) StopWriting(*lost);
     }
   });
@@ -193,7 +193,7 @@ void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 // release: 0 (its result reaches nobody; flush reported what mattered).
 void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   Guard(req, "release", [&] {
-    std::unique_ptr<Handle> h = TakeHandle(fi);
+    std::unique_ptr<Handle> h = TakeHandle(Fs(req), fi);
     if (h->writer) StopWriting(*h);
     fuse_reply_err(req, 0);
   });

@@ -460,10 +460,21 @@ TEST(DaemonTest, MountFuse3HelperMountsWithFstabOptions) {
   if (Shell("command -v mount.fuse3").exit_code != 0) GTEST_SKIP() << "no mount.fuse3";
   TempDir dir;
   const std::string store = dir.path() + "/store", mnt = dir.path() + "/mnt";
-  const std::string bin = ScopefsPath().substr(0, ScopefsPath().find_last_of('/'));
   ASSERT_EQ(Shell("mkdir " + Quote(mnt)).exit_code, 0);
-  ShellResult mount = Shell("PATH=" + Quote(bin) + ":$PATH mount.fuse3 " + Quote(store) + " " +
-                            Quote(mnt) + " -t fuse.scopefs -o rw,nosuid,nodev,max_entries=5,ttl=1h");
+  // mount(8) runs mount.fuse3, which finds `scopefs` on a fixed PATH: put the
+  // built one there unless a scopefs is installed (then this tests that one's
+  // helper path, with our daemon's options).
+  const std::string link = "/usr/local/bin/scopefs";
+  const bool linked = access(link.c_str(), F_OK) != 0 && ::symlink(ScopefsPath().c_str(), link.c_str()) == 0;
+  struct Unlink {
+    bool linked;
+    std::string link;
+    ~Unlink() {
+      if (linked) ::unlink(link.c_str());
+    }
+  } unlink_after{linked, link};
+  ShellResult mount = Shell("mount -t fuse.scopefs " + Quote(store) + " " + Quote(mnt) +
+                            " -o rw,nosuid,nodev,max_entries=5,ttl=1h");
   EXPECT_EQ(mount.exit_code, 0) << mount.output;
   ShellResult stats = Python(R"(
 import json, sys

@@ -137,6 +137,16 @@ print("ok")
   EXPECT_EQ(Keys(), (std::vector<std::string>{"empty0", "wide", "odd13"}));
 }
 
+TEST_F(ScopectlCacheTest, ImportShowsAProgressBarOnATerminal) {
+  if (Shell("command -v script").exit_code != 0) GTEST_SKIP() << "no script(1) to give it a terminal";
+  ShellResult r = Shell("script -qec " + Quote(Quote(SCOPECTL_PATH) + " import --store " + Quote(store_) + " " +
+                                               Quote(old_)) + " /dev/null");
+  EXPECT_NE(r.output.find("\r\033[K"), std::string::npos) << r.output;  // redrawn in place
+  EXPECT_NE(r.output.find("] 7/7 entries"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("3 imported"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("committed scope"), std::string::npos) << "the store's chatter: " << r.output;
+}
+
 TEST_F(ScopectlCacheTest, VerifyFindsAFlippedByteInEachKindOfStoredFile) {
   Import();
   CtlResult clean = Ctl("verify");

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/log.h"
 #include "tools/scopectl/commands.h"
 
 namespace scopefs::tools {
@@ -71,6 +72,7 @@ bool IsLeadingOption(std::string_view arg, bool* takes_value) {
 }
 
 int Main(int argc, char** argv) {
+  store::SetLogLevel(store::LogLevel::kError);  // commands report for themselves
   // Cache options before the command move after it, where the command parses them.
   std::vector<char*> args(argv, argv + argc);
   std::vector<char*> leading;
