@@ -51,7 +51,12 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
 
 store::Status OpenPendingForWrite(fuse_req_t req, Handle& h, fuse_file_info* fi) {
   Node::Binding b = h.node->Resolve();
-  if (b.pending->closed()) return store::Status::Access(h.node->name() + ": the scope is committed");
+  if (b.pending->closed()) {
+    if (WantsWrite(fi)) return store::Status::Access(h.node->name() + ": the scope is committed");
+    // A reader that looked the name up just before the commit: ESTALE makes
+    // the kernel look it up again (LOOKUP_REVAL) and open the committed file.
+    return Stale(h.node->name() + " of a scope committed since its lookup");
+  }
   if (!WantsWrite(fi)) {
     return store::Status::Busy(h.node->name() + " belongs to a pending scope; it can be read once " +
                                "the scope is committed");

@@ -45,9 +45,15 @@ void PendingFile::ReleaseSpace() {
   budget_->Release(attrs().size);
 }
 
+void PendingFile::Close() {
+  std::lock_guard io(io_mu_);
+  file_.reset();
+}
+
 Status PendingFile::Resize(const std::function<uint64_t(uint64_t)>& size_after,
                            const std::function<Status()>& io) {
   std::lock_guard io_lock(io_mu_);
+  if (!file_) return Status::Access("the scope was committed or removed: its files no longer change");
   const uint64_t old_size = attrs().size;
   const uint64_t new_size = size_after(old_size);
   RETURN_IF_ERROR(Account(old_size, new_size));
@@ -133,7 +139,10 @@ void PendingScope::ReleaseSpace() {
     std::lock_guard lock(mu_);
     for (const auto& [name, file] : files_) files.push_back(file);
   }
-  for (const auto& file : files) file->ReleaseSpace();
+  for (const auto& file : files) {
+    file->ReleaseSpace();
+    file->Close();
+  }
 }
 
 std::weak_ptr<Scope> PendingScope::committed_scope() const {

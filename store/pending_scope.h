@@ -79,6 +79,10 @@ class PendingFile {
   // Gives the file's bytes back to the budget for good (it was unlinked,
   // committed or dropped); later size changes are not counted.
   void ReleaseSpace();
+  // The scope was committed or dropped: closes the file now (its name is
+  // gone already), so its descriptor and disk space do not wait for the
+  // kernel to forget the inode. Writes after it are Access.
+  void Close();
 
  private:
   friend class PendingScope;
@@ -90,7 +94,7 @@ class PendingFile {
   Status Resize(const std::function<uint64_t(uint64_t)>& size_after,
                 const std::function<Status()>& io);
 
-  const std::unique_ptr<File> file_;
+  std::unique_ptr<File> file_;  // GUARDED_BY(io_mu_); null once closed
   const Clock* const clock_;
   const uint64_t max_size_;
   SpaceBudget* const budget_;
@@ -163,7 +167,7 @@ class PendingScope {
   bool closed() const { return closed_; }
   // Closes the scope as committed: `scope` is what it became.
   void MarkCommitted(std::shared_ptr<Scope> scope);
-  // Gives every file's bytes back to the budget (committed or dropped).
+  // Gives every file's bytes back to the budget and closes it (committed or dropped).
   void ReleaseSpace();
   // The committed scope this one became, while it exists; nullptr otherwise.
   std::weak_ptr<Scope> committed_scope() const;

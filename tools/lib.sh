@@ -7,6 +7,7 @@ SCOPEFS_PACKAGES=(
   fuse3 libfuse3-dev libtbb-dev zlib1g-dev nlohmann-json3-dev libgtest-dev
   python3 python3-bitarray rsync gzip tar bc
   clang-14 libclang-rt-14-dev  # the fuzz tier (tools/fuzz.sh)
+  valgrind                     # the soak tier
 )
 
 log() { printf 'scopefs: %s\n' "$*" >&2; }

@@ -4,8 +4,9 @@
 #   tools/test.sh            the normal build: unit and mount tests
 #   tools/test.sh --asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tools/test.sh --tsan     the same under ThreadSanitizer
-#   tools/test.sh --soak     the long tier: 1,000 kill -9 iterations, 30 minutes of
-#                            churn (RSS and fd growth checked), 10 minutes per fuzz target
+#   tools/test.sh --soak     the long tier: the mount smoke tests with the daemon under
+#                            valgrind, 1,000 kill -9 iterations, 30 minutes of churn (RSS
+#                            and fd growth checked), 10 minutes per fuzz target
 #   tools/test.sh -L unit    extra arguments go to ctest (here: only the unit tests)
 #
 # Exits non-zero if anything fails to build or any test fails.
@@ -38,7 +39,10 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:supp
 
 cd "$build_dir"
 if [ -n "$soak" ]; then
-  # Only the tests the long tier lengthens, one at a time, with room to run.
+  # The mount smoke tests with the daemon under valgrind (any error fails its
+  # exit status), then the tests the long tier lengthens, one at a time.
+  SCOPEFS_DAEMON_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+    ctest --output-on-failure -R '^MountTest\.' "$@"
   exec ctest --output-on-failure -R 'KillTest|LoadTest|Fuzz' "$@"
 fi
 # Every test has its own timeout (tests/CMakeLists.txt); this bounds the whole run.

@@ -15,6 +15,14 @@
 
 namespace scopefs::testing {
 
+// Sanitizers slow the daemon several times over and inflate its memory:
+// timing and memory bounds scale by this.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr int kSanitizerSlowdown = 5;
+#else
+inline constexpr int kSanitizerSlowdown = 1;
+#endif
+
 // A scope made by `scopectl gen`, shared by the tests of this binary.
 inline const std::string& GenScope(uint64_t nodes, uint64_t links) {
   static TempDir* dir = new TempDir;  // lives for the whole test binary

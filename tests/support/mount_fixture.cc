@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -64,7 +65,13 @@ bool ScopefsMount::Start(std::string* error) {
     *error = "pipe failed";
     return false;
   }
-  std::vector<std::string> args = {ScopefsPath(), "-f", "--notify-fd", "3"};
+  // SCOPEFS_DAEMON_WRAPPER runs the daemon under a tool, e.g. valgrind (the soak tier).
+  std::vector<std::string> args;
+  if (const char* wrapper = std::getenv("SCOPEFS_DAEMON_WRAPPER"); wrapper != nullptr) {
+    std::istringstream words(wrapper);
+    for (std::string word; words >> word;) args.push_back(word);
+  }
+  args.insert(args.end(), {ScopefsPath(), "-f", "--notify-fd", "3"});
   if (auto_unmount_) args.insert(args.end(), {"-o", "auto_unmount"});
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   args.push_back(store_);
@@ -78,13 +85,13 @@ bool ScopefsMount::Start(std::string* error) {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
+    ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
   ::close(ready[1]);
   pollfd pfd{ready[0], POLLIN, 0};
   char byte = 0;
-  bool ok = ::poll(&pfd, 1, 10'000) == 1 && ::read(ready[0], &byte, 1) == 1;
+  bool ok = ::poll(&pfd, 1, 60'000) == 1 && ::read(ready[0], &byte, 1) == 1;
   ::close(ready[0]);
   if (!ok) {
     *error = "scopefs did not become ready; its log:\n" + log();

@@ -31,6 +31,7 @@ class ScopefsMount {
   const std::string& store() const { return store_; }
   std::string log() const;  // what the daemon wrote to stderr
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }  // the daemon's, while running
 
   // Starts the daemon; false (with the log in `error`) if it is not ready in time.
   bool Start(std::string* error);
