@@ -58,6 +58,7 @@ nlohmann::json StatsReport(const Store& store) {
       {"expirations", counters.expirations},
       {"quarantined", counters.quarantined},
       {"bytes_held_by_open_files", store.held_bytes()},
+      {"member_cache_bytes", store.member_cache_bytes()},
   };
 }
 

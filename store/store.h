@@ -134,6 +134,8 @@ class Store final : public SpaceBudget {
   uint64_t pending_bytes() const { return pending_bytes_.load(); }
   // Bytes of removed scopes that open files still hold on disk.
   uint64_t held_bytes() const { return held_bytes_.load(); }
+  // Inflated mappings members the readers share (bounded by member_cache_bytes).
+  size_t member_cache_bytes() const { return cache_.bytes_cached(); }
   size_t size() const;
   const CacheLimits& limits() const { return options_.limits; }
   StoreCounters counters() const;

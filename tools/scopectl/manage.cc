@@ -101,6 +101,10 @@ int RunClear(int argc, char** argv) {
       bytes += meta.value(f, uint64_t{0});
     }
   }
+  if (keys.empty()) {
+    std::fputs(a.json ? "[]\n" : "the cache is empty\n", stdout);
+    return kExitOk;
+  }
   if (!a.args.Has("yes") &&
       !Confirm("Remove all " + std::to_string(keys.size()) + " scopes (" + HumanSize(bytes) +
                ") from " + cache->where() + "?")) {
