@@ -25,11 +25,11 @@ inline constexpr int kSanitizerSlowdown = 1;
 
 // A scope made by `scopectl gen`, shared by the tests of this binary.
 inline const std::string& GenScope(uint64_t nodes, uint64_t links) {
-  static TempDir* dir = new TempDir;  // lives for the whole test binary
+  static TempDir dir;  // lives for the whole test binary, removed at its exit
   static std::map<std::pair<uint64_t, uint64_t>, std::string> made;
   auto key = std::make_pair(nodes, links);
   if (!made.count(key)) {
-    std::string out = dir->path() + "/scope-" + std::to_string(nodes) + "-" + std::to_string(links);
+    std::string out = dir.path() + "/scope-" + std::to_string(nodes) + "-" + std::to_string(links);
     ShellResult r = Shell(Quote(ScopectlPath()) + " gen --quiet --nodes " + std::to_string(nodes) +
                           " --links " + std::to_string(links) + " " + Quote(out));
     EXPECT_EQ(r.exit_code, 0) << r.output;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,8 +77,13 @@ bool ScopefsMount::Start(std::string* error) {
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   args.push_back(store_);
   args.push_back(mnt_);
+  const pid_t test_process = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
+    // If the test process dies without its teardown (killed, or a timeout), the
+    // daemon gets SIGTERM and unmounts: no mount outlives the test.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != test_process) ::_exit(127);  // it died before prctl
     // The readiness pipe becomes fd 3 (without O_CLOEXEC); stderr goes to the log.
     ::dup2(ready[1], 3);
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);

@@ -4,7 +4,8 @@
 // mountpoint with `-o auto_unmount`, waits for its readiness byte on a pipe
 // (bounded; fails at once if the daemon dies first, with its log), and on
 // Stop() or destruction unmounts and checks the daemon exited 0. Only if that
-// fails does it kill the daemon and unmount lazily, so no mount outlives a test.
+// fails does it kill the daemon and unmount lazily, so no mount outlives a test;
+// and the daemon gets SIGTERM if the test process dies before its teardown.
 #pragma once
 
 #include <sys/types.h>
