@@ -9,16 +9,15 @@
 namespace scopefs::fs {
 namespace {
 
-constexpr ControlFile kFiles[] = {
-    {3, "stats.json"},
-    {4, "scopes.json"},
-    {5, "metrics"},
-    {6, "gc", true},
-    {7, "verify", true},
-};
+enum : fuse_ino_t { kStatsIno = 3, kScopesIno, kMetricsIno, kGcIno, kVerifyIno };
 
-constexpr fuse_ino_t kGcIno = 6;
-constexpr fuse_ino_t kVerifyIno = 7;
+constexpr ControlFile kFiles[] = {
+    {kStatsIno, "stats.json"},
+    {kScopesIno, "scopes.json"},
+    {kMetricsIno, "metrics"},
+    {kGcIno, "gc", true},
+    {kVerifyIno, "verify", true},
+};
 
 std::string Stats(const store::Store& store, const ServeCounters& served) {
   nlohmann::json stats = store::StatsReport(store);
@@ -65,14 +64,19 @@ std::string Metrics(const store::Store& store, const ServeCounters& served) {
 
 std::span<const ControlFile> ControlFiles() { return kFiles; }
 
-bool IsControlAction(fuse_ino_t ino) { return ino == kGcIno || ino == kVerifyIno; }
+bool IsControlAction(fuse_ino_t ino) {
+  for (const ControlFile& file : kFiles) {
+    if (file.ino == ino) return file.action;
+  }
+  return false;
+}
 
 std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store,
                                 const ServeCounters& served) {
   switch (ino) {
-    case 3: return Stats(store, served);
-    case 4: return store::ScopesReport(store).dump(2) + "\n";
-    case 5: return Metrics(store, served);
+    case kStatsIno: return Stats(store, served);
+    case kScopesIno: return store::ScopesReport(store).dump(2) + "\n";
+    case kMetricsIno: return Metrics(store, served);
     case kGcIno:
       return "Write anything here (as root) to remove expired scopes, idle pending scopes and\n"
              "orphaned files now; read the result back from the same open file.\n";

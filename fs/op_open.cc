@@ -39,11 +39,7 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
     }
     return store::Status::Ok();
   }();
-  if (!opened.ok()) {
-    opened = fs.store().MissingIsDamage(*h.scope, opened);
-    if (opened.code() == store::Status::Code::kCorruption) fs.store().Quarantine(*h.scope, opened);
-    return opened;
-  }
+  if (!opened.ok()) return fs.store().JudgeReadError(*h.scope, std::move(opened));
   fi->keep_cache = 1;  // immutable: the kernel's page cache stays valid
   fs.store().RecordAccess(*h.scope);
   return store::Status::Ok();

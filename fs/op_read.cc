@@ -33,10 +33,8 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
       }();
       MarkHandleUsed(h);
       if (!n.ok()) {
-        if (n.status().code() == store::Status::Code::kCorruption) {
-          Fs(req).store().Quarantine(*h.scope, n.status());
-        }
-        return ReplyStatus(req, "read", n.status().Annotate(h.node->name()));
+        const store::Status judged = Fs(req).store().JudgeReadError(*h.scope, n.status());
+        return ReplyStatus(req, "read", judged.Annotate(h.node->name()));
       }
       Fs(req).CountServed(*n);
       fuse_reply_buf(req, buffer.data(), *n);

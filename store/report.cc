@@ -34,7 +34,7 @@ nlohmann::json StatsReport(const Store& store) {
   const CacheLimits& limits = store.limits();
   const StoreCounters counters = store.counters();
   auto average = [&](uint64_t total) { return entries ? double(total) / double(entries) : 0.0; };
-  const bool bounded = Limit(limits.max_size).is_number();
+  const bool bounded = limits.max_size != std::numeric_limits<uint64_t>::max() && limits.max_size > 0;
   return {
       {"total_entries", entries},
       {"total_size", stored},
@@ -43,8 +43,7 @@ nlohmann::json StatsReport(const Store& store) {
       {"max_size", Limit(limits.max_size)},
       {"max_entries", Limit(limits.max_entries)},
       {"ttl_seconds", limits.ttl_ns / 1'000'000'000},
-      {"utilization", bounded && limits.max_size ? double(stored + pending) / double(limits.max_size)
-                                                 : 0.0},
+      {"utilization", bounded ? double(stored + pending) / double(limits.max_size) : 0.0},
       {"total_nodes", nodes},
       {"total_links", links},
       {"average_size", average(stored)},

@@ -100,7 +100,7 @@ Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view 
   const StoredFile& expected = name == kNodesFile ? record_.nodes : record_.links;
   const std::string what = "scope " + key() + ": " + std::string(name);
   Result<std::shared_ptr<const File>> file = OpenStored(name);
-  if (!file.ok()) return file.status();  // NotFound: see Store::MissingIsDamage
+  if (!file.ok()) return file.status();  // NotFound: see Store::JudgeReadError
   // One byte more than expected, to notice a file that grew.
   auto bytes = std::make_shared<std::string>(expected.size + 1, '\0');
   ASSIGN_OR_RETURN(size_t n, (*file)->ReadAt(0, bytes->data(), bytes->size()));

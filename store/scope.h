@@ -42,7 +42,7 @@ class Scope {
   // served these verified bytes, not the stored file, so damage to the disk
   // while a file is open can never reach them; readers open at once share
   // one copy (at most 2 MiB per file), freed when the last lets go.
-  // NotFound once removed or if the file is missing (see Store::MissingIsDamage).
+  // NotFound once removed or if the file is missing (see Store::JudgeReadError).
   Result<std::shared_ptr<const std::string>> VerifiedBits(std::string_view name) const;
   // The uncompressed mappings.json, shared by all readers; opened on first use.
   // NotFound once the scope is removed and it was never opened.
@@ -50,7 +50,7 @@ class Scope {
   // Re-reads every stored byte, opening each file afresh: the record file
   // against the record loaded at start, the bits and .gz CRCs, every member.
   // Corruption with what is wrong; NotFound for a missing file (damage, or a
-  // removal racing with us: Store::MissingIsDamage tells which).
+  // removal racing with us: Store::JudgeReadError tells which).
   Status Verify() const;
   // The last access (an open of a data file); its creation until the first.
   int64_t last_access_ns() const { return last_access_ns_.load(std::memory_order_relaxed); }

@@ -115,11 +115,12 @@ class Store final : public SpaceBudget {
   // Re-reads every stored byte of the scope (Scope::Verify); a damaged scope is
   // quarantined and its Corruption returned. NotFound if there is no such scope.
   Status Verify(const std::string& key);
-  // `st` from reading `scope`'s stored files, with NotFound turned into
-  // Corruption if the scope is still in the namespace: its directory moves
-  // only under the namespace lock, so a file missing while it holds the name
-  // is damage, not a removal racing with the reader.
-  Status MissingIsDamage(const Scope& scope, Status st) const;
+  // Judges `st`, an error from reading `scope`'s stored files, and returns it:
+  // NotFound becomes Corruption if the scope still holds its name (its
+  // directory moves only under the namespace lock, so a file missing then is
+  // damage, not a removal racing with the reader), and a damaged scope is
+  // quarantined.
+  Status JudgeReadError(const Scope& scope, Status st);
 
   // OK if `meta_json` says what the committed scope's meta.json already says
   // (the same totals, config_attributes and other keys; daemon-owned keys are
@@ -148,7 +149,8 @@ class Store final : public SpaceBudget {
   // One maintenance pass: removes expired scopes and pending scopes idle past
   // pending_timeout, and saves access times if they changed. Call it every
   // maintenance_interval; the destructor saves access times too.
-  void RunMaintenance();
+  // Returns what it removed (no orphans: CollectGarbage looks for those).
+  GarbageReport RunMaintenance();
   // A maintenance pass now, plus removal of orphans: pending/ and staging/
   // directories of no pending scope, and scopes/ directories the store did
   // not load (left by a failed removal or copied in by hand).
@@ -178,8 +180,9 @@ class Store final : public SpaceBudget {
   bool EvictOne(const std::string& keep);
   // After a commit: evicts until the entry and size limits hold (never `keep`).
   void EnforceLimits(const std::string& keep);
-  // Removes a scope the user did not ask to remove, counts it, tells the listener.
-  void Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter);
+  // Removes a scope the user did not ask to remove, counts it, tells the
+  // listener; false if it was gone already or could not be removed.
+  bool Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter);
   // Removes what CollectGarbage() calls orphans; returns how many.
   uint64_t RemoveOrphans();
 

@@ -29,17 +29,18 @@ void Store::SetRemovalListener(std::function<void(const std::string& key)> liste
   removal_listener_ = std::move(listener);
 }
 
-void Store::Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter) {
-  if (!FindAny(key)) return;
+bool Store::Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter) {
+  if (!FindAny(key)) return false;
   // Said before it is done: a crash right after the move still leaves the reason in the log.
   LogInfo(std::string(why) + ": " + key);
   Status st = Remove(key);
   if (!st.ok()) {
     if (st.code() != Status::Code::kNotFound) LogError(std::string(why) + " " + key + " failed: " + st.ToString());
-    return;
+    return false;
   }
   ++counter;
   if (removal_listener_) removal_listener_(key);
+  return true;
 }
 
 void Store::Quarantine(const Scope& scope, const Status& damage) {
@@ -52,17 +53,19 @@ void Store::Quarantine(const Scope& scope, const Status& damage) {
 Status Store::Verify(const std::string& key) {
   std::shared_ptr<Scope> scope = FindAny(key);
   if (!scope) return Status::NotFound("no scope " + key);
-  Status st = MissingIsDamage(*scope, scope->Verify());
-  if (st.code() == Status::Code::kCorruption) Quarantine(*scope, st);
-  return st;
+  Status st = scope->Verify();
+  return st.ok() ? st : JudgeReadError(*scope, std::move(st));
 }
 
-Status Store::MissingIsDamage(const Scope& scope, Status st) const {
-  if (st.code() != Status::Code::kNotFound) return st;
-  std::lock_guard lock(ns_mu_);
-  auto it = listing_.find(scope.key());
-  if (it == listing_.end() || it->second.get() != &scope) return st;
-  return Status::Corruption(st.message() + " (a stored file is missing)");
+Status Store::JudgeReadError(const Scope& scope, Status st) {
+  if (st.code() == Status::Code::kNotFound) {
+    std::lock_guard lock(ns_mu_);
+    auto it = listing_.find(scope.key());
+    if (it == listing_.end() || it->second.get() != &scope) return st;
+    st = Status::Corruption(st.message() + " (a stored file is missing)");
+  }
+  if (st.code() == Status::Code::kCorruption) Quarantine(scope, st);
+  return st;
 }
 
 bool Store::EvictOne(const std::string& keep) {
@@ -75,13 +78,9 @@ bool Store::EvictOne(const std::string& keep) {
   for (const auto& scope : all) {
     const std::string key = scope->key();
     if (key == keep) continue;
-    const uint64_t before = evictions_.load() + expirations_.load();
-    if (Expired(*scope)) {
-      Drop(key, "expired", expirations_);
-    } else {
-      Drop(key, "evicted (least recently used)", evictions_);
-    }
-    if (evictions_.load() + expirations_.load() != before) return true;
+    const bool dropped = Expired(*scope) ? Drop(key, "expired", expirations_)
+                                         : Drop(key, "evicted (least recently used)", evictions_);
+    if (dropped) return true;
   }
   return false;
 }
@@ -118,9 +117,10 @@ void Store::Release(uint64_t bytes) {
   }
 }
 
-void Store::RunMaintenance() {
+GarbageReport Store::RunMaintenance() {
+  GarbageReport report;
   for (const auto& scope : ListAll()) {
-    if (Expired(*scope)) Drop(scope->key(), "expired", expirations_);
+    if (Expired(*scope) && Drop(scope->key(), "expired", expirations_)) ++report.expired;
   }
   const int64_t timeout = options_.limits.pending_timeout_ns;
   const int64_t now = options_.clock->NowNanos();
@@ -129,7 +129,9 @@ void Store::RunMaintenance() {
       const std::string key = pending->key();
       LogInfo("dropping pending scope " + key + ": no activity for " +
               std::to_string(timeout / 1'000'000'000) + " s");
-      if (Status st = DropPending(key); !st.ok() && st.code() != Status::Code::kNotFound) {
+      if (Status st = DropPending(key); st.ok()) {
+        ++report.pending_dropped;
+      } else if (st.code() != Status::Code::kNotFound) {
         LogError("cannot drop pending scope " + key + ": " + st.ToString());
       }
     }
@@ -137,15 +139,11 @@ void Store::RunMaintenance() {
   if (Status st = PersistAccessTimes(); !st.ok()) {
     LogError("cannot save access times: " + st.ToString());
   }
+  return report;
 }
 
 GarbageReport Store::CollectGarbage() {
-  const uint64_t expired = expirations_.load();
-  const size_t pending = ListPending().size();
-  RunMaintenance();
-  GarbageReport report;
-  report.expired = expirations_.load() - expired;
-  report.pending_dropped = pending - std::min(pending, ListPending().size());
+  GarbageReport report = RunMaintenance();
   report.orphans = RemoveOrphans();
   return report;
 }

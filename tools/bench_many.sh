@@ -21,14 +21,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: tools/bench_many.sh [--scopes N] [--list-scopes M] [--seconds S] [--reps R]" >&2; exit 2 ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || { log "run as root (it mounts)"; exit 1; }
-
-install_missing_packages
-build_release scopefs bench_fill
-build=$BUILD_RELEASE
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/scopefs-bench.XXXXXX")
-trap 'stop_scopefs; rm -rf "$tmp"' EXIT
+bench_workspace scopefs bench_fill
 mount_store() { start_scopefs "$1" "$tmp/mnt" "$tmp/daemon.log" --max-entries $((list_scopes + 1)); }
 
 readers='

@@ -26,15 +26,8 @@ while [ $# -gt 0 ]; do
     *) echo "usage: tools/bench_mount.sh [--nodes N] [--links M] [--reps R] [--read-ahead-kb K]" >&2; exit 2 ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || { log "run as root (it mounts and drops caches)"; exit 1; }
-
-install_missing_packages
-build_release scopefs scopectl
-build=$BUILD_RELEASE
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/scopefs-bench.XXXXXX")
+bench_workspace scopefs scopectl
 mnt=$tmp/mnt store=$tmp/store
-trap 'stop_scopefs; rm -rf "$tmp"' EXIT
 start_daemon() { start_scopefs "$store" "$mnt" "$tmp/daemon.log" --read-ahead-kb "$ra"; }
 stop_daemon() { stop_scopefs; }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }

@@ -47,6 +47,18 @@ build_release() {
   cmake --build "$BUILD_RELEASE" --target "$@" -j"$(nproc)"
 }
 
+# bench_workspace TARGET...: for the mount benchmarks (root): installs what is
+# missing, builds the Release TARGETs, and makes the scratch directory $tmp,
+# removed (after unmounting) on exit. Sets build and tmp.
+bench_workspace() {
+  [ "$(id -u)" -eq 0 ] || { log "run as root (it mounts)"; exit 1; }
+  install_missing_packages
+  build_release "$@"
+  build=$BUILD_RELEASE
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/scopefs-bench.XXXXXX")
+  trap 'stop_scopefs; rm -rf "$tmp"' EXIT
+}
+
 # start_scopefs STORE MOUNTPOINT LOG [scopefs options...]: runs the Release
 # daemon in the background (pid in SCOPEFS_PID, mountpoint in SCOPEFS_MNT)
 # and waits, bounded, until the mount answers.

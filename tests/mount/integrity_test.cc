@@ -22,13 +22,6 @@ constexpr std::pair<const char*, const char*> kStoredFiles[] = {
     {"nodes", "nodes.bits"}, {"links", "links.bits"}, {"maps", "mappings.json.gz"}, {"meta", "meta.json"}};
 constexpr const char* kDamages[] = {"flip", "truncate", "delete"};
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // What reading a whole file gave: its bytes, or the errno that stopped it.
 struct ReadResult {
   int error = 0;
@@ -100,7 +93,7 @@ class IntegrityTest : public MountTest {
 
 TEST_F(IntegrityTest, EveryDamageIsDetectedAndNoWrongByteIsServed) {
   const std::string& src = SmallScope();
-  for (const char* f : kDataFiles) source_[f] = Slurp(src + "/" + f);
+  for (const char* f : kDataFiles) source_[f] = ReadFile(src + "/" + f);
   std::vector<std::string> keys;
   for (const auto& [kind, file] : kStoredFiles) {
     for (const char* damage : kDamages) {

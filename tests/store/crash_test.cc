@@ -53,6 +53,15 @@ void ExpectNoLeftovers(MemEnv& env) {
   EXPECT_EQ(env.Tree("/store/trash"), std::vector<std::string>{});
 }
 
+// A pending scope `key` holding `files`; AddScope also commits it.
+void Pend(Store& store, const std::string& key, const ScopeFiles& files) {
+  ASSERT_TRUE(testing::WriteScopeFiles(*store.CreatePending(key).value(), files).ok()) << key;
+}
+void AddScope(Store& store, const std::string& key, const ScopeFiles& files) {
+  ASSERT_NO_FATAL_FAILURE(Pend(store, key, files));
+  ASSERT_TRUE(store.Commit(key).ok()) << key;
+}
+
 const char* ModeName(CrashMode mode) {
   switch (mode) {
     case CrashMode::kDropUnsynced: return "drop";
@@ -75,9 +84,8 @@ TEST_P(CrashTest, CommitIsAllOrNothingAtEveryCrashPoint) {
     bool acknowledged = false;
     {
       auto store = Store::Open(&fault, "/store", SmallChunks()).value();
-      ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending("old").value(), old_files).ok());
-      ASSERT_TRUE(store->Commit("old").ok());
-      ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending("new").value(), new_files).ok());
+      ASSERT_NO_FATAL_FAILURE(AddScope(*store, "old", old_files));
+      ASSERT_NO_FATAL_FAILURE(Pend(*store, "new", new_files));
       ::testing::internal::CaptureStderr();  // the dying commit logs its failures
       fault.CrashAfter(n);
       acknowledged = store->Commit("new").ok();
@@ -118,8 +126,7 @@ TEST_P(CrashTest, RemoveIsAllOrNothingAtEveryCrashPoint) {
     bool acknowledged = false;
     {
       auto store = Store::Open(&fault, "/store", SmallChunks()).value();
-      ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending("k").value(), files).ok());
-      ASSERT_TRUE(store->Commit("k").ok());
+      ASSERT_NO_FATAL_FAILURE(AddScope(*store, "k", files));
       ::testing::internal::CaptureStderr();
       fault.CrashAfter(n);
       acknowledged = store->Remove("k").ok();
@@ -172,10 +179,9 @@ TEST_P(CrashTest, EvictionIsAllOrNothingAtEveryCrashPoint) {
       auto store = Store::Open(&fault, "/store", options).value();
       for (const char* key : {"a", "b"}) {
         clock.Set(clock.NowNanos() + 1'000'000'000);
-        ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending(key).value(), files).ok());
-        ASSERT_TRUE(store->Commit(key).ok());
+        ASSERT_NO_FATAL_FAILURE(AddScope(*store, key, files));
       }
-      ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending("c").value(), files).ok());
+      ASSERT_NO_FATAL_FAILURE(Pend(*store, "c", files));
       ::testing::internal::CaptureStderr();
       fault.CrashAfter(n);
       acknowledged = store->Commit("c").ok();
@@ -224,8 +230,7 @@ TEST_P(CrashTest, AccessTimesPersistAtomicallyAtEveryCrashPoint) {
     {
       auto store = Store::Open(&fault, "/store", options).value();
       for (const char* key : {"a", "b"}) {
-        ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending(key).value(), files).ok());
-        ASSERT_TRUE(store->Commit(key).ok());
+        ASSERT_NO_FATAL_FAILURE(AddScope(*store, key, files));
       }
       clock.Set(read_b);
       store->RecordAccess(*store->Find("b"));
@@ -282,7 +287,7 @@ TEST(IoErrorTest, CommitReportsEveryFailureAndLeavesTheStoreConsistent) {
         MemEnv env;
         FaultEnv fault(&env);
         auto store = Store::Open(&fault, "/store", SmallChunks()).value();
-        ASSERT_TRUE(testing::WriteScopeFiles(*store->CreatePending("k").value(), files).ok());
+        ASSERT_NO_FATAL_FAILURE(Pend(*store, "k", files));
         fault.FailAt(n, err, persistent);
         const uint64_t calls_before = fault.calls();
         ::testing::internal::CaptureStderr();

@@ -3,6 +3,8 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 namespace scopefs::testing {
 
@@ -29,6 +31,13 @@ ShellResult Python(const std::string& script, const std::vector<std::string>& ar
   std::string cmd = "/usr/bin/python3 -c " + Quote(script);
   for (const std::string& a : args) cmd += " " + Quote(a);
   return Shell(cmd, timeout_s);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
 
 }  // namespace scopefs::testing

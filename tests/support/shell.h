@@ -20,5 +20,7 @@ ShellResult Python(const std::string& script, const std::vector<std::string>& ar
                    int timeout_s = 120);
 // Quotes `s` for /bin/sh.
 std::string Quote(const std::string& s);
+// The whole file's bytes ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
 
 }  // namespace scopefs::testing

@@ -21,6 +21,7 @@ namespace {
 
 using testing::Python;
 using testing::Quote;
+using testing::ReadFile;
 using testing::Shell;
 using testing::ShellResult;
 using testing::TempDir;
@@ -30,13 +31,6 @@ struct CtlResult {
   std::string out;  // stdout only
   std::string err;
 };
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class ScopectlCacheTest : public ::testing::Test {
  protected:
@@ -52,7 +46,7 @@ class ScopectlCacheTest : public ::testing::Test {
     const std::string out = dir_.path() + "/ctl.out", err = dir_.path() + "/ctl.err";
     ShellResult r = Shell("printf %s " + Quote(input) + " | " + Quote(SCOPECTL_PATH) + " " + args +
                           " --store " + Quote(store_) + " >" + Quote(out) + " 2>" + Quote(err));
-    return {r.exit_code, Slurp(out), Slurp(err)};
+    return {r.exit_code, ReadFile(out), ReadFile(err)};
   }
 
   nlohmann::json Json(const std::string& args) {

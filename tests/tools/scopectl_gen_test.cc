@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/shell.h"
+
 namespace scopefs::tools {
 namespace {
 
@@ -33,12 +35,7 @@ struct RunResult {
   std::string err;
 };
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string ReadFile(const fs::path& path) { return testing::ReadFile(path.string()); }
 
 // Runs `argv` with stdout and stderr captured through files in `scratch`. A
 // `max_file_size` limits the size of files the process may write (RLIMIT_FSIZE);
