@@ -14,6 +14,39 @@ namespace {
 
 constexpr size_t kCopyBuffer = size_t{1} << 20;
 
+// A staged file that asks for room (CommitOptions::make_room) before it grows.
+class RoomMakingFile : public File {
+ public:
+  RoomMakingFile(std::unique_ptr<File> file, const std::function<void(uint64_t)>& make_room)
+      : file_(std::move(file)), make_room_(make_room) {}
+
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const override {
+    return file_->ReadAt(offset, buf, n);
+  }
+  Status WriteAt(uint64_t offset, const char* data, size_t n) override {
+    if (offset + n > end_) {
+      make_room_(offset + n - end_);
+      end_ = offset + n;
+    }
+    return file_->WriteAt(offset, data, n);
+  }
+  Status Truncate(uint64_t size) override { return file_->Truncate(size); }
+  Status Sync() override { return file_->Sync(); }
+  Result<uint64_t> Size() const override { return file_->Size(); }
+
+ private:
+  std::unique_ptr<File> file_;
+  const std::function<void(uint64_t)>& make_room_;
+  uint64_t end_ = 0;  // the furthest byte room was made for
+};
+
+// A new file in staging/<key>.
+Result<std::unique_ptr<File>> CreateStaged(Env* env, const std::string& path, const CommitOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->Open(path, OpenMode::kCreateExclusive));
+  if (!options.make_room) return file;
+  return std::unique_ptr<File>(std::make_unique<RoomMakingFile>(std::move(file), options.make_room));
+}
+
 // NotFound is an answer here; any other failure is an error to report.
 Result<bool> Exists(Env* env, const std::string& path) {
   Result<FileInfo> info = env->Stat(path);
@@ -23,9 +56,10 @@ Result<bool> Exists(Env* env, const std::string& path) {
 }
 
 // Copies `from` into a new file `to`, returning the CRC-32 of the bytes; syncs `to`.
-Result<uint32_t> CopyWithCrc(Env* env, const std::string& from, const std::string& to) {
+Result<uint32_t> CopyWithCrc(Env* env, const std::string& from, const std::string& to,
+                             const CommitOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<File> in, env->Open(from, OpenMode::kRead));
-  ASSIGN_OR_RETURN(std::unique_ptr<File> out, env->Open(to, OpenMode::kCreateExclusive));
+  ASSIGN_OR_RETURN(std::unique_ptr<File> out, CreateStaged(env, to, options));
   std::vector<char> buf(kCopyBuffer);
   uLong crc = crc32(0L, Z_NULL, 0);
   uint64_t offset = 0;
@@ -82,7 +116,7 @@ Result<MappingsResult> EncodeMappings(Env* env, const std::string& source, bool 
                                       const CommitOptions& options) {
   const std::string name = gzipped ? "mappings.json.gz" : "mappings.json";
   ASSIGN_OR_RETURN(std::unique_ptr<File> in, env->Open(source, OpenMode::kRead));
-  ASSIGN_OR_RETURN(std::unique_ptr<File> out, env->Open(stored_path, OpenMode::kCreateExclusive));
+  ASSIGN_OR_RETURN(std::unique_ptr<File> out, CreateStaged(env, stored_path, options));
   ChunkedGzipOptions codec = options.codec;
   codec.max_uncompressed = options.max_mappings_size;
   ChunkedGzipWriter writer(out.get(), codec);
@@ -173,8 +207,8 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   RETURN_IF_ERROR(CheckBitsSize(env, in(kNodesFile), "nodes.bits", "total_nodes", r.total_nodes));
   RETURN_IF_ERROR(CheckBitsSize(env, in(kLinksFile), "links.bits", "total_links", r.total_links));
 
-  ASSIGN_OR_RETURN(r.nodes.crc32, CopyWithCrc(env, in(kNodesFile), out(kNodesFile)));
-  ASSIGN_OR_RETURN(r.links.crc32, CopyWithCrc(env, in(kLinksFile), out(kLinksFile)));
+  ASSIGN_OR_RETURN(r.nodes.crc32, CopyWithCrc(env, in(kNodesFile), out(kNodesFile), options));
+  ASSIGN_OR_RETURN(r.links.crc32, CopyWithCrc(env, in(kLinksFile), out(kLinksFile), options));
   r.nodes.size = BitsFileSize(r.total_nodes);
   r.links.size = BitsFileSize(r.total_links);
   r.mappings.size = mappings.index.compressed_size;
@@ -191,6 +225,7 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   r.meta_mtime_ns = mtime(kMetaFile);
 
   std::string record = SerializeRecord(r);
+  // The record is not counted in stored bytes (nor in max_size): no room asked.
   ASSIGN_OR_RETURN(std::unique_ptr<File> meta_file,
                    env->Open(out(kMetaFile), OpenMode::kCreateExclusive));
   RETURN_IF_ERROR(meta_file->WriteAt(0, record.data(), record.size()));

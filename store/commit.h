@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,6 +36,9 @@ struct CommitOptions {
   std::map<std::string, int64_t> mtimes_ns;
   // The scope's creation time, when the user set it; else the clock's now.
   std::optional<int64_t> created_ns;
+  // Called before a staged data file (bits, mappings) grows by `bytes`, so the
+  // cache can evict to make room for the copy before it exists (may be empty).
+  std::function<void(uint64_t bytes)> make_room;
 };
 
 // What a pending scope still lacks, e.g. "links.bits, meta.json"; empty when

@@ -19,10 +19,13 @@ Scope::Scope(Env* env, std::string dir, ScopeRecord record, MemberCache* cache)
 
 Scope::~Scope() {
   if (!removed_) return;
-  if (held_bytes_ != nullptr) *held_bytes_ -= record_.stored_bytes();
+  // Close the stored file first (the reader waits for its read-ahead), then
+  // delete: the bytes count as held until the disk has them back.
+  mappings_.reset();
   if (Status st = RemoveAll(env_, dir_); !st.ok()) {
     LogWarning("cannot delete removed scope " + key() + " at " + dir_ + ": " + st.ToString());
   }
+  if (held_bytes_ != nullptr) *held_bytes_ -= record_.stored_bytes();
 }
 
 bool Scope::removed() const {

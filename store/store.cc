@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "store/input_meta.h"
 #include "store/key.h"
@@ -150,6 +151,19 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
     commit.created_ns = dir.mtime_ns;
     accessed_ns = std::min(dir.atime_ns, options_.clock->NowNanos());  // no access from the future
   }
+  // The staged copy counts as pending data until it is published or removed:
+  // room for it is made (by eviction) before it is written, so the disk stays
+  // within max_size while both the pending files and the copy exist.
+  uint64_t staged = 0;
+  commit.make_room = [&](uint64_t bytes) {
+    MakeRoom(bytes);
+    staged += bytes;
+  };
+  struct ReleaseStaged {  // on failure; a published copy is stored bytes instead
+    Store* store;
+    uint64_t& bytes;
+    ~ReleaseStaged() { store->Release(std::exchange(bytes, 0)); }
+  } release_staged{this, staged};
   Result<ScopeRecord> record = StagePendingScope(env_, layout_, key, *options_.clock, commit);
   if (!record.ok()) {
     if (record.status().code() == Status::Code::kInvalid) {
@@ -170,6 +184,7 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
     std::lock_guard lock(ns_mu_);
     RETURN_IF_ERROR(PublishStagedScope(env_, layout_, key));
     stored_bytes_ += scope->record().stored_bytes();
+    Release(std::exchange(staged, 0));
     AddScopeLocked(key, scope);
     pending_.erase(key);
   }

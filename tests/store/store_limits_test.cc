@@ -120,8 +120,9 @@ TEST_F(StoreLimitsTest, SizeLimitHoldsAfterEveryCommitAndKeepsTheNewest) {
     EXPECT_LE(store->stored_bytes() + store->pending_bytes(), limits.max_size);
   }
   // Each add first makes room for its raw files beside the committed ones,
-  // then commits: (max_size - raw) / one scopes plus the one just committed.
-  const uint64_t kept = (limits.max_size - raw) / one + 1;
+  // then for its staged copy beside both, then commits: (max_size - raw -
+  // one) / one scopes plus the one just committed.
+  const uint64_t kept = (limits.max_size - raw - one) / one + 1;
   std::vector<std::string> newest;
   for (uint64_t i = 8 - kept; i < 8; ++i) newest.push_back("k" + std::to_string(i));
   EXPECT_EQ(Keys(*store), newest);
@@ -156,6 +157,42 @@ TEST_F(StoreLimitsTest, PendingWritesEvictLeastRecentlyUsedToMakeRoom) {
   ASSERT_TRUE(file->Write(0, std::string(raw + one / 2, 'x')).ok());  // needs a's room
   EXPECT_EQ(Keys(*store), std::vector<std::string>{"b"});
   EXPECT_LE(store->stored_bytes() + store->pending_bytes(), limits.max_size);
+}
+
+// The commit's staged copy exists beside the pending files for a moment: room
+// is made for it before it is written, so the disk never holds more than
+// max_size. Before, a was kept and the disk briefly held one scope too many.
+TEST_F(StoreLimitsTest, ACommitMakesRoomForItsStagedCopyBeforeWritingIt) {
+  const uint64_t one = OneScopeBytes(), raw = OneScopeRawBytes();
+  CacheLimits limits;
+  limits.max_size = 2 * one + raw;  // a, b and c's raw files; not c's staged copy too
+  auto store = Open(limits);
+  ASSERT_TRUE(Add(*store, "a").ok());
+  ASSERT_TRUE(Add(*store, "b").ok());
+  std::vector<std::string> c_at_eviction;
+  store->SetRemovalListener([&](const std::string& key) {
+    removed_.push_back(key);
+    c_at_eviction.push_back(env_.Stat("/store/scopes/c").ok() ? "published" : "not published");
+  });
+  ASSERT_TRUE(Add(*store, "c").ok());
+  EXPECT_EQ(removed_, std::vector<std::string>{"a"});
+  EXPECT_EQ(c_at_eviction, std::vector<std::string>{"not published"});
+  EXPECT_EQ(Keys(*store), (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(store->pending_bytes(), 0u);  // the staged copy's room is stored bytes now
+  EXPECT_EQ(store->stored_bytes(), 2 * one);
+}
+
+// When even an empty cache has no room for both, the commit still finishes:
+// its pending files go right after, and refusing it would lose the scope.
+TEST_F(StoreLimitsTest, ACommitFinishesWhenItsStagedCopyCannotFitBesideItsPendingFiles) {
+  const uint64_t one = OneScopeBytes(), raw = OneScopeRawBytes();
+  CacheLimits limits;
+  limits.max_size = raw + one / 2;
+  auto store = Open(limits);
+  ASSERT_TRUE(Add(*store, "a").ok());
+  EXPECT_EQ(Keys(*store), std::vector<std::string>{"a"});
+  EXPECT_EQ(store->pending_bytes(), 0u);
+  EXPECT_EQ(store->stored_bytes(), one);
 }
 
 TEST_F(StoreLimitsTest, TtlHidesAtTheBoundaryAndMaintenanceRemoves) {
