@@ -29,11 +29,12 @@ bool IsControlAction(fuse_ino_t ino);
 // The content of control file `ino`, generated now: stats.json (cache-wide
 // figures and counters), scopes.json (every scope's meta, most recently used
 // first) or metrics (the figures in Prometheus text format).
-// What the mount has served since it started.
+// What the mount has served since it started, and the inodes it serves now.
 struct ServeCounters {
   uint64_t hits = 0;          // lookups of committed keys
   uint64_t misses = 0;        // lookups of keys that do not exist
   uint64_t bytes_served = 0;  // data read from committed files
+  uint64_t inodes = 0;        // held by the kernel (looked up, not yet forgotten)
 };
 
 std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store,

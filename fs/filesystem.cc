@@ -23,8 +23,8 @@ constexpr double kImmutableTimeout = 3600;
 // A directory's atime is its scope's last access (`ls -lut` shows LRU order).
 constexpr double kScopeDirAttrTimeout = 1;
 
-constexpr std::string_view kCommittedFiles[] = {store::kNodesFile, store::kLinksFile,
-                                                store::kMappingsFile, store::kMetaFile};
+// A key's directory is one node whatever it holds (pending, then committed).
+std::string ScopeDirIdentity(const std::string& key) { return "d:" + key; }
 
 std::string Address(const void* p) {
   char buf[32];
@@ -43,7 +43,7 @@ void SetTimes(struct stat& st, int64_t atime, int64_t mtime, int64_t ctime) {
 }
 
 bool IsCommittedFile(std::string_view name) {
-  for (std::string_view f : kCommittedFiles) {
+  for (std::string_view f : store::kScopeFiles) {
     if (f == name) return true;
   }
   return false;
@@ -87,8 +87,13 @@ bool Filesystem::IsGenerated(const Node& node) {
   }
 }
 
+fuse_ino_t Filesystem::KnownScopeDir(const std::string& key) {
+  std::shared_ptr<Node> dir = inodes_.FindByIdentity(ScopeDirIdentity(key));
+  return dir ? dir->ino() : 0;
+}
+
 bool Filesystem::EndUnlinkedScopeDir(const std::string& key) {
-  std::shared_ptr<Node> dir = inodes_.FindByIdentity("d:" + key);
+  std::shared_ptr<Node> dir = inodes_.FindByIdentity(ScopeDirIdentity(key));
   if (!dir || !dir->unlinked()) return false;
   dir->DropGhost();
   return true;
@@ -144,7 +149,7 @@ Result<std::shared_ptr<Node>> Filesystem::Lookup(const Node& parent, const std::
       if (std::shared_ptr<store::Scope> scope = store_->Find(name)) {
         ++hits_;
         return inodes_.Lookup(
-            "d:" + name, [&](const Node& n) { return n.Resolve().scope == scope; },
+            ScopeDirIdentity(name), [&](const Node& n) { return n.Resolve().scope == scope; },
             [&](fuse_ino_t ino) {
               auto node = std::make_shared<Node>(ino, NodeKind::kScopeDir, name);
               node->BindScope(scope);
@@ -207,7 +212,7 @@ Result<std::shared_ptr<Node>> Filesystem::Lookup(const Node& parent, const std::
 std::shared_ptr<Node> Filesystem::AddPendingDir(const std::shared_ptr<store::PendingScope>& pending) {
   const std::string key = pending->key();
   return inodes_.Lookup(
-      "d:" + key, [&](const Node& n) { return n.Resolve().pending == pending; },
+      ScopeDirIdentity(key), [&](const Node& n) { return n.Resolve().pending == pending; },
       [&](fuse_ino_t ino) {
         auto node = std::make_shared<Node>(ino, NodeKind::kScopeDir, key);
         node->BindPending(pending);
@@ -356,7 +361,7 @@ Result<std::vector<Filesystem::DirEntry>> Filesystem::List(const Node& dir) cons
       Node::Binding b = dir.Resolve();
       if (dir.unlinked()) b.scope = dir.ghost();
       if (b.scope) {
-        for (std::string_view name : kCommittedFiles) out.push_back({std::string(name), S_IFREG});
+        for (std::string_view name : store::kScopeFiles) out.push_back({std::string(name), S_IFREG});
         return out;
       }
       if (b.pending) {

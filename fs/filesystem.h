@@ -39,7 +39,7 @@ class Filesystem {
 
   // What the mount has served since it started (stats.json, metrics).
   ServeCounters serve_counters() const {
-    return {hits_.load(), misses_.load(), bytes_served_.load()};
+    return {hits_.load(), misses_.load(), bytes_served_.load(), inodes_.size()};
   }
   void CountServed(uint64_t bytes) { bytes_served_ += bytes; }
 
@@ -83,6 +83,8 @@ class Filesystem {
   // that `rm -r` succeeds. At the rmdir (or a new mkdir of the key) the ghost
   // goes; true if the key's directory was such an unlinked one.
   bool EndUnlinkedScopeDir(const std::string& key);
+  // The inode the kernel holds for `key`'s directory, or 0.
+  fuse_ino_t KnownScopeDir(const std::string& key);
 
   // Drafts of meta.json in committed scopes (meta_draft.h), by scope and name.
   // Creating one counts a kernel lookup. At most kMaxDrafts exist at once.

@@ -3,11 +3,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/layout.h"
 #include "store/log.h"
 
 namespace scopefs::fs {
 
-Invalidator::Invalidator(fuse_session* session) : session_(session), thread_([this] { Run(); }) {}
+Invalidator::Invalidator(fuse_session* session, std::function<fuse_ino_t(const std::string&)> scope_dir)
+    : session_(session), scope_dir_(std::move(scope_dir)), thread_([this] { Run(); }) {}
 
 Invalidator::~Invalidator() { Stop(); }
 
@@ -36,12 +38,22 @@ void Invalidator::Run() {
     std::string key = std::move(keys_.front());
     keys_.pop_front();
     lock.unlock();
-    // ENOENT: the kernel had no such entry cached, which is fine.
-    int rc = fuse_lowlevel_notify_inval_entry(session_, FUSE_ROOT_ID, key.c_str(), key.size());
-    if (rc != 0 && rc != -ENOENT) {
-      store::LogWarning("cannot invalidate " + key + " in the kernel: " + std::strerror(-rc));
+    // Looked up here, not when queued: the store may hold its locks then.
+    if (fuse_ino_t dir = scope_dir_(key); dir != 0) {
+      for (std::string_view name : store::kScopeFiles) {
+        Invalidate(dir, name);
+      }
     }
+    Invalidate(FUSE_ROOT_ID, key);
     lock.lock();
+  }
+}
+
+void Invalidator::Invalidate(fuse_ino_t parent, std::string_view name) {
+  // ENOENT: the kernel had no such entry cached, which is fine.
+  int rc = fuse_lowlevel_notify_inval_entry(session_, parent, name.data(), name.size());
+  if (rc != 0 && rc != -ENOENT) {
+    store::LogWarning("cannot invalidate " + std::string(name) + " in the kernel: " + std::strerror(-rc));
   }
 }
 

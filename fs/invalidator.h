@@ -1,7 +1,10 @@
 // Invalidator: tells the kernel to forget names the daemon removed on its own.
 //
 // Evicted and expired scopes leave without a request from the kernel, which
-// may keep their names cached for an hour. SPEC: notifications are sent from
+// may keep their names cached for an hour. The names of the scope's files go
+// too: a file open across the removal keeps its dentry, which would otherwise
+// stay cached after the close and pin both inodes (and the daemon's nodes)
+// until memory pressure. SPEC: notifications are sent from
 // one dedicated thread, never from a request handler or under a lock a
 // handler needs, so Queue() only appends and wakes the thread.
 // Ownership: the Daemon; Stop() (or the destructor) joins the thread.
@@ -12,15 +15,18 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace scopefs::fs {
 
 class Invalidator {
  public:
-  explicit Invalidator(fuse_session* session);
+  // `scope_dir` names the inode the kernel knows for a key's directory (0: none).
+  Invalidator(fuse_session* session, std::function<fuse_ino_t(const std::string& key)> scope_dir);
   ~Invalidator();
   Invalidator(const Invalidator&) = delete;
   Invalidator& operator=(const Invalidator&) = delete;
@@ -32,7 +38,10 @@ class Invalidator {
  private:
   void Run();
 
+  void Invalidate(fuse_ino_t parent, std::string_view name);
+
   fuse_session* const session_;
+  const std::function<fuse_ino_t(const std::string&)> scope_dir_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::string> keys_;  // GUARDED_BY(mu_)

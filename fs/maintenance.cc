@@ -1,5 +1,7 @@
 #include "fs/maintenance.h"
 
+#include <malloc.h>
+
 #include <exception>
 #include <string>
 
@@ -14,6 +16,7 @@ Maintenance::Maintenance(store::Store* store, std::chrono::seconds interval)
           lock.unlock();
           try {
             store_->RunMaintenance();
+            malloc_trim(0);
           } catch (const std::exception& e) {
             store::LogError(std::string("maintenance: ") + e.what());
           }

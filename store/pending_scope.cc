@@ -7,11 +7,6 @@
 #include "store/layout.h"
 
 namespace scopefs::store {
-namespace {
-
-constexpr std::string_view kRequired[] = {kNodesFile, kLinksFile, kMappingsFile, kMetaFile};
-
-}  // namespace
 
 bool IsScopeFileName(std::string_view name) {
   return name == kNodesFile || name == kLinksFile || name == kMappingsFile ||
@@ -286,7 +281,7 @@ std::string PendingScope::StatusLine() const {
     return "invalid: both mappings.json and mappings.json.gz are present; remove one";
   }
   std::string missing;
-  for (std::string_view name : kRequired) {
+  for (std::string_view name : kScopeFiles) {
     bool present = files_.count(std::string(name)) != 0 ||
                    (name == kMappingsFile && files_.count(std::string(kMappingsGzFile)) != 0);
     if (present) continue;

@@ -1,9 +1,17 @@
 // Load and concurrency through the mount: readers verifying bytes while a
-// writer churns the cache past its limits and a short TTL expires scopes; a
+// writer churns the cache past its limits, a short TTL expires scopes and the
+// daemon restarts between rounds; a
 // sampler watching for partial scopes while 200 are added; reading a scope
 // the moment its copy returns; and a removed or evicted key answering
 // ENOENT at once and serving its new bytes when added again.
-// SCOPEFS_CHURN_SECONDS sets the churn's length (default 60; the soak tier runs 30 minutes).
+// SCOPEFS_CHURN_SECONDS sets the churn's length (default 60 in two rounds; the
+// soak tier runs 30 minutes in two).
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
@@ -13,8 +21,9 @@
 namespace scopefs::testing {
 namespace {
 
-// 8 readers, 1 writer and a disk sampler for SECONDS; prints a JSON summary.
-constexpr char kChurn[] = R"(
+// 8 readers, 1 writer and a sampler (disk use against max_size + held bytes,
+// the daemon's RSS) for SECONDS; prints a JSON summary.
+constexpr char kChurn[] = R"py(
 import errno, json, os, random, shutil, sys, threading, time
 mnt, store, seconds, max_size, daemon = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 sources = sys.argv[6:]
@@ -24,7 +33,7 @@ stop = time.time() + seconds
 lock = threading.Lock()
 stats = {"reads": 0, "bytes_checked": 0, "wrong_bytes": 0, "errors_on_open_files": 0,
          "gone_on_open": 0, "pending_on_open": 0, "other_open_errors": [], "added": 0, "add_failures": 0,
-         "samples": 0, "max_over_limit": 0, "largest_scope": 0}
+         "samples": 0, "max_over_limit": -max_size}
 
 def count(key, n=1):
     with lock:
@@ -83,15 +92,47 @@ def writer():
             count("add_failures")
         n += 1
 
-def usage(path):
+def uncounted_bytes():
+    """What the store's tmpfs holds that max_size does not count: each file's
+    rounding up to a page, the stored records (meta.json), access.json, LOCK."""
     total = 0
-    for root, dirs, files in os.walk(path):
+    for root, dirs, files in os.walk(store):
+        pending = os.path.relpath(root, store).startswith("pending")
         for f in files:
             try:
-                total += os.stat(os.path.join(root, f)).st_blocks * 512
+                size = os.stat(os.path.join(root, f)).st_size
+            except OSError:
+                continue
+            total += -size % 4096
+            if (f == "meta.json" and not pending) or f.startswith(("access.json", "LOCK")):
+                total += size
+    return total
+
+def listing():
+    """Every file in the store: "path:size"."""
+    out = []
+    for root, dirs, files in os.walk(store):
+        for f in files:
+            try:
+                out.append(f"{os.path.relpath(os.path.join(root, f), store)}:{os.stat(os.path.join(root, f)).st_size}")
             except OSError:
                 pass
-    return total
+    return sorted(out)
+
+def deleted_open():
+    """Files the daemon holds open that are gone from the store's tree: "path:size"."""
+    out = []
+    for fd in os.listdir(f"/proc/{daemon}/fd"):
+        try:
+            target = os.readlink(f"/proc/{daemon}/fd/{fd}")
+            if target.endswith(" (deleted)"):
+                out.append(f"{os.path.relpath(target, store)}:{os.stat(f'/proc/{daemon}/fd/{fd}').st_size}")
+        except OSError:
+            pass
+    return out
+
+def held_bytes():
+    return json.load(open(os.path.join(mnt, ".scopefs", "stats.json")))["bytes_held_by_open_files"]
 
 def daemon_rss_kb_and_fds():
     """The daemon's RSS less its member cache (bounded, and full only after a while), and its fds."""
@@ -99,19 +140,30 @@ def daemon_rss_kb_and_fds():
     cache = json.load(open(os.path.join(mnt, ".scopefs", "stats.json")))["member_cache_bytes"]
     return rss - cache // 1024, len(os.listdir(f"/proc/{daemon}/fd"))
 
+rss_samples = []  # (seconds into the round, kB), every 5 s
+
 def sampler():
-    warm = time.time() + min(300, seconds / 3)  # after the allocator settles
+    start, next_rss = time.time(), 0
     while time.time() < stop:
-        if "rss_warm_kb" not in stats and time.time() >= warm:
-            stats["rss_warm_kb"], stats["fds_warm"] = daemon_rss_kb_and_fds()
+        if time.time() >= next_rss:
+            rss_samples.append((time.time() - start, daemon_rss_kb_and_fds()[0]))
+            next_rss = time.time() + 5
+        # The store has a tmpfs of its own: statvfs sees its use at one instant
+        # (a walk would not). Held bytes are read before and after it.
         try:
-            held = json.load(open(os.path.join(mnt, ".scopefs", "stats.json")))["bytes_held_by_open_files"]
+            held = held_bytes()
+            fs = os.statvfs(store)
+            held = max(held, held_bytes())
         except (OSError, ValueError):
             continue
-        disk = sum(usage(os.path.join(store, d)) for d in ("scopes", "pending", "staging", "trash"))
+        used = (fs.f_blocks - fs.f_bfree) * fs.f_frsize
+        over = used - uncounted_bytes() - max_size - held
         with lock:
             stats["samples"] += 1
-            stats["max_over_limit"] = max(stats["max_over_limit"], disk - max_size - held)
+            if over > max(0, stats["max_over_limit"]):  # a violation: what was there
+                stats["worst_sample"] = {"used": used, "held": held, "files": listing(),
+                                         "daemon_deleted_open": deleted_open()}
+            stats["max_over_limit"] = max(stats["max_over_limit"], over)
         time.sleep(0.05)
 
 stats["rss_start_kb"], stats["fds_start"] = daemon_rss_kb_and_fds()
@@ -119,10 +171,46 @@ threads = [threading.Thread(target=reader, args=(s,)) for s in range(8)]
 threads += [threading.Thread(target=writer), threading.Thread(target=sampler)]
 for t in threads: t.start()
 for t in threads: t.join()
-stats["largest_scope"] = max(usage(s) for s in sources)
 stats["rss_end_kb"], stats["fds_end"] = daemon_rss_kb_and_fds()
 stats["scopes_end"] = len([k for k in os.listdir(mnt) if not k.startswith(".")])
+stats["inodes_end"] = json.load(open(os.path.join(mnt, ".scopefs", "stats.json")))["inodes"]
+# RSS growth: the median of a window after the first third (the thread pool
+# and the allocator have settled) against the median of the last sixth; a
+# median, because RSS saw-tooths by megabytes as blocks are freed and trimmed.
+def median_kb(lo, hi):
+    window = sorted(kb for t, kb in rss_samples if lo * seconds <= t < hi * seconds)
+    return window[len(window) // 2] if window else 0
+stats["rss_early_kb"], stats["rss_late_kb"] = median_kb(1 / 3, 1 / 2), median_kb(5 / 6, 1)
+stats["rss_span_s"] = (11 / 12 - 5 / 12) * seconds
 print(json.dumps(stats))
+)py";
+
+// After a restart: every scope listed before the stop (BEFORE, scopes.json) is
+// still there with the same last access and its bytes, or its TTL ran out.
+constexpr char kAfterRestart[] = R"(
+import datetime, json, os, sys, time
+mnt, before, ttl = sys.argv[1], json.load(open(sys.argv[2])), float(sys.argv[3])
+sources = sys.argv[4:]
+now = time.time()
+after = {m["scope_key"]: m for m in json.load(open(os.path.join(mnt, ".scopefs", "scopes.json")))}
+out = {"before": len(before), "kept": 0, "expired": 0, "lost": [], "wrong": [], "times_changed": []}
+for m in before:
+    key = m["scope_key"]
+    if key not in after:
+        expiry = datetime.datetime.fromisoformat(m["last_accessed"]).timestamp() + ttl
+        if expiry <= now:
+            out["expired"] += 1
+        else:
+            out["lost"].append(key)
+        continue
+    out["kept"] += 1
+    if after[key]["last_accessed"] != m["last_accessed"]:
+        out["times_changed"].append(key)
+    src = sources[int(key.split("-s")[1])]
+    for f in ("nodes.bits", "links.bits", "mappings.json"):
+        if open(os.path.join(mnt, key, f), "rb").read() != open(os.path.join(src, f), "rb").read():
+            out["wrong"].append(key + "/" + f)
+print(json.dumps(out))
 )";
 
 int ChurnSeconds() {
@@ -132,50 +220,105 @@ int ChurnSeconds() {
 
 class LoadTest : public MountTest {
  protected:
+  // The store on a tmpfs of its own, so the churn can take its disk use at
+  // one instant (statvfs).
+  void SetUp() override {
+    store_disk_ = dir_.path() + "/store";
+    ASSERT_EQ(::mkdir(store_disk_.c_str(), 0755), 0);
+    if (::mount("tmpfs", store_disk_.c_str(), "tmpfs", 0, "size=64m") != 0) GTEST_SKIP() << "cannot mount a tmpfs";
+    MountTest::SetUp();
+  }
+  void TearDown() override {
+    MountTest::TearDown();
+    if (!store_disk_.empty()) ::umount2(store_disk_.c_str(), MNT_DETACH);
+  }
+  std::string store_disk_;
+
   // Small enough that the writer evicts constantly, and a TTL that expires
   // scopes nobody reads.
   std::vector<std::string> ExtraArgs() override {
     return {"--max-size", "8M", "--ttl", "3s", "--maintenance-interval", "1s"};
   }
+
+  // One round of kChurn against the running daemon; its summary.
+  nlohmann::json Churn(int seconds, const std::vector<std::string>& sources) {
+    std::vector<std::string> args = {Mnt(), mount_->store(), std::to_string(seconds), std::to_string(8 << 20),
+                                     std::to_string(mount_->pid())};
+    args.insert(args.end(), sources.begin(), sources.end());
+    ShellResult r = Python(kChurn, args, seconds + 120);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    nlohmann::json s = nlohmann::json::parse(r.output, nullptr, false);
+    EXPECT_TRUE(s.is_object()) << r.output;
+    return s.is_object() ? s : nlohmann::json();
+  }
+
+  // Stops the daemon (SIGTERM, as systemd does), starts it again on the same
+  // store, and checks what survived.
+  void RestartAndCheck(const std::vector<std::string>& sources) {
+    const std::string before = dir_.path() + "/before-restart.json";
+    ASSERT_EQ(Shell("cat " + Quote(Mnt(".scopefs/scopes.json")) + " >" + Quote(before)).exit_code, 0);
+    ASSERT_EQ(mount_->Terminate(SIGTERM), 0) << mount_->log();
+    std::string error;
+    ASSERT_TRUE(mount_->Start(&error)) << error;
+    std::vector<std::string> args = {Mnt(), before, "3"};
+    args.insert(args.end(), sources.begin(), sources.end());
+    ShellResult r = Python(kAfterRestart, args, 120);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    nlohmann::json s = nlohmann::json::parse(r.output, nullptr, false);
+    ASSERT_TRUE(s.is_object()) << r.output;
+    std::printf("restart: %s\n", s.dump().c_str());
+    EXPECT_TRUE(s["lost"].empty()) << "scopes lost across the restart";
+    EXPECT_TRUE(s["wrong"].empty()) << "scopes whose bytes changed across the restart";
+    EXPECT_TRUE(s["times_changed"].empty()) << "access times not saved at the stop";
+    EXPECT_GT(s["kept"].get<int>(), 0);
+  }
 };
 
-TEST_F(LoadTest, ReadersSeeOnlyCommittedBytesWhileTheCacheChurns) {
+TEST_F(LoadTest, ReadersSeeOnlyCommittedBytesWhileTheCacheChurnsAndRestarts) {
   const std::vector<std::string> sources = {GenScope(20000, 30000), GenScope(3001, 4001), GenScope(40000, 60000)};
-  std::vector<std::string> args = {Mnt(), mount_->store(), std::to_string(ChurnSeconds()),
-                                   std::to_string(8 << 20), std::to_string(mount_->pid())};
-  args.insert(args.end(), sources.begin(), sources.end());
-  ShellResult r = Python(kChurn, args, ChurnSeconds() + 120);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  nlohmann::json s = nlohmann::json::parse(r.output, nullptr, false);
-  ASSERT_TRUE(s.is_object()) << r.output;
-  std::printf("churn %ds: %s\n", ChurnSeconds(), s.dump().c_str());
-  EXPECT_EQ(s["wrong_bytes"], 0);
-  EXPECT_EQ(s["errors_on_open_files"], 0);
-  for (const auto& error : s["other_open_errors"]) {
-    const std::string text = error.get<std::string>();
-    const std::string key = text.substr(0, text.find('/'));
-    ADD_FAILURE() << text << "\nthe daemon on " << key << ":\n"
-                  << Shell("grep -F " + Quote(key) + " " + Quote(dir_.path() + "/daemon.log") +
-                           " | grep -v busy | head -20").output
-                  << Shell("grep -E 'error|quarantin' " + Quote(dir_.path() + "/daemon.log") + " | head -5").output;
+  // Rounds of at most 15 minutes (at least two), with a restart between.
+  const int rounds = std::max(2, ChurnSeconds() / 900);
+  const int seconds = ChurnSeconds() / rounds;
+  for (int round = 0; round < rounds; ++round) {
+    if (round > 0) RestartAndCheck(sources);
+    nlohmann::json s = Churn(seconds, sources);
+    ASSERT_FALSE(s.is_null());
+    std::printf("churn round %d of %d, %d s: %s\n", round + 1, rounds, seconds, s.dump().c_str());
+    EXPECT_EQ(s["wrong_bytes"], 0);
+    EXPECT_EQ(s["errors_on_open_files"], 0);
+    for (const auto& error : s["other_open_errors"]) {
+      const std::string text = error.get<std::string>();
+      const std::string key = text.substr(0, text.find('/'));
+      ADD_FAILURE() << text << "\nthe daemon on " << key << ":\n"
+                    << Shell("grep -F " + Quote(key) + " " + Quote(dir_.path() + "/daemon.log") +
+                             " | grep -v busy | head -20").output
+                    << Shell("grep -E 'error|quarantin' " + Quote(dir_.path() + "/daemon.log") + " | head -5").output;
+    }
+    EXPECT_GT(s["reads"].get<int>(), 500);
+    EXPECT_GT(s["added"].get<int>(), 10);
+    EXPECT_EQ(s["add_failures"], 0);
+    // On disk: at most max_size plus what open files hold, at every sample,
+    // a commit's staged copy beside its pending files included. The slack is
+    // the page rounding of files made or deleted between the statvfs and the
+    // walk that accounts for rounding (a few KiB seen); a staged copy is
+    // 100 KB to 1.5 MB here.
+    EXPECT_LE(s["max_over_limit"].get<int64_t>(), 64 << 10) << s["worst_sample"].dump();
+    // No descriptor leaks: with the readers done, the daemon holds at most one
+    // per scope still cached (its shared mappings file) and one pending file.
+    EXPECT_LE(s["fds_end"].get<int>(), s["fds_start"].get<int>() + s["scopes_end"].get<int>() + 1);
+    // No inode pile-up: the kernel holds the scopes cached (a directory, four
+    // files and a name or two from their pending days), not every scope it saw.
+    EXPECT_LE(s["inodes_end"].get<int>(), 16 + 6 * s["scopes_end"].get<int>());
+    // Memory besides the member cache (bounded): in the long tier's 15-minute
+    // rounds, at most 1 MiB per 10 minutes (+1 MiB of noise) between the
+    // windows kChurn compares.
+    if (seconds >= 600) {
+      EXPECT_LE(s["rss_late_kb"].get<double>() - s["rss_early_kb"].get<double>(),
+                1024 + 1024 * s["rss_span_s"].get<double>() / 600);
+    }
+    nlohmann::json stats = nlohmann::json::parse(Shell("cat " + Quote(Mnt(".scopefs/stats.json"))).output);
+    EXPECT_GT(stats["evictions"].get<int>(), 0) << stats.dump();
   }
-  EXPECT_GT(s["reads"].get<int>(), 1000);
-  EXPECT_GT(s["added"].get<int>(), 20);
-  EXPECT_EQ(s["add_failures"], 0);
-  // On disk: at most max_size plus what open files hold, plus the one commit
-  // in flight (its staged copy exists beside its pending files for a moment).
-  EXPECT_LE(s["max_over_limit"].get<int64_t>(), s["largest_scope"].get<int64_t>());
-  // No descriptor leaks: with the readers done, the daemon holds at most one
-  // per scope still cached (its shared mappings file) and one pending file.
-  EXPECT_LE(s["fds_end"].get<int>(), s["fds_start"].get<int>() + s["scopes_end"].get<int>() + 1);
-  // Memory besides the member cache (bounded; it fills over minutes): in the
-  // long tier, growth after warm-up is at most 1 MiB per 10 minutes (+1 MiB of noise).
-  if (ChurnSeconds() >= 600) {
-    EXPECT_LE(s["rss_end_kb"].get<double>() - s["rss_warm_kb"].get<double>(),
-              1024 + 1024 * (ChurnSeconds() * 2 / 3) / 600.0);
-  }
-  nlohmann::json stats = nlohmann::json::parse(Shell("cat " + Quote(Mnt(".scopefs/stats.json"))).output);
-  EXPECT_GT(stats["evictions"].get<int>(), 0) << stats.dump();
 }
 
 // Lists and stats every committed scope every millisecond while 200 are added:
@@ -262,6 +405,42 @@ TEST_F(TwoEntriesTest, AGoneKeyIsEnoentAtOnceAndServesNewBytesWhenAddedAgain) {
   EXPECT_EQ(gone.output, "gone\n");
   ASSERT_EQ(Shell("cp -r " + Quote(second) + " " + Quote(Mnt("e"))).exit_code, 0);
   ExpectSameFiles(second, "e");
+}
+
+// A reader holding a file across its scope's eviction: once it closes, the
+// kernel lets go of the file and its directory. Before the daemon invalidated
+// the files' names too, the kernel kept them cached (hashed under a dead
+// directory) until memory pressure, and the daemon's nodes with them: 5 MB of
+// heap and 1,000 kernel inodes after two minutes of churn.
+TEST_F(TwoEntriesTest, AFileOpenAcrossAnEvictionLeavesNoInodeBehindAfterItsClose) {
+  ShellResult r = Python(R"(
+import json, os, shutil, sys, time
+mnt, src = sys.argv[1], sys.argv[2]
+def inodes():
+    return json.load(open(mnt + "/.scopefs/stats.json"))["inodes"]
+shutil.copytree(src, mnt + "/a")
+fd = os.open(mnt + "/a/nodes.bits", os.O_RDONLY)
+shutil.copytree(src, mnt + "/b")
+open(mnt + "/b/nodes.bits", "rb").read()  # b is used after a
+shutil.copytree(src, mnt + "/c")  # max_entries 2: evicts a
+for _ in range(100):
+    if not os.path.exists(mnt + "/a"):
+        break
+    time.sleep(0.01)
+assert not os.path.exists(mnt + "/a"), "a was not evicted"
+assert os.pread(fd, 4, 0) == open(src + "/nodes.bits", "rb").read(4)
+held = inodes()
+os.close(fd)
+for _ in range(200):
+    if inodes() <= held - 2:
+        break
+    time.sleep(0.01)
+print(held, inodes())
+)", {Mnt(), SmallScope()}, 60);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  long held = 0, after = 0;
+  ASSERT_EQ(std::sscanf(r.output.c_str(), "%ld %ld", &held, &after), 2) << r.output;
+  EXPECT_LE(after, held - 2) << "the evicted scope's directory and file are still held after the close";
 }
 
 }  // namespace
