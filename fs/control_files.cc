@@ -56,7 +56,8 @@ std::string Metrics(const store::Store& store, const ServeCounters& served) {
   metric("misses_total", "counter", "Lookups of absent keys since start.", served.misses);
   metric("served_bytes_total", "counter", "Bytes read from committed files since start.",
          served.bytes_served);
-  metric("inodes", "gauge", "Inodes the kernel holds (looked up and not yet forgotten).", served.inodes);
+  metric("inodes", "gauge", "Inodes the kernel holds (looked up and not yet forgotten).",
+         served.inodes);
   metric("held_bytes", "gauge", "Bytes of removed scopes still held by open files.",
          stats["bytes_held_by_open_files"]);
   return out;

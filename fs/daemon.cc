@@ -195,9 +195,15 @@ int Serve(const Config& c, Filesystem& fs) {
   Mount mount(se.get());
   if (fuse_daemonize(c.foreground ? 1 : 0) != 0) return 1;
   // Evictions and expiries happen without a request: the kernel must hear of them.
-  Invalidator invalidator(se.get(), [&fs](const std::string& key) { return fs.KnownScopeDir(key); });
+  Invalidator invalidator(se.get(),
+                          [&fs](const std::string& key) { return fs.KnownScopeDir(key); });
   fs.store().SetRemovalListener([&invalidator](const std::string& key) { invalidator.Queue(key); });
-  Maintenance maintenance(&fs.store(), std::chrono::seconds(c.maintenance_interval_s));
+  // A file looked up in a race with its scope's invalidation stays cached (and
+  // pins its directory): each pass asks again for the directories still held
+  // whose scope is gone.
+  Maintenance maintenance(&fs.store(), std::chrono::seconds(c.maintenance_interval_s), [&] {
+    for (const auto& dir : fs.GoneScopeDirs()) invalidator.Queue(dir->name(), dir->ino());
+  });
   LogInfo("serving " + c.store_dir + " on " + c.mountpoint);
   NotifyReady(c.notify_fd);
   std::jthread read_ahead;

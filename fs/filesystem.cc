@@ -92,6 +92,15 @@ fuse_ino_t Filesystem::KnownScopeDir(const std::string& key) {
   return dir ? dir->ino() : 0;
 }
 
+std::vector<std::shared_ptr<Node>> Filesystem::GoneScopeDirs() {
+  std::vector<std::shared_ptr<Node>> gone;
+  for (std::shared_ptr<Node>& dir : inodes_.WithIdentityPrefix(ScopeDirIdentity(""))) {
+    const Node::Binding b = dir->Resolve();
+    if (!b.scope && !b.pending && !dir->unlinked()) gone.push_back(std::move(dir));
+  }
+  return gone;
+}
+
 bool Filesystem::EndUnlinkedScopeDir(const std::string& key) {
   std::shared_ptr<Node> dir = inodes_.FindByIdentity(ScopeDirIdentity(key));
   if (!dir || !dir->unlinked()) return false;
@@ -361,7 +370,8 @@ Result<std::vector<Filesystem::DirEntry>> Filesystem::List(const Node& dir) cons
       Node::Binding b = dir.Resolve();
       if (dir.unlinked()) b.scope = dir.ghost();
       if (b.scope) {
-        for (std::string_view name : store::kScopeFiles) out.push_back({std::string(name), S_IFREG});
+        for (std::string_view name : store::kScopeFiles)
+          out.push_back({std::string(name), S_IFREG});
         return out;
       }
       if (b.pending) {

@@ -85,6 +85,10 @@ class Filesystem {
   bool EndUnlinkedScopeDir(const std::string& key);
   // The inode the kernel holds for `key`'s directory, or 0.
   fuse_ino_t KnownScopeDir(const std::string& key);
+  // Directories the kernel still holds whose scope is gone (evicted, expired
+  // or dropped; not one `rm -r` is removing): their names and their files'
+  // may still be cached, e.g. looked up in a race with the invalidation.
+  std::vector<std::shared_ptr<Node>> GoneScopeDirs();
 
   // Drafts of meta.json in committed scopes (meta_draft.h), by scope and name.
   // Creating one counts a kernel lookup. At most kMaxDrafts exist at once.

@@ -48,6 +48,17 @@ std::shared_ptr<Node> InodeTable::FindByIdentity(const std::string& identity) {
   return it == by_identity_.end() ? nullptr : Get(it->second);
 }
 
+std::vector<std::shared_ptr<Node>> InodeTable::WithIdentityPrefix(std::string_view prefix) {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<Node>> out;
+  for (const auto& [ino, identity] : identity_of_) {  // older nodes of an identity too
+    if (identity.starts_with(prefix)) {
+      if (std::shared_ptr<Node> node = Get(ino)) out.push_back(std::move(node));
+    }
+  }
+  return out;
+}
+
 void InodeTable::Forget(fuse_ino_t ino, uint64_t n) {
   if (ino < kFirstDynamicIno) return;  // root and control nodes live forever
   std::lock_guard lock(mu_);

@@ -15,7 +15,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <oneapi/tbb/concurrent_hash_map.h>
 
@@ -39,6 +41,9 @@ class InodeTable {
   std::shared_ptr<Node> FindByIdentity(const std::string& identity);
   // Undoes `n` lookups; the node is dropped at zero.
   void Forget(fuse_ino_t ino, uint64_t n);
+
+  // The nodes whose identity starts with `prefix` (a snapshot).
+  std::vector<std::shared_ptr<Node>> WithIdentityPrefix(std::string_view prefix);
 
   size_t size() const { return nodes_.size(); }
 

@@ -8,15 +8,16 @@
 
 namespace scopefs::fs {
 
-Invalidator::Invalidator(fuse_session* session, std::function<fuse_ino_t(const std::string&)> scope_dir)
+Invalidator::Invalidator(fuse_session* session,
+                         std::function<fuse_ino_t(const std::string&)> scope_dir)
     : session_(session), scope_dir_(std::move(scope_dir)), thread_([this] { Run(); }) {}
 
 Invalidator::~Invalidator() { Stop(); }
 
-void Invalidator::Queue(const std::string& key) {
+void Invalidator::Queue(const std::string& key, fuse_ino_t dir) {
   {
     std::lock_guard lock(mu_);
-    keys_.push_back(key);
+    queue_.push_back({key, dir});
   }
   wake_.notify_one();
 }
@@ -33,18 +34,16 @@ void Invalidator::Stop() {
 void Invalidator::Run() {
   std::unique_lock lock(mu_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !keys_.empty(); });
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (stopping_) return;
-    std::string key = std::move(keys_.front());
-    keys_.pop_front();
+    const Item item = std::move(queue_.front());
+    queue_.pop_front();
     lock.unlock();
     // Looked up here, not when queued: the store may hold its locks then.
-    if (fuse_ino_t dir = scope_dir_(key); dir != 0) {
-      for (std::string_view name : store::kScopeFiles) {
-        Invalidate(dir, name);
-      }
+    if (fuse_ino_t dir = item.dir != 0 ? item.dir : scope_dir_(item.key); dir != 0) {
+      for (std::string_view name : store::kScopeFiles) Invalidate(dir, name);
     }
-    Invalidate(FUSE_ROOT_ID, key);
+    Invalidate(FUSE_ROOT_ID, item.key);
     lock.lock();
   }
 }
@@ -53,7 +52,8 @@ void Invalidator::Invalidate(fuse_ino_t parent, std::string_view name) {
   // ENOENT: the kernel had no such entry cached, which is fine.
   int rc = fuse_lowlevel_notify_inval_entry(session_, parent, name.data(), name.size());
   if (rc != 0 && rc != -ENOENT) {
-    store::LogWarning("cannot invalidate " + std::string(name) + " in the kernel: " + std::strerror(-rc));
+    store::LogWarning("cannot invalidate " + std::string(name) +
+                      " in the kernel: " + std::strerror(-rc));
   }
 }
 

@@ -31,8 +31,9 @@ class Invalidator {
   Invalidator(const Invalidator&) = delete;
   Invalidator& operator=(const Invalidator&) = delete;
 
-  // The kernel should forget the top-level name `key`.
-  void Queue(const std::string& key);
+  // The kernel should forget the top-level name `key` and its files' names
+  // under directory inode `dir` (0: the one `scope_dir` names).
+  void Queue(const std::string& key, fuse_ino_t dir = 0);
   void Stop();
 
  private:
@@ -44,7 +45,11 @@ class Invalidator {
   const std::function<fuse_ino_t(const std::string&)> scope_dir_;
   std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<std::string> keys_;  // GUARDED_BY(mu_)
+  struct Item {
+    std::string key;
+    fuse_ino_t dir;
+  };
+  std::deque<Item> queue_;  // GUARDED_BY(mu_)
   bool stopping_ = false;         // GUARDED_BY(mu_)
   std::thread thread_;
 };

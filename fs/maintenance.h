@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -19,7 +20,9 @@ namespace scopefs::fs {
 
 class Maintenance {
  public:
-  Maintenance(store::Store* store, std::chrono::seconds interval);
+  // `after_pass` (may be empty) runs on the thread after each pass.
+  Maintenance(store::Store* store, std::chrono::seconds interval,
+              std::function<void()> after_pass = {});
   ~Maintenance();
   Maintenance(const Maintenance&) = delete;
   Maintenance& operator=(const Maintenance&) = delete;
@@ -29,6 +32,7 @@ class Maintenance {
  private:
   store::Store* const store_;
   const std::chrono::seconds interval_;
+  const std::function<void()> after_pass_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;  // GUARDED_BY(mu_)

@@ -41,10 +41,12 @@ class RoomMakingFile : public File {
 };
 
 // A new file in staging/<key>.
-Result<std::unique_ptr<File>> CreateStaged(Env* env, const std::string& path, const CommitOptions& options) {
+Result<std::unique_ptr<File>> CreateStaged(Env* env, const std::string& path,
+                                           const CommitOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->Open(path, OpenMode::kCreateExclusive));
   if (!options.make_room) return file;
-  return std::unique_ptr<File>(std::make_unique<RoomMakingFile>(std::move(file), options.make_room));
+  return std::unique_ptr<File>(
+      std::make_unique<RoomMakingFile>(std::move(file), options.make_room));
 }
 
 // NotFound is an answer here; any other failure is an error to report.

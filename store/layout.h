@@ -27,7 +27,8 @@ inline constexpr std::string_view kMappingsFile = "mappings.json";       // as u
 inline constexpr std::string_view kMappingsGzFile = "mappings.json.gz";  // as stored
 inline constexpr std::string_view kMetaFile = "meta.json";
 // The files a scope shows: a committed one's, and the ones a pending one needs.
-inline constexpr std::string_view kScopeFiles[] = {kNodesFile, kLinksFile, kMappingsFile, kMetaFile};
+inline constexpr std::string_view kScopeFiles[] = {kNodesFile, kLinksFile, kMappingsFile,
+                                                   kMetaFile};
 
 class Layout {
  public:
