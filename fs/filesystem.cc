@@ -60,10 +60,7 @@ Filesystem::Filesystem(store::Store* store)
       started_ns_(store::SystemClock()->NowNanos()) {}
 
 Filesystem::~Filesystem() {
-  for (Handle* handle : handles_) {
-    if (handle->writer) StopWriting(*handle);
-    delete handle;
-  }
+  for (Handle* handle : handles_) delete handle;
 }
 
 void Filesystem::AdoptHandle(Handle* handle) {

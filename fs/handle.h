@@ -24,6 +24,8 @@
 namespace scopefs::fs {
 
 struct Handle {
+  ~Handle();  // stops counting as a writer: however a handle ends, its file is let go
+
   std::shared_ptr<Node> node;
 
   // Committed files.
@@ -81,5 +83,6 @@ inline void ResumeWriting(Handle& h) {
 inline void StopWriting(Handle& h) {
   if (h.writing.exchange(false)) h.pending->RemoveWriter(*h.pending_file);
 }
+inline Handle::~Handle() { StopWriting(*this); }
 
 }  // namespace scopefs::fs

@@ -39,7 +39,8 @@ void Invalidator::Run() {
     const Item item = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    // Looked up here, not when queued: the store may hold its locks then.
+    // Looked up here, not when queued: the removal listener may run under a
+    // pending file's lock (a write evicting for room), never the inode table's.
     if (fuse_ino_t dir = item.dir != 0 ? item.dir : scope_dir_(item.key); dir != 0) {
       for (std::string_view name : store::kScopeFiles) Invalidate(dir, name);
     }

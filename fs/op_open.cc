@@ -115,10 +115,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     }();
     if (!st.ok()) return ReplyStatus(req, "open", st);
     StoreHandle(Fs(req), fi, std::move(handle));
-    if (fuse_reply_open(req, fi) != 0) {
-      std::unique_ptr<Handle> lost = TakeHandle(Fs(req), fi);
-      if (lost->writer) StopWriting(*lost);
-    }
+    if (fuse_reply_open(req, fi) != 0) TakeHandle(Fs(req), fi);  // interrupted: nobody will release it
   });
 }
 
@@ -165,10 +162,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
     }();
     if (!entry.ok()) return ReplyStatus(req, "create", entry.status());
     StoreHandle(Fs(req), fi, std::move(handle));
-    if (fuse_reply_create(req, &*entry, fi) != 0) {
-      std::unique_ptr<Handle> lost = TakeHandle(Fs(req), fi);
-      if (lost->writer) StopWriting(*lost);
-    }
+    if (fuse_reply_create(req, &*entry, fi) != 0) TakeHandle(Fs(req), fi);  // interrupted
   });
 }
 
@@ -194,8 +188,7 @@ void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 // release: 0 (its result reaches nobody; flush reported what mattered).
 void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   Guard(req, "release", [&] {
-    std::unique_ptr<Handle> h = TakeHandle(Fs(req), fi);
-    if (h->writer) StopWriting(*h);
+    TakeHandle(Fs(req), fi);
     fuse_reply_err(req, 0);
   });
 }

@@ -131,32 +131,32 @@ def deleted_open():
             pass
     return out
 
-def held_bytes():
-    return json.load(open(os.path.join(mnt, ".scopefs", "stats.json")))["bytes_held_by_open_files"]
+def daemon_stats(field):
+    return json.load(open(os.path.join(mnt, ".scopefs", "stats.json")))[field]
+
+def proc_status(field):
+    """A number from /proc/DAEMON/status: VmRSS (kB), Threads."""
+    return [int(l.split()[1]) for l in open(f"/proc/{daemon}/status") if l.startswith(field + ":")][0]
 
 def daemon_rss_kb_and_fds():
     """The daemon's RSS less its member cache (bounded, and full only after a while), and its fds."""
-    rss = [int(l.split()[1]) for l in open(f"/proc/{daemon}/status") if l.startswith("VmRSS:")][0]
-    cache = json.load(open(os.path.join(mnt, ".scopefs", "stats.json")))["member_cache_bytes"]
-    return rss - cache // 1024, len(os.listdir(f"/proc/{daemon}/fd"))
+    rss = proc_status("VmRSS") - daemon_stats("member_cache_bytes") // 1024
+    return rss, len(os.listdir(f"/proc/{daemon}/fd"))
 
 rss_samples = []  # (seconds into the round, kB, daemon threads), every 5 s
-
-def daemon_threads():
-    return [int(l.split()[1]) for l in open(f"/proc/{daemon}/status") if l.startswith("Threads:")][0]
 
 def sampler():
     start, next_rss = time.time(), 0
     while time.time() < stop:
         if time.time() >= next_rss:
-            rss_samples.append((time.time() - start, daemon_rss_kb_and_fds()[0], daemon_threads()))
+            rss_samples.append((time.time() - start, daemon_rss_kb_and_fds()[0], proc_status("Threads")))
             next_rss = time.time() + 5
         # The store has a tmpfs of its own: statvfs sees its use at one instant
         # (a walk would not). Held bytes are read before and after it.
         try:
-            held = held_bytes()
+            held = daemon_stats("bytes_held_by_open_files")
             fs = os.statvfs(store)
-            held = max(held, held_bytes())
+            held = max(held, daemon_stats("bytes_held_by_open_files"))
         except (OSError, ValueError):
             continue
         used = (fs.f_blocks - fs.f_bfree) * fs.f_frsize
@@ -177,7 +177,7 @@ for t in threads: t.join()
 stats["rss_end_kb"], stats["fds_end"] = daemon_rss_kb_and_fds()
 stats["scopes_end"] = len([k for k in os.listdir(mnt) if not k.startswith(".")])
 time.sleep(2.5)  # two maintenance passes: each asks the kernel again to drop names of gone scopes
-stats["inodes_end"] = json.load(open(os.path.join(mnt, ".scopefs", "stats.json")))["inodes"]
+stats["inodes_end"] = daemon_stats("inodes")
 # RSS growth: the second third of the round (the thread pool and the allocator
 # have settled) against the last. RSS saw-tooths by several MB with the commits
 # and reads in flight at the sample; a leak raises the floor, so each window
