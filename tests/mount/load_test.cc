@@ -6,17 +6,14 @@
 // ENOENT at once and serving its new bytes when added again.
 // SCOPEFS_CHURN_SECONDS sets the churn's length (default 60 in two rounds; the
 // soak tier runs 30 minutes in two).
-#include <sys/mount.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/mount/mount_test.h"
+#include "tests/support/scratch_tmpfs.h"
 
 namespace scopefs::testing {
 namespace {
@@ -236,19 +233,13 @@ int ChurnSeconds() {
 class LoadTest : public MountTest {
  protected:
   // The store on a tmpfs of its own, so the churn can take its disk use at
-  // one instant (statvfs).
+  // one instant (statvfs). Unmounted after the mount (TearDown), before dir_.
   void SetUp() override {
-    store_disk_ = dir_.path() + "/store";
-    ASSERT_EQ(::mkdir(store_disk_.c_str(), 0755), 0);
-    if (::mount("tmpfs", store_disk_.c_str(), "tmpfs", 0, "size=64m") != 0)
-      GTEST_SKIP() << "cannot mount a tmpfs";
+    store_disk_ = std::make_unique<ScratchTmpfs>(dir_.path() + "/store", "64m");
+    if (!store_disk_->error().empty()) GTEST_SKIP() << store_disk_->error();
     MountTest::SetUp();
   }
-  void TearDown() override {
-    MountTest::TearDown();
-    if (!store_disk_.empty()) ::umount2(store_disk_.c_str(), MNT_DETACH);
-  }
-  std::string store_disk_;
+  std::unique_ptr<ScratchTmpfs> store_disk_;
 
   // Small enough that the writer evicts constantly, and a TTL that expires
   // scopes nobody reads.

@@ -3,14 +3,13 @@
 // readers), the mount gone, access times saved. And a store on a small
 // filesystem that fills up: ENOSPC, nothing partial, the space back after
 // `rm -r`, the next add fine.
-#include <sys/mount.h>
 
 #include <chrono>
 #include <csignal>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/mount/mount_test.h"
+#include "tests/support/scratch_tmpfs.h"
 
 namespace scopefs::testing {
 namespace {
@@ -78,13 +77,9 @@ TEST(SignalTest, StopsCleanlyIdleWithReadersAndMidCommit) {
 TEST(SmallDiskTest, AFullStoreFailsTheCopyWithEnospcAndRecovers) {
   if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
   TempDir dir;
-  const std::string root = dir.path() + "/tmpfs";
-  ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
-  if (::mount("tmpfs", root.c_str(), "tmpfs", 0, "size=24m") != 0) GTEST_SKIP() << "cannot mount a tmpfs";
-  struct Unmount {
-    std::string path;
-    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
-  } unmount{root};
+  const ScratchTmpfs disk(dir.path() + "/tmpfs", "24m");
+  if (!disk.error().empty()) GTEST_SKIP() << disk.error();
+  const std::string& root = disk.path();
   {
     ScopefsMount mount(root);  // max_size 10G: the disk runs out first
     std::string error;

@@ -1,0 +1,47 @@
+#include "tests/support/scratch_tmpfs.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace scopefs::testing {
+namespace {
+
+// Once per process: a private copy of the mount table, so that mounts made
+// here neither leak to the host nor outlive the process's namespace.
+std::string EnterPrivateMountNamespace() {
+  static const std::string error = []() -> std::string {
+    if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare: ") + std::strerror(errno);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      return std::string("making / private: ") + std::strerror(errno);
+    return "";
+  }();
+  return error;
+}
+
+}  // namespace
+
+ScratchTmpfs::ScratchTmpfs(std::string path, const std::string& size) : path_(std::move(path)) {
+  error_ = EnterPrivateMountNamespace();
+  if (!error_.empty()) return;
+  if (::mkdir(path_.c_str(), 0755) != 0) {
+    error_ = "mkdir " + path_ + ": " + std::strerror(errno);
+    return;
+  }
+  const std::string options = "size=" + size;
+  if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+    error_ = "mount tmpfs on " + path_ + ": " + std::strerror(errno);
+    return;
+  }
+  mounted_ = true;
+}
+
+ScratchTmpfs::~ScratchTmpfs() {
+  if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+}
+
+}  // namespace scopefs::testing
