@@ -6,6 +6,7 @@
 // ENOENT at once and serving its new bytes when added again.
 // SCOPEFS_CHURN_SECONDS sets the churn's length (default 60 in two rounds; the
 // soak tier runs 30 minutes in two).
+
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
