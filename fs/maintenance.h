@@ -1,7 +1,7 @@
 // Maintenance: the thread that runs Store::RunMaintenance every interval
 // (expiry, idle pending scopes, saving access times), then gives the heap's
 // free pages back to the kernel (malloc_trim): the member cache and copies
-// churn through 64 KiB blocks in up to 16 threads' arenas, and without it
+// churn through 64 KiB blocks from up to 16 threads, and without it
 // RSS shows the high-water mark of that churn, not what the daemon holds.
 //
 // Ownership: the Daemon; Stop() (or the destructor) wakes and joins it.

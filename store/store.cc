@@ -153,17 +153,19 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
   }
   // The staged copy counts as pending data until it is published or removed:
   // room for it is made (by eviction) before it is written, so the disk stays
-  // within max_size while both the pending files and the copy exist.
-  uint64_t staged = 0;
-  commit.make_room = [&](uint64_t bytes) {
-    MakeRoom(bytes);
-    staged += bytes;
-  };
-  struct ReleaseStaged {  // on failure; a published copy is stored bytes instead
+  // within max_size while both the pending files and the copy exist. Unlike
+  // Reserve it is never refused: a commit under way finishes even when
+  // evicting everything left too little room (its pending files go right after).
+  struct StagedCopy {
     Store* store;
-    uint64_t& bytes;
-    ~ReleaseStaged() { store->Release(std::exchange(bytes, 0)); }
-  } release_staged{this, staged};
+    uint64_t bytes = 0;
+    ~StagedCopy() { store->Release(bytes); }  // unpublished; a published copy is stored bytes
+  } staged{this};
+  commit.make_room = [&](uint64_t bytes) {
+    pending_bytes_ += bytes;
+    staged.bytes += bytes;
+    EnforceLimits("");
+  };
   Result<ScopeRecord> record = StagePendingScope(env_, layout_, key, *options_.clock, commit);
   if (!record.ok()) {
     if (record.status().code() == Status::Code::kInvalid) {
@@ -184,7 +186,7 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
     std::lock_guard lock(ns_mu_);
     RETURN_IF_ERROR(PublishStagedScope(env_, layout_, key));
     stored_bytes_ += scope->record().stored_bytes();
-    Release(std::exchange(staged, 0));
+    Release(std::exchange(staged.bytes, 0));
     AddScopeLocked(key, scope);
     pending_.erase(key);
   }

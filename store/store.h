@@ -180,10 +180,6 @@ class Store final : public SpaceBudget {
   bool EvictOne(const std::string& keep);
   // After a commit: evicts until the entry and size limits hold (never `keep`).
   void EnforceLimits(const std::string& keep);
-  // Like Reserve, for a commit's staged copy, but never fails: a commit under
-  // way finishes even when evicting everything left too little room (its
-  // pending files, counted too, go right after). Release() gives it back.
-  void MakeRoom(uint64_t bytes);
   // Removes a scope the user did not ask to remove, counts it, tells the
   // listener; false if it was gone already or could not be removed.
   bool Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter);

@@ -111,13 +111,6 @@ Status Store::Reserve(uint64_t bytes) {
   }
 }
 
-void Store::MakeRoom(uint64_t bytes) {
-  const uint64_t max = options_.limits.max_size;
-  while (stored_bytes_.load() + pending_bytes_.load() + bytes > max && EvictOne("")) {
-  }
-  pending_bytes_ += bytes;
-}
-
 void Store::Release(uint64_t bytes) {
   uint64_t pending = pending_bytes_.load();
   while (!pending_bytes_.compare_exchange_weak(pending, pending - std::min(pending, bytes))) {

@@ -90,32 +90,29 @@ def writer():
             count("add_failures")
         n += 1
 
+def store_files():
+    """(path in the store, size) of every file there now."""
+    for root, dirs, files in os.walk(store):
+        for f in files:
+            try:
+                yield os.path.relpath(os.path.join(root, f), store), os.stat(os.path.join(root, f)).st_size
+            except OSError:
+                pass  # gone since the walk listed it
+
 def uncounted_bytes():
     """What the store's tmpfs holds that max_size does not count: each file's
     rounding up to a page, the stored records (meta.json), access.json, LOCK."""
     total = 0
-    for root, dirs, files in os.walk(store):
-        pending = os.path.relpath(root, store).startswith("pending")
-        for f in files:
-            try:
-                size = os.stat(os.path.join(root, f)).st_size
-            except OSError:
-                continue
-            total += -size % 4096
-            if (f == "meta.json" and not pending) or f.startswith(("access.json", "LOCK")):
-                total += size
+    for path, size in store_files():
+        total += -size % 4096
+        name = os.path.basename(path)
+        if (name == "meta.json" and not path.startswith("pending")) or name.startswith(("access.json", "LOCK")):
+            total += size
     return total
 
 def listing():
     """Every file in the store: "path:size"."""
-    out = []
-    for root, dirs, files in os.walk(store):
-        for f in files:
-            try:
-                out.append(f"{os.path.relpath(os.path.join(root, f), store)}:{os.stat(os.path.join(root, f)).st_size}")
-            except OSError:
-                pass
-    return sorted(out)
+    return sorted(f"{path}:{size}" for path, size in store_files())
 
 def deleted_open():
     """Files the daemon holds open that are gone from the store's tree: "path:size"."""
@@ -244,20 +241,34 @@ class LoadTest : public MountTest {
 
   // Small enough that the writer evicts constantly, and a TTL that expires
   // scopes nobody reads.
+  static constexpr int kMaxSizeMiB = 8, kTtlSeconds = 3;
   std::vector<std::string> ExtraArgs() override {
-    return {"--max-size", "8M", "--ttl", "3s", "--maintenance-interval", "1s"};
+    return {"--max-size",
+            std::to_string(kMaxSizeMiB) + "M",
+            "--ttl",
+            std::to_string(kTtlSeconds) + "s",
+            "--maintenance-interval",
+            "1s"};
   }
 
-  // One round of kChurn against the running daemon; its summary.
-  nlohmann::json Churn(int seconds, const std::vector<std::string>& sources) {
-    std::vector<std::string> args = {Mnt(), mount_->store(), std::to_string(seconds),
-                                     std::to_string(8 << 20), std::to_string(mount_->pid())};
+  // Runs `script` (a kChurn-like check) and returns the JSON summary it
+  // prints (null if none); a failure unless it exits 0.
+  static nlohmann::json Summary(const char* script, std::vector<std::string> args,
+                                const std::vector<std::string>& sources, int timeout_s) {
     args.insert(args.end(), sources.begin(), sources.end());
-    ShellResult r = Python(kChurn, args, seconds + 120);
+    ShellResult r = Python(script, args, timeout_s);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     nlohmann::json s = nlohmann::json::parse(r.output, nullptr, false);
     EXPECT_TRUE(s.is_object()) << r.output;
     return s.is_object() ? s : nlohmann::json();
+  }
+
+  // One round of kChurn against the running daemon; its summary.
+  nlohmann::json Churn(int seconds, const std::vector<std::string>& sources) {
+    return Summary(kChurn,
+                   {Mnt(), mount_->store(), std::to_string(seconds),
+                    std::to_string(kMaxSizeMiB << 20), std::to_string(mount_->pid())},
+                   sources, seconds + 120);
   }
 
   // Stops the daemon (SIGTERM, as systemd does), starts it again on the same
@@ -269,12 +280,9 @@ class LoadTest : public MountTest {
     ASSERT_EQ(mount_->Terminate(SIGTERM), 0) << mount_->log();
     std::string error;
     ASSERT_TRUE(mount_->Start(&error)) << error;
-    std::vector<std::string> args = {Mnt(), before, "3"};
-    args.insert(args.end(), sources.begin(), sources.end());
-    ShellResult r = Python(kAfterRestart, args, 120);
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    nlohmann::json s = nlohmann::json::parse(r.output, nullptr, false);
-    ASSERT_TRUE(s.is_object()) << r.output;
+    nlohmann::json s =
+        Summary(kAfterRestart, {Mnt(), before, std::to_string(kTtlSeconds)}, sources, 120);
+    ASSERT_FALSE(s.is_null());
     std::printf("restart: %s\n", s.dump().c_str());
     EXPECT_TRUE(s["lost"].empty()) << "scopes lost across the restart";
     EXPECT_TRUE(s["wrong"].empty()) << "scopes whose bytes changed across the restart";
