@@ -17,6 +17,13 @@ int ToErrno(const store::Status& status) {
     case Code::kBusy: return EBUSY;
     case Code::kPermission: return EPERM;
     case Code::kAccess: return EACCES;
+    case Code::kStale: return ESTALE;
+    case Code::kNotDir: return ENOTDIR;
+    case Code::kIsDir: return EISDIR;
+    case Code::kNotEmpty: return ENOTEMPTY;
+    case Code::kCrossDevice: return EXDEV;
+    case Code::kBadHandle: return EBADF;
+    case Code::kNotSupported: return EOPNOTSUPP;
     case Code::kIOError: return status.err() != 0 ? status.err() : EIO;
   }
   return EIO;

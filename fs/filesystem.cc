@@ -51,7 +51,7 @@ bool IsCommittedFile(std::string_view name) {
 
 }  // namespace
 
-Status Stale(const std::string& what) { return Status::FromErrno(ESTALE, what + " is gone"); }
+Status Stale(const std::string& what) { return Status::Stale(what + " is gone"); }
 
 Filesystem::Filesystem(store::Store* store)
     : store_(store),
@@ -211,7 +211,7 @@ Result<std::shared_ptr<Node>> Filesystem::Lookup(const Node& parent, const std::
       return not_found();
     }
     default:
-      return Status::FromErrno(ENOTDIR, store::Printable(name));
+      return Status::NotDir(store::Printable(name));
   }
 }
 
@@ -328,7 +328,7 @@ Result<struct stat> Filesystem::Attr(const Node& node) const {
       return st;
     }
   }
-  return Status::FromErrno(EIO, "unknown node kind");
+  return Status::Corruption("unknown node kind");
 }
 
 double Filesystem::EntryTimeout(const Node& node) const {
@@ -379,7 +379,7 @@ Result<std::vector<Filesystem::DirEntry>> Filesystem::List(const Node& dir) cons
       return Stale("scope " + dir.name());
     }
     default:
-      return Status::FromErrno(ENOTDIR, dir.name());
+      return Status::NotDir(dir.name());
   }
 }
 
@@ -396,7 +396,7 @@ Result<std::string> Filesystem::Content(const Node& node) const {
       if (!b.scope) return Stale("scope file " + node.name());
       return store::UserMeta(b.scope->record(), b.scope->key(), b.scope->last_access_ns()).dump(2) + "\n";
     }
-    default: return Status::FromErrno(EINVAL, "not a generated file");
+    default: return Status::Invalid("not a generated file");
   }
 }
 

@@ -49,7 +49,7 @@ store::Status Apply(fuse_req_t req, Node& node, const store::AttrChange& change,
       b.file->SetAttrs(change);
       return store::Status::Ok();
     case NodeKind::kScopeDir:
-      if (change.size) return store::Status::FromErrno(EISDIR, "truncate of a directory");
+      if (change.size) return store::Status::IsDir("truncate of a directory");
       if (b.pending) b.pending->SetDirAttrs(change);
       if (!b.pending && !b.scope) return Stale("scope " + node.name());
       return store::Status::Ok();

@@ -146,12 +146,12 @@ void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
       // The rest of an `rm -r` whose first unlink removed the scope.
       if (fs.EndUnlinkedScopeDir(name)) return store::Status::Ok();
       if (fs.store().Find(name)) {
-        return store::Status::FromErrno(ENOTEMPTY, "rmdir " + store::Printable(name));
+        return store::Status::NotEmpty("rmdir " + store::Printable(name));
       }
       std::shared_ptr<store::PendingScope> pending = fs.store().FindPending(name);
       if (!pending) return store::Status::NotFound(name);
       if (!pending->List().empty()) {
-        return store::Status::FromErrno(ENOTEMPTY, "rmdir " + store::Printable(name));
+        return store::Status::NotEmpty("rmdir " + store::Printable(name));
       }
       return fs.store().DropPending(name);
     }();

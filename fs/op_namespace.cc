@@ -19,7 +19,7 @@ bool IsCommittedFileName(std::string_view name) {
 store::Status Unlink(Filesystem& fs, Node& dir, const std::string& name) {
   if (dir.kind() != NodeKind::kScopeDir) {
     if (dir.kind() == NodeKind::kRoot && name != kControlDirName) {
-      return store::Status::FromErrno(EISDIR, "unlink " + store::Printable(name));
+      return store::Status::IsDir("unlink " + store::Printable(name));
     }
     return store::Status::Permission("unlink " + store::Printable(name) + ": not allowed here");
   }
@@ -59,7 +59,7 @@ store::Status Rename(fuse_req_t req, Filesystem& fs, Node& from_dir, const std::
     return fs.store().Rename(from, to);
   }
   if (from_dir.ino() != to_dir.ino()) {
-    return store::Status::FromErrno(EXDEV, "files cannot move between scopes");
+    return store::Status::CrossDevice("files cannot move between scopes");
   }
   if (from_dir.kind() != NodeKind::kScopeDir) return store::Status::Permission("rename here");
   Node::Binding b = from_dir.Resolve();

@@ -111,7 +111,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         case NodeKind::kControlDir:
         case NodeKind::kScopeDir: break;
       }
-      return store::Status::FromErrno(EISDIR, "open");
+      return store::Status::IsDir("open");
     }();
     if (!st.ok()) return ReplyStatus(req, "open", st);
     StoreHandle(Fs(req), fi, std::move(handle));

@@ -23,7 +23,7 @@ void OpWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off
         return result.status;
       }
       if (h.draft) return h.draft->Write(static_cast<uint64_t>(off), std::string_view(buf, size));
-      if (!h.writer) return store::Status::FromErrno(EBADF, "write to a read-only handle");
+      if (!h.writer) return store::Status::BadHandle("write to a read-only handle");
       if (h.pending->closed()) return store::Status::Access(h.node->name() + ": scope is committed");
       ResumeWriting(h);  // a write through a descriptor still open after another's close
       return h.pending_file->Write(static_cast<uint64_t>(off), std::string_view(buf, size));
@@ -40,8 +40,8 @@ void OpFallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t lengt
   Guard(req, "fallocate", [&] {
     Handle& h = GetHandle(fi);
     store::Status st = [&]() -> store::Status {
-      if (mode != 0) return store::Status::FromErrno(EOPNOTSUPP, "fallocate mode");
-      if (!h.writer) return store::Status::FromErrno(EBADF, "fallocate on a read-only handle");
+      if (mode != 0) return store::Status::NotSupported("fallocate mode");
+      if (!h.writer) return store::Status::BadHandle("fallocate on a read-only handle");
       if (h.pending->closed()) return store::Status::Access(h.node->name() + ": scope is committed");
       const auto end = static_cast<uint64_t>(offset) + static_cast<uint64_t>(length);
       if (end <= h.pending_file->attrs().size) return store::Status::Ok();

@@ -29,7 +29,14 @@ class [[nodiscard]] Status {
     kTooBig,         // EFBIG
     kBusy,           // EBUSY
     kPermission,     // EPERM: not allowed for this kind of object
-    kAccess,         // EACCES: committed scopes are immutable
+    kAccess,         // EACCES: committed scopes are immutable; the caller lacks the right
+    kStale,          // ESTALE: the object a handle or inode stood for is gone
+    kNotDir,         // ENOTDIR
+    kIsDir,          // EISDIR
+    kNotEmpty,       // ENOTEMPTY
+    kCrossDevice,    // EXDEV: files cannot move between scopes
+    kBadHandle,      // EBADF: the handle is not open for that
+    kNotSupported,   // EOPNOTSUPP
     kIOError,        // the errno of a failed syscall
   };
 
@@ -45,7 +52,16 @@ class [[nodiscard]] Status {
   static Status Busy(std::string msg) { return {Code::kBusy, EBUSY, std::move(msg)}; }
   static Status Permission(std::string msg) { return {Code::kPermission, EPERM, std::move(msg)}; }
   static Status Access(std::string msg) { return {Code::kAccess, EACCES, std::move(msg)}; }
-  // From a failed syscall: keeps `err`; ENOENT, ENOSPC, EFBIG, EEXIST map to their codes.
+  static Status Stale(std::string msg) { return {Code::kStale, ESTALE, std::move(msg)}; }
+  static Status NotDir(std::string msg) { return {Code::kNotDir, ENOTDIR, std::move(msg)}; }
+  static Status IsDir(std::string msg) { return {Code::kIsDir, EISDIR, std::move(msg)}; }
+  static Status NotEmpty(std::string msg) { return {Code::kNotEmpty, ENOTEMPTY, std::move(msg)}; }
+  static Status CrossDevice(std::string msg) { return {Code::kCrossDevice, EXDEV, std::move(msg)}; }
+  static Status BadHandle(std::string msg) { return {Code::kBadHandle, EBADF, std::move(msg)}; }
+  static Status NotSupported(std::string msg) { return {Code::kNotSupported, EOPNOTSUPP, std::move(msg)}; }
+  // From a failed syscall: keeps `err`. ENOENT, EEXIST, ENOSPC, EFBIG and the
+  // errnos of kStale..kNotSupported map to their codes; EINVAL, EPERM, EACCES and
+  // EBUSY from a syscall stay kIOError: they are the store's failure, not a refusal.
   static Status FromErrno(int err, std::string_view context);
 
   bool ok() const { return code_ == Code::kOk; }
