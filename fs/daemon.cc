@@ -15,11 +15,13 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "fs/access_policy.h"
 #include "fs/filesystem.h"
 #include "fs/invalidator.h"
 #include "fs/maintenance.h"
@@ -248,6 +250,15 @@ int RunDaemon(const Config& config) {
     LogError(st.message());
     return 1;
   }
+  std::optional<gid_t> write_group;
+  if (!c.write_group.empty()) {
+    store::Result<gid_t> gid = ResolveGroup(c.write_group);
+    if (!gid.ok()) {
+      LogError(gid.status().message());
+      return 1;
+    }
+    write_group = *gid;
+  }
   store::StoreOptions options;
   options.max_file_size = c.max_size;
   options.commit.max_mappings_size = c.max_size;
@@ -260,7 +271,7 @@ int RunDaemon(const Config& config) {
     LogError("cannot open the store: " + store.status().message());
     return 1;
   }
-  Filesystem fs(store->get());
+  Filesystem fs(store->get(), AccessPolicy(getuid(), getgid(), write_group));
   return Serve(c, fs);
 }
 

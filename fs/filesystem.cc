@@ -53,8 +53,9 @@ bool IsCommittedFile(std::string_view name) {
 
 Status Stale(const std::string& what) { return Status::Stale(what + " is gone"); }
 
-Filesystem::Filesystem(store::Store* store)
+Filesystem::Filesystem(store::Store* store, AccessPolicy access)
     : store_(store),
+      access_(access),
       uid_(getuid()),
       gid_(getgid()),
       started_ns_(store::SystemClock()->NowNanos()) {}
@@ -96,6 +97,12 @@ std::vector<std::shared_ptr<Node>> Filesystem::GoneScopeDirs() {
     if (!b.scope && !b.pending && !dir->unlinked()) gone.push_back(std::move(dir));
   }
   return gone;
+}
+
+void Filesystem::RenamedScopeDir(const std::string& from, const std::string& to) {
+  std::shared_ptr<Node> dir = inodes_.FindByIdentity(ScopeDirIdentity(from));
+  inodes_.Rekey(ScopeDirIdentity(from), ScopeDirIdentity(to));
+  if (dir) dir->SetName(to);
 }
 
 bool Filesystem::EndUnlinkedScopeDir(const std::string& key) {
@@ -259,7 +266,9 @@ Result<struct stat> Filesystem::Attr(const Node& node) const {
   };
   switch (node.kind()) {
     case NodeKind::kRoot:
-      dir(0755);
+      dir(access_.root_mode());
+      st.st_uid = access_.root_uid();
+      st.st_gid = access_.root_gid();
       SetTimes(st, started_ns_, started_ns_, started_ns_);
       return st;
     case NodeKind::kControlDir:

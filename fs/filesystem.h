@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "fs/access_policy.h"
 #include "fs/control_files.h"
 #include "fs/inode_table.h"
 #include "fs/node.h"
@@ -28,7 +29,7 @@ struct Handle;
 
 class Filesystem {
  public:
-  explicit Filesystem(store::Store* store);
+  Filesystem(store::Store* store, AccessPolicy access);
   // Frees the handles the kernel never released (files still open when the
   // mount went away), so their scopes' bytes are let go too.
   ~Filesystem();
@@ -48,6 +49,7 @@ class Filesystem {
   bool initialized() const { return initialized_; }
 
   store::Store& store() const { return *store_; }
+  const AccessPolicy& access() const { return access_; }
   InodeTable& inodes() { return inodes_; }
   const store::Clock& clock() const;
 
@@ -83,6 +85,9 @@ class Filesystem {
   // that `rm -r` succeeds. At the rmdir (or a new mkdir of the key) the ghost
   // goes; true if the key's directory was such an unlinked one.
   bool EndUnlinkedScopeDir(const std::string& key);
+  // After the store renamed scope `from` to `to`: the directory the kernel
+  // holds is `to`'s from now on (so the rest of an `rm -r` finds it).
+  void RenamedScopeDir(const std::string& from, const std::string& to);
   // The inode the kernel holds for `key`'s directory, or 0.
   fuse_ino_t KnownScopeDir(const std::string& key);
   // Directories the kernel still holds whose scope is gone (evicted, expired
@@ -104,6 +109,7 @@ class Filesystem {
                                   const std::shared_ptr<MetaDraft>& draft, const std::string& name);
 
   store::Store* const store_;
+  const AccessPolicy access_;
   InodeTable inodes_;
   const uid_t uid_;
   const gid_t gid_;

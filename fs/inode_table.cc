@@ -42,6 +42,16 @@ std::shared_ptr<Node> InodeTable::Lookup(
   return node;
 }
 
+void InodeTable::Rekey(const std::string& old_identity, const std::string& new_identity) {
+  std::lock_guard lock(mu_);
+  auto it = by_identity_.find(old_identity);
+  if (it == by_identity_.end()) return;
+  const fuse_ino_t ino = it->second;
+  by_identity_.erase(it);
+  by_identity_[new_identity] = ino;
+  identity_of_[ino] = new_identity;
+}
+
 std::shared_ptr<Node> InodeTable::FindByIdentity(const std::string& identity) {
   std::lock_guard lock(mu_);
   auto it = by_identity_.find(identity);

@@ -37,6 +37,9 @@ class InodeTable {
   std::shared_ptr<Node> Lookup(const std::string& identity,
                                const std::function<bool(const Node&)>& still_valid,
                                const std::function<std::shared_ptr<Node>(fuse_ino_t)>& make);
+  // The node known by `old_identity` is known by `new_identity` from now on
+  // (a renamed scope directory); any node `new_identity` named before is not.
+  void Rekey(const std::string& old_identity, const std::string& new_identity);
   // The node known by `identity`, or nullptr; counts nothing.
   std::shared_ptr<Node> FindByIdentity(const std::string& identity);
   // Undoes `n` lookups; the node is dropped at zero.

@@ -82,13 +82,15 @@ void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   });
 }
 
-// setattr: fuse_reply_attr, or EACCES (truncating a committed file), EPERM
+// setattr: fuse_reply_attr, or EACCES (truncating a committed file; no write
+// right), EPERM
 // (root, control files), EFBIG (past the size limit), ESTALE, I/O errors.
 void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
   Guard(req, "setattr", [&] {
     Filesystem& fs = Fs(req);
     store::Result<struct stat> result = [&]() -> store::Result<struct stat> {
       ASSIGN_OR_RETURN(std::shared_ptr<Node> node, GetNode(req, ino));
+      RETURN_IF_ERROR(MayWrite(req, "setattr " + node->name()));
       const int64_t now = fs.clock().NowNanos();
       RETURN_IF_ERROR(Apply(req, *node, ChangeFrom(*attr, to_set, now), now, fi));
       return fs.Attr(*node);

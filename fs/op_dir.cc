@@ -109,12 +109,13 @@ void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   });
 }
 
-// mkdir: fuse_reply_entry for a new pending scope, or EINVAL (bad key), EEXIST,
-// EPERM (a directory anywhere but the top level).
+// mkdir: fuse_reply_entry for a new pending scope, or EACCES (no write right),
+// EINVAL (bad key), EEXIST, EPERM (a directory anywhere but the top level).
 void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   Guard(req, "mkdir", [&] {
     Filesystem& fs = Fs(req);
     store::Result<fuse_entry_param> entry = [&]() -> store::Result<fuse_entry_param> {
+      RETURN_IF_ERROR(MayWrite(req, "mkdir " + store::Printable(name)));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> dir, GetNode(req, parent));
       if (dir->kind() != NodeKind::kRoot) {
         return store::Status::Permission("mkdir " + store::Printable(name) +
@@ -135,11 +136,13 @@ void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   });
 }
 
-// rmdir: 0, or ENOTEMPTY (a scope with files), ENOENT, EPERM (.scopefs).
+// rmdir: 0, or EACCES (no write right), ENOTEMPTY (a scope with files), ENOENT,
+// EPERM (.scopefs).
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Guard(req, "rmdir", [&] {
     Filesystem& fs = Fs(req);
     store::Status st = [&]() -> store::Status {
+      RETURN_IF_ERROR(MayWrite(req, "rmdir " + store::Printable(name)));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> dir, GetNode(req, parent));
       if (dir->kind() != NodeKind::kRoot) return store::Status::NotFound(name);
       if (std::string_view(name) == kControlDirName) return store::Status::Permission(".scopefs cannot be removed");

@@ -56,7 +56,9 @@ store::Status Rename(fuse_req_t req, Filesystem& fs, Node& from_dir, const std::
     if (from == kControlDirName || to == kControlDirName) {
       return store::Status::Permission(".scopefs cannot be renamed");
     }
-    return fs.store().Rename(from, to);
+    RETURN_IF_ERROR(fs.store().Rename(from, to));
+    fs.RenamedScopeDir(from, to);
+    return store::Status::Ok();
   }
   if (from_dir.ino() != to_dir.ino()) {
     return store::Status::CrossDevice("files cannot move between scopes");
@@ -87,11 +89,12 @@ store::Status Rename(fuse_req_t req, Filesystem& fs, Node& from_dir, const std::
 
 }  // namespace
 
-// unlink: 0 (also for .status, which stays), or ENOENT, EPERM (control
-// files), EISDIR (a scope).
+// unlink: 0 (also for .status, which stays), or EACCES (no write right), ENOENT,
+// EPERM (control files), EISDIR (a scope).
 void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Guard(req, "unlink", [&] {
     store::Status st = [&]() -> store::Status {
+      RETURN_IF_ERROR(MayWrite(req, "unlink " + store::Printable(name)));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> dir, GetNode(req, parent));
       return Unlink(Fs(req), *dir, name);
     }();
@@ -101,11 +104,12 @@ void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
 
 // rename: 0, or EEXIST (the target key is taken), EINVAL (bad key; the file
 // renamed into place completes a scope that fails validation), EXDEV (between
-// scopes), EACCES (in a committed scope), EPERM (a name a scope does not take).
+// scopes), EACCES (in a committed scope; no write right), EPERM (a name a scope does not take).
 void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
               const char* newname, unsigned int flags) {
   Guard(req, "rename", [&] {
     store::Status st = [&]() -> store::Status {
+      RETURN_IF_ERROR(MayWrite(req, "rename " + store::Printable(name)));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> from, GetNode(req, parent));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> to, GetNode(req, newparent));
       return Rename(req, Fs(req), *from, name, *to, newname, flags);

@@ -46,6 +46,7 @@ store::Status OpenCommitted(Filesystem& fs, Handle& h, fuse_file_info* fi) {
 }
 
 store::Status OpenPendingForWrite(fuse_req_t req, Handle& h, fuse_file_info* fi) {
+  if (WantsWrite(fi)) RETURN_IF_ERROR(MayWrite(req, "write " + h.node->name()));
   Node::Binding b = h.node->Resolve();
   if (b.pending->closed()) {
     if (WantsWrite(fi)) return store::Status::Access(h.node->name() + ": the scope is committed");
@@ -69,10 +70,7 @@ store::Status OpenPendingForWrite(fuse_req_t req, Handle& h, fuse_file_info* fi)
 
 // An action file runs what root writes to it (control_files.h).
 store::Status OpenControlAction(fuse_req_t req, Handle& h, fuse_file_info* fi) {
-  const uid_t caller = fuse_req_ctx(req)->uid;
-  if (caller != 0 && caller != getuid()) {
-    return store::Status::Access(h.node->name() + ": only root may run control actions");
-  }
+  RETURN_IF_ERROR(MayAct(req, h.node->name()));
   h.action = true;
   fi->direct_io = 1;
   fi->noflush = 1;
@@ -81,7 +79,7 @@ store::Status OpenControlAction(fuse_req_t req, Handle& h, fuse_file_info* fi) {
 
 }  // namespace
 
-// open: fuse_reply_open, or EACCES (writing a committed file), EBUSY (reading
+// open: fuse_reply_open, or EACCES (writing a committed file; no write right), EBUSY (reading
 // a pending file, or writing one another process is writing), EISDIR, ESTALE, EIO (a bits file failing its CRC).
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guard(req, "open", [&] {
@@ -93,6 +91,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         case NodeKind::kScopeFile: return OpenCommitted(fs, *handle, fi);
         case NodeKind::kPendingFile: return OpenPendingForWrite(req, *handle, fi);
         case NodeKind::kMetaDraft:
+          if (WantsWrite(fi)) RETURN_IF_ERROR(MayWrite(req, "write " + handle->node->name()));
           handle->draft = handle->node->Resolve().draft;
           if (fi->flags & O_TRUNC) RETURN_IF_ERROR(handle->draft->Truncate(0));
           fi->direct_io = 1;
@@ -119,13 +118,14 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   });
 }
 
-// create: fuse_reply_create, or EACCES (in a committed scope), EPERM (a name a
+// create: fuse_reply_create, or EACCES (in a committed scope; no write right), EPERM (a name a
 // scope does not take, or a file outside a scope), ESTALE.
 void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
   Guard(req, "create", [&] {
     Filesystem& fs = Fs(req);
     auto handle = std::make_unique<Handle>();
     store::Result<fuse_entry_param> entry = [&]() -> store::Result<fuse_entry_param> {
+      RETURN_IF_ERROR(MayWrite(req, "create " + store::Printable(name)));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> dir, GetNode(req, parent));
       if (dir->kind() != NodeKind::kScopeDir) {
         return store::Status::Permission("create " + store::Printable(name) +

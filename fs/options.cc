@@ -34,6 +34,9 @@ Status SetOption(Config& c, const std::string& name, const std::string& value) {
   } else if (name == "read_ahead_kb") {
     RETURN_IF_ERROR(need());
     ASSIGN_OR_RETURN(c.read_ahead_kb, ParseNumber(value, "read_ahead_kb"));
+  } else if (name == "write_group") {
+    RETURN_IF_ERROR(need());
+    c.write_group = value;
   } else if (name == "notify_fd") {
     RETURN_IF_ERROR(need());
     ASSIGN_OR_RETURN(uint64_t fd, ParseNumber(value, "notify_fd"));
@@ -86,6 +89,8 @@ const char kUsage[] =
     "  --maintenance-interval D   how often expiry and cleanup run; default 60s\n"
     "  --pending-timeout D        drop pending scopes idle this long; default 1h\n"
     "  --read-ahead-kb N          kernel readahead for the mount; default 1024 (0: keep)\n"
+    "  --write-group NAME         members of group NAME may also add, remove and\n"
+    "                             rename scopes (default: only root may)\n"
     "  --notify-fd N              write one byte to fd N once the mount is live\n"
     "  -h, --help                 this text\n"
     "  -V, --version              the version\n";

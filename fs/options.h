@@ -32,6 +32,9 @@ struct Config {
   // Kernel readahead for the mount (its BDI), so sequential reads arrive as
   // 1 MiB requests instead of 128 KiB ones; 0 leaves the kernel's default.
   uint64_t read_ahead_kb = 1024;
+  // Members of this group (a name or gid) may also add, remove and rename
+  // scopes (access_policy.h); empty: only root may.
+  std::string write_group;
   std::vector<std::string> fuse_options;  // for libfuse, one "-o" value each
 };
 

@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 
 namespace scopefs::fs {
 
@@ -21,6 +23,34 @@ store::Status ClaimPending(fuse_req_t req, store::PendingScope& pending) {
     return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
   };
   return pending.ClaimWriter(fuse_req_ctx(req)->pid, alive);
+}
+
+namespace {
+
+Caller CallerOf(fuse_req_t req) {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  Caller caller{ctx->uid, ctx->gid, nullptr};
+  caller.groups = [req] {
+    std::vector<gid_t> groups(64);
+    int n = fuse_req_getgroups(req, static_cast<int>(groups.size()), groups.data());
+    if (n > static_cast<int>(groups.size())) {  // more than we asked for: ask again
+      groups.resize(static_cast<size_t>(n));
+      n = fuse_req_getgroups(req, n, groups.data());
+    }
+    groups.resize(n > 0 ? std::min(static_cast<size_t>(n), groups.size()) : 0);
+    return groups;
+  };
+  return caller;
+}
+
+}  // namespace
+
+store::Status MayWrite(fuse_req_t req, std::string_view what) {
+  return Fs(req).access().MayWrite(CallerOf(req), what);
+}
+
+store::Status MayAct(fuse_req_t req, std::string_view what) {
+  return Fs(req).access().MayAct(CallerOf(req), what);
 }
 
 store::Result<std::shared_ptr<Node>> GetNode(fuse_req_t req, fuse_ino_t ino) {

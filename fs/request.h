@@ -30,6 +30,12 @@ store::Result<std::shared_ptr<Node>> GetNode(fuse_req_t req, fuse_ino_t ino);
 // Busy (EBUSY) while another live process writes it.
 store::Status ClaimPending(fuse_req_t req, store::PendingScope& pending);
 
+// OK if the requesting process may add, remove or rename scopes
+// (AccessPolicy::MayWrite); Access (EACCES) naming its uid and `what` otherwise.
+store::Status MayWrite(fuse_req_t req, std::string_view what);
+// OK if the requesting process may run a control action.
+store::Status MayAct(fuse_req_t req, std::string_view what);
+
 // Fills a fuse_entry_param for `node` (attributes and timeouts).
 store::Result<fuse_entry_param> MakeEntry(Filesystem& fs, const Node& node);
 
