@@ -13,23 +13,14 @@
 
 #include <sys/types.h>
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
+#include "fs/caller.h"
 #include "store/status.h"
 
 namespace scopefs::fs {
-
-// Who sent a request. `groups` lists the supplementary gids; it is called only
-// when they decide (it reads /proc).
-struct Caller {
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::function<std::vector<gid_t>()> groups;
-};
 
 class AccessPolicy {
  public:
@@ -44,6 +35,9 @@ class AccessPolicy {
   // The root directory as `ls -ld` shows it: the daemon's user owns it; with a
   // write group it is group-writable and belongs to that group.
   mode_t root_mode() const { return write_group_ ? 0775 : 0755; }
+  // Everything else belongs to the daemon's user and group.
+  uid_t daemon_uid() const { return daemon_uid_; }
+  gid_t daemon_gid() const { return daemon_gid_; }
   uid_t root_uid() const { return daemon_uid_; }
   gid_t root_gid() const { return write_group_.value_or(daemon_gid_); }
 

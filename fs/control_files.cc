@@ -11,7 +11,7 @@ namespace {
 
 enum : fuse_ino_t { kStatsIno = 3, kScopesIno, kMetricsIno, kGcIno, kVerifyIno };
 
-constexpr ControlFile kFiles[] = {
+constexpr ControlEntry kFiles[] = {
     {kStatsIno, "stats.json"},
     {kScopesIno, "scopes.json"},
     {kMetricsIno, "metrics"},
@@ -65,10 +65,10 @@ std::string Metrics(const store::Store& store, const ServeCounters& served) {
 
 }  // namespace
 
-std::span<const ControlFile> ControlFiles() { return kFiles; }
+std::span<const ControlEntry> ControlFiles() { return kFiles; }
 
 bool IsControlAction(fuse_ino_t ino) {
-  for (const ControlFile& file : kFiles) {
+  for (const ControlEntry& file : kFiles) {
     if (file.ino == ino) return file.action;
   }
   return false;

@@ -15,7 +15,7 @@ namespace scopefs::fs {
 
 inline constexpr std::string_view kControlDirName = ".scopefs";
 
-struct ControlFile {
+struct ControlEntry {
   fuse_ino_t ino;
   std::string_view name;
   // An action file (gc, verify): root writes a request to it and reads the
@@ -23,7 +23,7 @@ struct ControlFile {
   bool action = false;
 };
 
-std::span<const ControlFile> ControlFiles();
+std::span<const ControlEntry> ControlFiles();
 bool IsControlAction(fuse_ino_t ino);
 
 // The content of control file `ino`, generated now: stats.json (cache-wide

@@ -205,6 +205,7 @@ int Serve(const Config& c, Filesystem& fs) {
   // whose scope is gone.
   Maintenance maintenance(&fs.store(), std::chrono::seconds(c.maintenance_interval_s), [&] {
     for (const auto& dir : fs.GoneScopeDirs()) invalidator.Queue(dir->name(), dir->ino());
+    fs.drafts().Sweep(fs.clock().NowNanos());  // meta.json drafts nobody will rename
   });
   LogInfo("serving " + c.store_dir + " on " + c.mountpoint);
   NotifyReady(c.notify_fd);

@@ -1,61 +1,82 @@
 // Handle: what an open file or directory holds, behind fuse_file_info::fh.
 //
-// A handle keeps everything it reads alive: a removed or evicted scope's
-// bytes stay readable until the last handle on them is released.
-// Ownership: created by open/create/opendir, destroyed by release/releasedir.
-// Thread-safety: fields are set at open and then only read, except the
-// read-ahead state, which ra_mu guards (the kernel may read one handle from
-// several threads).
+// Each node kind opens its own kind of handle (in the kind's file); a handle
+// keeps everything it reads alive, so a removed or evicted scope's bytes stay
+// readable until the last handle on them is released.
+// Ownership: created by open/create/opendir, owned by the kernel's file info
+// until release/releasedir (and registered with the Filesystem, which frees
+// the ones the kernel never released).
+// Thread-safety: the kernel may use one handle from several threads at once:
+// every kind guards what it changes.
 #pragma once
 
 #include <fuse_lowlevel.h>
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fs/filesystem.h"
 #include "fs/node.h"
-#include "store/chunked_gzip_reader.h"
 #include "store/happens_before.h"
 
 namespace scopefs::fs {
 
-struct Handle {
-  ~Handle();  // stops counting as a writer: however a handle ends, its file is let go
+// Bytes a read replies with, and what keeps them alive until the reply is sent.
+struct ReadBytes {
+  std::shared_ptr<const void> owner;
+  const char* data = nullptr;
+  size_t size = 0;
+};
 
-  std::shared_ptr<Node> node;
+class Handle {
+ public:
+  explicit Handle(std::shared_ptr<Node> node) : node_(std::move(node)) {}
+  virtual ~Handle() = default;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
 
-  // Committed files.
-  std::shared_ptr<store::Scope> scope;
-  std::shared_ptr<const std::string> bits;  // nodes.bits, links.bits: verified at open
-  std::shared_ptr<const store::ChunkedGzipReader> mappings;
-  std::mutex ra_mu;
-  store::ReadAheadState read_ahead;
+  Node& node() const { return *node_; }
+  const std::shared_ptr<Node>& shared_node() const { return node_; }
 
-  // Generated files: the bytes, made at open. An action file's content is
-  // its last result instead, replaced by each write under content_mu.
-  std::string content;
-  bool action = false;
-  std::mutex content_mu;
+  // Up to `size` bytes at `offset` (fewer at the end). Default: BadHandle.
+  virtual store::Result<ReadBytes> Read(Filesystem& fs, uint64_t offset, size_t size);
+  // Default: BadHandle (not open for writing).
+  virtual store::Status Write(Filesystem& fs, uint64_t offset, std::string_view data);
+  // ftruncate through this handle. Default: BadHandle.
+  virtual store::Status Resize(uint64_t size);
+  // fallocate up to `end`. Default: BadHandle.
+  virtual store::Status Allocate(uint64_t end);
+  // A close() of one of its descriptors: may come more than once. Default: OK.
+  virtual store::Status Flush(Filesystem& fs);
 
-  // Pending files opened for writing. `writing`: counted as a writer of the
-  // file, from the open until a flush (a close() of one of its descriptors)
-  // and again after a later write through another one. Not until release:
-  // the kernel sends that asynchronously, so a copy's next file could be
-  // closed, and its scope ready, before this one's release arrives.
-  std::shared_ptr<store::PendingScope> pending;
-  std::shared_ptr<store::PendingFile> pending_file;
-  bool writer = false;
-  std::atomic<bool> writing{false};
+ private:
+  const std::shared_ptr<Node> node_;
+};
 
-  // rsync's temporary meta.json in a committed scope.
-  std::shared_ptr<MetaDraft> draft;
+// A generated file's bytes, made at open: readers see one consistent copy.
+class ContentHandle : public Handle {
+ public:
+  ContentHandle(std::shared_ptr<Node> node, std::string content)
+      : Handle(std::move(node)), content_(std::make_shared<const std::string>(std::move(content))) {}
+  store::Result<ReadBytes> Read(Filesystem& fs, uint64_t offset, size_t size) override;
 
-  // Directories: the entries, listed at opendir.
-  std::vector<Filesystem::DirEntry> entries;
+ private:
+  const std::shared_ptr<const std::string> content_;
+};
+
+// `bytes[offset, offset + size)`, clipped to its end, kept alive by `owner`.
+ReadBytes Slice(std::shared_ptr<const std::string> bytes, uint64_t offset, size_t size);
+
+// A directory's entries, listed at opendir, so a readdir in pieces sees one
+// consistent snapshot.
+class DirHandle : public Handle {
+ public:
+  DirHandle(std::shared_ptr<Node> node, std::vector<DirEntry> listing)
+      : Handle(std::move(node)), entries(std::move(listing)) {}
+  const std::vector<DirEntry> entries;
 };
 
 // Hands ownership of `handle` to the kernel's file info (registered with
@@ -75,14 +96,5 @@ inline std::unique_ptr<Handle> TakeHandle(Filesystem& fs, fuse_file_info* fi) {
   return std::unique_ptr<Handle>(handle);
 }
 inline void MarkHandleUsed(const Handle& handle) { store::HappensBefore(&handle); }
-
-// A writer handle starts or stops counting as a writer of its pending file.
-inline void ResumeWriting(Handle& h) {
-  if (!h.writing.exchange(true)) h.pending->AddWriter(*h.pending_file);
-}
-inline void StopWriting(Handle& h) {
-  if (h.writing.exchange(false)) h.pending->RemoveWriter(*h.pending_file);
-}
-inline Handle::~Handle() { StopWriting(*this); }
 
 }  // namespace scopefs::fs

@@ -1,15 +1,14 @@
 #include "fs/inode_table.h"
 
 #include "fs/control_files.h"
+#include "fs/kinds.h"
 
 namespace scopefs::fs {
 
 InodeTable::InodeTable() {
-  AddStatic(std::make_shared<Node>(kRootIno, NodeKind::kRoot, ""));
-  AddStatic(std::make_shared<Node>(kControlDirIno, NodeKind::kControlDir, std::string(kControlDirName)));
-  for (const ControlFile& file : ControlFiles()) {
-    AddStatic(std::make_shared<Node>(file.ino, NodeKind::kControlFile, std::string(file.name)));
-  }
+  AddStatic(std::make_shared<RootNode>());
+  AddStatic(std::make_shared<ControlDirNode>());
+  for (const ControlEntry& entry : ControlFiles()) AddStatic(std::make_shared<ControlFileNode>(entry));
 }
 
 void InodeTable::AddStatic(std::shared_ptr<Node> node) {

@@ -1,68 +1,18 @@
 #include "fs/node.h"
 
+#include <fcntl.h>
+
+#include <cstdio>
+
+#include "fs/filesystem.h"
+#include "fs/handle.h"
+#include "store/key.h"
+
 namespace scopefs::fs {
 
-Node::Binding Node::Resolve() const {
+std::string Node::name() const {
   std::lock_guard lock(mu_);
-  Binding b;
-  b.name = name_;
-  if (kind_ == NodeKind::kPendingFile) {
-    b.pending = pending_;
-    b.file = file_;
-    return b;
-  }
-  // A pending directory whose scope was committed now shows the committed scope.
-  if (pending_ && pending_->closed()) {
-    scope_ = pending_->committed_scope();
-    pending_.reset();
-  }
-  b.draft = draft_;
-  b.scope = scope_.lock();
-  // A removed scope is gone for names; open handles hold their own reference.
-  if (b.scope && b.scope->removed() && kind_ == NodeKind::kScopeDir) b.scope.reset();
-  b.pending = pending_;
-  return b;
-}
-
-void Node::BindScope(std::shared_ptr<store::Scope> scope) {
-  std::lock_guard lock(mu_);
-  scope_ = std::move(scope);
-  pending_.reset();
-}
-
-void Node::BindPending(std::shared_ptr<store::PendingScope> pending) {
-  std::lock_guard lock(mu_);
-  pending_ = std::move(pending);
-  scope_.reset();
-}
-
-void Node::BindFile(std::shared_ptr<store::PendingScope> pending,
-                    std::shared_ptr<store::PendingFile> file) {
-  std::lock_guard lock(mu_);
-  pending_ = std::move(pending);
-  file_ = std::move(file);
-}
-
-void Node::MarkUnlinked(std::shared_ptr<store::Scope> ghost) {
-  std::lock_guard lock(mu_);
-  ghost_ = std::move(ghost);
-  unlinked_ = true;
-}
-
-std::shared_ptr<store::Scope> Node::ghost() const {
-  std::lock_guard lock(mu_);
-  return ghost_;
-}
-
-void Node::DropGhost() {
-  std::lock_guard lock(mu_);
-  ghost_.reset();
-}
-
-void Node::BindDraft(std::shared_ptr<store::Scope> scope, std::shared_ptr<MetaDraft> draft) {
-  std::lock_guard lock(mu_);
-  scope_ = std::move(scope);
-  draft_ = std::move(draft);
+  return name_;
 }
 
 void Node::SetName(std::string name) {
@@ -70,9 +20,97 @@ void Node::SetName(std::string name) {
   name_ = std::move(name);
 }
 
-std::string Node::name() const {
-  std::lock_guard lock(mu_);
-  return name_;
+store::Status Node::SetAttr(Filesystem&, const Caller&, const store::AttrChange&, Handle*) {
+  return store::Status::Permission("cannot change attributes of " + name());
+}
+
+store::Result<std::unique_ptr<Handle>> Node::Open(Filesystem&, const Caller&, fuse_file_info*) {
+  return store::Status::IsDir("open " + name());
+}
+
+store::Result<std::shared_ptr<Node>> Node::Lookup(Filesystem&, const std::string& name) {
+  return store::Status::NotDir(store::Printable(name));
+}
+
+store::Result<std::vector<DirEntry>> Node::List(const Filesystem&) const {
+  return store::Status::NotDir(name());
+}
+
+store::Result<std::shared_ptr<Node>> Node::Mkdir(Filesystem&, const Caller&, const std::string& name,
+                                                 mode_t) {
+  return store::Status::Permission("mkdir " + store::Printable(name) +
+                                   ": scopes hold files only, no subdirectories");
+}
+
+store::Status Node::Rmdir(Filesystem&, const std::string& name) {
+  return store::Status::NotFound(store::Printable(name));
+}
+
+store::Result<std::unique_ptr<Handle>> Node::Create(Filesystem&, const Caller&, const std::string& name,
+                                                    mode_t, fuse_file_info*) {
+  return store::Status::Permission("create " + store::Printable(name) +
+                                   ": files go inside a scope directory");
+}
+
+store::Status Node::Unlink(Filesystem&, const std::string& name) {
+  return store::Status::Permission("unlink " + store::Printable(name) + ": not allowed here");
+}
+
+store::Status Node::Rename(Filesystem&, const Caller&, const std::string& from, Node&,
+                           const std::string&, unsigned int) {
+  return store::Status::Permission("rename " + store::Printable(from) + ": not allowed here");
+}
+
+void SetTimes(struct stat& st, int64_t atime_ns, int64_t mtime_ns, int64_t ctime_ns) {
+  auto ts = [](int64_t ns) {
+    return timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  };
+  st.st_atim = ts(atime_ns);
+  st.st_mtim = ts(mtime_ns);
+  st.st_ctim = ts(ctime_ns);
+}
+
+struct stat DirStat(const Filesystem& fs, const Node& node, mode_t mode) {
+  struct stat st {};
+  st.st_ino = node.ino();
+  st.st_uid = fs.access().daemon_uid();
+  st.st_gid = fs.access().daemon_gid();
+  st.st_blksize = 4096;
+  st.st_mode = S_IFDIR | mode;
+  st.st_nlink = 2;
+  st.st_size = 4096;
+  return st;
+}
+
+struct stat FileStat(const Filesystem& fs, const Node& node, mode_t mode, uint64_t size) {
+  struct stat st {};
+  st.st_ino = node.ino();
+  st.st_uid = fs.access().daemon_uid();
+  st.st_gid = fs.access().daemon_gid();
+  st.st_blksize = 4096;
+  st.st_mode = S_IFREG | mode;
+  st.st_nlink = 1;
+  st.st_size = static_cast<off_t>(size);
+  st.st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+  return st;
+}
+
+struct stat UserFileStat(const Filesystem& fs, const Node& node, const store::FileAttrs& a) {
+  struct stat st = FileStat(fs, node, a.mode, a.size);
+  st.st_uid = a.uid;
+  st.st_gid = a.gid;
+  SetTimes(st, a.atime_ns, a.mtime_ns, a.ctime_ns);
+  return st;
+}
+
+bool WantsWrite(const fuse_file_info* fi) {
+  return (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+}
+
+std::string AddressOf(const void* p) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%p", p);
+  return buf;
 }
 
 }  // namespace scopefs::fs

@@ -1,7 +1,6 @@
 // opendir, readdir, releasedir, mkdir, rmdir.
 #include <fuse_lowlevel.h>
 
-#include "fs/control_files.h"
 #include "fs/handle.h"
 #include "fs/ops.h"
 #include "fs/request.h"
@@ -14,22 +13,21 @@ namespace scopefs::fs {
 void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guard(req, "opendir", [&] {
     Filesystem& fs = Fs(req);
-    auto handle = std::make_unique<Handle>();
-    store::Status st = [&]() -> store::Status {
-      ASSIGN_OR_RETURN(handle->node, GetNode(req, ino));
-      ASSIGN_OR_RETURN(handle->entries, fs.List(*handle->node));
-      return store::Status::Ok();
+    store::Result<std::unique_ptr<Handle>> handle = [&]() -> store::Result<std::unique_ptr<Handle>> {
+      ASSIGN_OR_RETURN(std::shared_ptr<Node> node, GetNode(req, ino));
+      ASSIGN_OR_RETURN(std::vector<DirEntry> entries, node->List(fs));
+      return std::unique_ptr<Handle>(std::make_unique<DirHandle>(node, std::move(entries)));
     }();
-    if (!st.ok()) return ReplyStatus(req, "opendir", st);
-    StoreHandle(Fs(req), fi, std::move(handle));
-    if (fuse_reply_open(req, fi) != 0) TakeHandle(Fs(req), fi);  // interrupted: nobody will release it
+    if (!handle.ok()) return ReplyStatus(req, "opendir", handle.status());
+    StoreHandle(fs, fi, std::move(handle).value());
+    if (fuse_reply_open(req, fi) != 0) TakeHandle(fs, fi);  // interrupted: nobody will release it
   });
 }
 
 // readdir: fuse_reply_buf. Offsets: 0 ".", 1 "..", then entry i at i + 2.
 void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   Guard(req, "readdir", [&] {
-    const Handle& handle = GetHandle(fi);
+    const auto& handle = static_cast<const DirHandle&>(GetHandle(fi));
     std::string buf(size, '\0');
     size_t used = 0;
     const size_t total = handle.entries.size() + 2;
@@ -39,7 +37,7 @@ void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_inf
       if (i < 2) {
         name = i == 0 ? "." : "..";
         st.st_mode = S_IFDIR;
-        st.st_ino = i == 0 ? handle.node->ino() : kRootIno;
+        st.st_ino = i == 0 ? handle.node().ino() : kRootIno;
       } else {
         name = handle.entries[i - 2].name;
         st.st_mode = handle.entries[i - 2].type;
@@ -62,7 +60,7 @@ void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_inf
 void OpReaddirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   Guard(req, "readdirplus", [&] {
     Filesystem& fs = Fs(req);
-    const Handle& handle = GetHandle(fi);
+    const auto& handle = static_cast<const DirHandle&>(GetHandle(fi));
     std::string buf(size, '\0');
     size_t used = 0;
     const size_t total = handle.entries.size() + 2;
@@ -73,10 +71,10 @@ void OpReaddirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file
       if (i < 2) {
         name = i == 0 ? "." : "..";
         e.attr.st_mode = S_IFDIR;
-        e.attr.st_ino = i == 0 ? handle.node->ino() : kRootIno;
+        e.attr.st_ino = i == 0 ? handle.node().ino() : kRootIno;
       } else {
         name = handle.entries[i - 2].name;
-        store::Result<std::shared_ptr<Node>> found = fs.Lookup(*handle.node, name);
+        store::Result<std::shared_ptr<Node>> found = handle.node().Lookup(fs, name);
         store::Result<fuse_entry_param> entry =
             found.ok() ? MakeEntry(fs, **found) : store::Result<fuse_entry_param>(found.status());
         if (entry.ok()) {
@@ -117,19 +115,8 @@ void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
     store::Result<fuse_entry_param> entry = [&]() -> store::Result<fuse_entry_param> {
       RETURN_IF_ERROR(MayWrite(req, "mkdir " + store::Printable(name)));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> dir, GetNode(req, parent));
-      if (dir->kind() != NodeKind::kRoot) {
-        return store::Status::Permission("mkdir " + store::Printable(name) +
-                                         ": scopes hold files only, no subdirectories");
-      }
-      ASSIGN_OR_RETURN(std::shared_ptr<store::PendingScope> pending, fs.store().CreatePending(name));
-      fs.EndUnlinkedScopeDir(name);
-      const fuse_ctx* ctx = fuse_req_ctx(req);
-      store::AttrChange attrs;
-      attrs.mode = mode & 07777 & ~ctx->umask;
-      attrs.uid = ctx->uid;
-      attrs.gid = ctx->gid;
-      pending->SetDirAttrs(attrs);
-      return MakeEntry(fs, *fs.AddPendingDir(pending));
+      ASSIGN_OR_RETURN(std::shared_ptr<Node> node, dir->Mkdir(fs, CallerOf(req), name, mode));
+      return MakeEntry(fs, *node);
     }();
     if (!entry.ok()) return ReplyStatus(req, "mkdir", entry.status());
     fuse_reply_entry(req, &*entry);
@@ -140,23 +127,10 @@ void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
 // EPERM (.scopefs).
 void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Guard(req, "rmdir", [&] {
-    Filesystem& fs = Fs(req);
     store::Status st = [&]() -> store::Status {
       RETURN_IF_ERROR(MayWrite(req, "rmdir " + store::Printable(name)));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> dir, GetNode(req, parent));
-      if (dir->kind() != NodeKind::kRoot) return store::Status::NotFound(name);
-      if (std::string_view(name) == kControlDirName) return store::Status::Permission(".scopefs cannot be removed");
-      // The rest of an `rm -r` whose first unlink removed the scope.
-      if (fs.EndUnlinkedScopeDir(name)) return store::Status::Ok();
-      if (fs.store().Find(name)) {
-        return store::Status::NotEmpty("rmdir " + store::Printable(name));
-      }
-      std::shared_ptr<store::PendingScope> pending = fs.store().FindPending(name);
-      if (!pending) return store::Status::NotFound(name);
-      if (!pending->List().empty()) {
-        return store::Status::NotEmpty("rmdir " + store::Printable(name));
-      }
-      return fs.store().DropPending(name);
+      return dir->Rmdir(Fs(req), name);
     }();
     ReplyStatus(req, "rmdir", st);
   });

@@ -10,7 +10,7 @@ void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     Filesystem& fs = Fs(req);
     store::Result<fuse_entry_param> entry = [&]() -> store::Result<fuse_entry_param> {
       ASSIGN_OR_RETURN(std::shared_ptr<Node> dir, GetNode(req, parent));
-      ASSIGN_OR_RETURN(std::shared_ptr<Node> child, fs.Lookup(*dir, name));
+      ASSIGN_OR_RETURN(std::shared_ptr<Node> child, dir->Lookup(fs, name));
       store::Result<fuse_entry_param> e = MakeEntry(fs, *child);
       if (!e.ok()) fs.inodes().Forget(child->ino(), 1);  // the kernel will not hear of it
       return e;

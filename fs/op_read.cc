@@ -1,61 +1,47 @@
-// read.
-#include <algorithm>
-#include <memory>
-
+// read, write, fallocate.
 #include "fs/handle.h"
 #include "fs/ops.h"
 #include "fs/request.h"
-#include "store/layout.h"
 
 namespace scopefs::fs {
 
-// read: fuse_reply_buf; EBUSY on a pending file, EIO when stored bytes fail
-// their checks (never wrong data). Bits files are served from the bytes
-// verified at open, so later damage on disk cannot reach an open file.
+// read: fuse_reply_buf, or EBUSY (a pending file), EIO (stored bytes fail
+// their checks: never wrong data), EBADF.
 void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   Guard(req, "read", [&] {
     Handle& h = GetHandle(fi);
-    const auto offset = static_cast<uint64_t>(off);
-    if (h.bits) {
-      const std::shared_ptr<const std::string> bits = h.bits;  // outlives the handle's release
-      const size_t from = std::min<uint64_t>(offset, bits->size());
-      const size_t n = std::min(size, bits->size() - from);
-      Fs(req).CountServed(n);
-      MarkHandleUsed(h);
-      fuse_reply_buf(req, bits->data() + from, n);
-      return;
-    }
-    if (h.mappings) {
-      // Per request, not per thread: a buffer kept by each of the pool's 16
-      // workers would pin up to 16 MiB; freed ones go back to shared arenas.
-      const std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(size);
-      store::Result<size_t> n = [&]() -> store::Result<size_t> {
-        std::lock_guard lock(h.ra_mu);
-        return h.mappings->ReadAt(offset, buffer.get(), size, &h.read_ahead);
-      }();
-      MarkHandleUsed(h);
-      if (!n.ok()) {
-        const store::Status judged = Fs(req).store().JudgeReadError(*h.scope, n.status());
-        return ReplyStatus(req, "read", judged.Annotate(h.node->name()));
-      }
-      Fs(req).CountServed(*n);
-      fuse_reply_buf(req, buffer.get(), *n);
-      return;
-    }
-    if (h.writer) {
-      store::Status busy = store::Status::Busy(h.node->name() + " is pending");
-      MarkHandleUsed(h);
-      return ReplyStatus(req, "read", busy);
-    }
-    std::string copy;
-    {
-      std::lock_guard lock(h.content_mu);
-      if (h.draft) h.content = h.draft->data();  // a draft may have grown since open
-      const size_t from = std::min<uint64_t>(offset, h.content.size());
-      copy.assign(h.content, from, std::min(size, h.content.size() - from));
-    }
+    const store::Result<ReadBytes> bytes = h.Read(Fs(req), static_cast<uint64_t>(off), size);
     MarkHandleUsed(h);  // the reply lets the kernel release the handle: touch it no more
-    fuse_reply_buf(req, copy.data(), copy.size());
+    if (!bytes.ok()) return ReplyStatus(req, "read", bytes.status());
+    fuse_reply_buf(req, bytes->data, bytes->size);
+  });
+}
+
+// write: fuse_reply_write, or EACCES (the scope got committed), EFBIG (past
+// the size limit), EBADF (not open for writing), ENOSPC and other I/O errors;
+// for an action file, what the action returned (control_files.h).
+void OpWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off,
+             fuse_file_info* fi) {
+  Guard(req, "write", [&] {
+    Handle& h = GetHandle(fi);
+    const store::Status st = h.Write(Fs(req), static_cast<uint64_t>(off), std::string_view(buf, size));
+    MarkHandleUsed(h);
+    if (!st.ok()) return ReplyStatus(req, "write", st);
+    fuse_reply_write(req, size);
+  });
+}
+
+// fallocate: 0, or EOPNOTSUPP (anything but plain allocation), EFBIG, EACCES, EBADF.
+void OpFallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
+                 fuse_file_info* fi) {
+  Guard(req, "fallocate", [&] {
+    Handle& h = GetHandle(fi);
+    const store::Status st = [&] {
+      if (mode != 0) return store::Status::NotSupported("fallocate mode " + std::to_string(mode));
+      return h.Allocate(static_cast<uint64_t>(offset) + static_cast<uint64_t>(length));
+    }();
+    MarkHandleUsed(h);
+    ReplyStatus(req, "fallocate", st);
   });
 }
 

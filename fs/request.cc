@@ -1,7 +1,5 @@
 #include "fs/request.h"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <vector>
@@ -18,18 +16,9 @@ void ReplyStatus(fuse_req_t req, const char* op, const store::Status& status) {
   fuse_reply_err(req, err);
 }
 
-store::Status ClaimPending(fuse_req_t req, store::PendingScope& pending) {
-  auto alive = [](int64_t pid) {
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-  };
-  return pending.ClaimWriter(fuse_req_ctx(req)->pid, alive);
-}
-
-namespace {
-
 Caller CallerOf(fuse_req_t req) {
   const fuse_ctx* ctx = fuse_req_ctx(req);
-  Caller caller{ctx->uid, ctx->gid, nullptr};
+  Caller caller{ctx->uid, ctx->gid, ctx->pid, ctx->umask, nullptr};
   caller.groups = [req] {
     std::vector<gid_t> groups(64);
     int n = fuse_req_getgroups(req, static_cast<int>(groups.size()), groups.data());
@@ -43,30 +32,24 @@ Caller CallerOf(fuse_req_t req) {
   return caller;
 }
 
-}  // namespace
-
 store::Status MayWrite(fuse_req_t req, std::string_view what) {
   return Fs(req).access().MayWrite(CallerOf(req), what);
 }
 
-store::Status MayAct(fuse_req_t req, std::string_view what) {
-  return Fs(req).access().MayAct(CallerOf(req), what);
-}
-
 store::Result<std::shared_ptr<Node>> GetNode(fuse_req_t req, fuse_ino_t ino) {
   std::shared_ptr<Node> node = Fs(req).inodes().Get(ino);
-  if (!node) return Stale("inode " + std::to_string(ino));
+  if (!node) return Gone("inode " + std::to_string(ino));
   return node;
 }
 
 store::Result<fuse_entry_param> MakeEntry(Filesystem& fs, const Node& node) {
-  ASSIGN_OR_RETURN(struct stat attr, fs.Attr(node));
+  ASSIGN_OR_RETURN(struct stat attr, node.Attr(fs));
   fuse_entry_param e{};
   e.ino = node.ino();
   e.generation = 1;  // inode numbers are never reused
   e.attr = attr;
-  e.attr_timeout = fs.AttrTimeout(node);
-  e.entry_timeout = fs.EntryTimeout(node);
+  e.attr_timeout = node.AttrTimeout();
+  e.entry_timeout = node.EntryTimeout();
   return e;
 }
 

@@ -12,6 +12,7 @@
 #include <new>
 #include <string>
 
+#include "fs/caller.h"
 #include "fs/errno_map.h"
 #include "fs/filesystem.h"
 #include "store/log.h"
@@ -26,15 +27,11 @@ void ReplyStatus(fuse_req_t req, const char* op, const store::Status& status);
 // The node for `ino`, or ESTALE if the kernel asks about one it was told to forget.
 store::Result<std::shared_ptr<Node>> GetNode(fuse_req_t req, fuse_ino_t ino);
 
-// Makes the requesting process the writer of `pending` (PendingScope::ClaimWriter):
-// Busy (EBUSY) while another live process writes it.
-store::Status ClaimPending(fuse_req_t req, store::PendingScope& pending);
-
+// Who sent `req`.
+Caller CallerOf(fuse_req_t req);
 // OK if the requesting process may add, remove or rename scopes
 // (AccessPolicy::MayWrite); Access (EACCES) naming its uid and `what` otherwise.
 store::Status MayWrite(fuse_req_t req, std::string_view what);
-// OK if the requesting process may run a control action.
-store::Status MayAct(fuse_req_t req, std::string_view what);
 
 // Fills a fuse_entry_param for `node` (attributes and timeouts).
 store::Result<fuse_entry_param> MakeEntry(Filesystem& fs, const Node& node);

@@ -30,6 +30,14 @@ inline constexpr std::string_view kMetaFile = "meta.json";
 inline constexpr std::string_view kScopeFiles[] = {kNodesFile, kLinksFile, kMappingsFile,
                                                    kMetaFile};
 
+// True for the names a committed scope shows (kScopeFiles).
+constexpr bool IsCommittedScopeFileName(std::string_view name) {
+  for (std::string_view file : kScopeFiles) {
+    if (file == name) return true;
+  }
+  return false;
+}
+
 class Layout {
  public:
   explicit Layout(std::string root);

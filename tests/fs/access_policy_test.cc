@@ -13,7 +13,7 @@ constexpr gid_t kNogroup = 65534;
 constexpr gid_t kTeam = 4242;
 
 Caller Of(uid_t uid, gid_t gid, std::vector<gid_t> groups = {}) {
-  return Caller{uid, gid, [groups] { return groups; }};
+  return Caller{uid, gid, 0, 0, [groups] { return groups; }};
 }
 
 TEST(AccessPolicyTest, WithoutAWriteGroupOnlyRootWrites) {
@@ -39,8 +39,8 @@ TEST(AccessPolicyTest, TheWriteGroupCountsByPrimaryOrSupplementaryGid) {
 TEST(AccessPolicyTest, SupplementaryGroupsAreReadOnlyWhenTheyDecide) {
   AccessPolicy policy(kDaemonUid, 0, kTeam);
   int asked = 0;
-  Caller root{0, 0, [&] { ++asked; return std::vector<gid_t>{}; }};
-  Caller member{kNobody, kTeam, [&] { ++asked; return std::vector<gid_t>{}; }};
+  Caller root{0, 0, 0, 0, [&] { ++asked; return std::vector<gid_t>{}; }};
+  Caller member{kNobody, kTeam, 0, 0, [&] { ++asked; return std::vector<gid_t>{}; }};
   EXPECT_TRUE(policy.MayWrite(root, "x").ok());
   EXPECT_TRUE(policy.MayWrite(member, "x").ok());
   EXPECT_EQ(asked, 0);  // reading /proc costs a syscall per request

@@ -1,0 +1,136 @@
+// ScopeFileNode: a file of a committed scope. Immutable, so the kernel caches
+// it; opening a data file is an access (LRU, TTL). meta.json is generated.
+#include "fs/filesystem.h"
+#include "fs/handle.h"
+#include "fs/kinds.h"
+#include "store/chunked_gzip_reader.h"
+#include "store/layout.h"
+#include "store/scope_record.h"
+
+namespace scopefs::fs {
+namespace {
+
+// nodes.bits, links.bits: the bytes verified at open, so later damage on disk
+// cannot reach an open file.
+class BitsHandle final : public Handle {
+ public:
+  BitsHandle(std::shared_ptr<Node> node, std::shared_ptr<const std::string> bits)
+      : Handle(std::move(node)), bits_(std::move(bits)) {}
+  store::Result<ReadBytes> Read(Filesystem& fs, uint64_t offset, size_t size) override {
+    ReadBytes bytes = Slice(bits_, offset, size);
+    fs.CountServed(bytes.size);
+    return bytes;
+  }
+
+ private:
+  const std::shared_ptr<const std::string> bits_;
+};
+
+// mappings.json: inflated from the stored members, with read-ahead for
+// sequential readers; EIO (never wrong bytes) when a member fails its checks.
+class MappingsHandle final : public Handle {
+ public:
+  MappingsHandle(std::shared_ptr<Node> node, std::shared_ptr<store::Scope> scope,
+                 std::shared_ptr<const store::ChunkedGzipReader> mappings)
+      : Handle(std::move(node)), scope_(std::move(scope)), mappings_(std::move(mappings)) {}
+  store::Result<ReadBytes> Read(Filesystem& fs, uint64_t offset, size_t size) override {
+    // Per request, not per thread: a buffer kept by each of the pool's 16
+    // workers would pin up to 16 MiB; freed ones go back to shared arenas.
+    std::shared_ptr<char[]> buffer = std::make_shared_for_overwrite<char[]>(size);
+    store::Result<size_t> n = [&] {
+      std::lock_guard lock(read_ahead_mu_);
+      return mappings_->ReadAt(offset, buffer.get(), size, &read_ahead_);
+    }();
+    if (!n.ok()) return fs.store().JudgeReadError(*scope_, n.status()).Annotate(node().name());
+    fs.CountServed(*n);
+    return ReadBytes{buffer, buffer.get(), *n};
+  }
+
+ private:
+  const std::shared_ptr<store::Scope> scope_;
+  const std::shared_ptr<const store::ChunkedGzipReader> mappings_;
+  std::mutex read_ahead_mu_;
+  store::ReadAheadState read_ahead_;  // GUARDED_BY(read_ahead_mu_)
+};
+
+}  // namespace
+
+std::shared_ptr<Node> ScopeFileNode::For(Filesystem& fs, const std::shared_ptr<store::Scope>& scope,
+                                         const std::string& name) {
+  // Compared, not assumed: a freed scope's address may be reused.
+  return fs.inodes().Lookup(
+      "f:" + AddressOf(scope.get()) + "/" + name,
+      [&](const Node& n) { return static_cast<const ScopeFileNode&>(n).scope() == scope; },
+      [&](fuse_ino_t ino) { return std::make_shared<ScopeFileNode>(ino, name, scope); });
+}
+
+bool ScopeFileNode::generated() const { return name() == store::kMetaFile; }
+
+namespace {
+std::string UserMetaText(const store::Scope& scope) {
+  return store::UserMeta(scope.record(), scope.key(), scope.last_access_ns()).dump(2) + "\n";
+}
+}  // namespace
+
+store::Result<struct stat> ScopeFileNode::Attr(const Filesystem& fs) const {
+  std::shared_ptr<store::Scope> scope = scope_.lock();
+  if (!scope) return Gone("scope file " + name());
+  if (fs.store().Expired(*scope)) return store::Status::NotFound("scope expired");
+  const store::ScopeRecord& r = scope->record();
+  const std::string file = name();
+  struct stat st {};
+  int64_t mtime = r.meta_mtime_ns;
+  if (file == store::kNodesFile) {
+    st = FileStat(fs, *this, 0444, r.nodes.size);
+    mtime = r.nodes.mtime_ns;
+  } else if (file == store::kLinksFile) {
+    st = FileStat(fs, *this, 0444, r.links.size);
+    mtime = r.links.mtime_ns;
+  } else if (file == store::kMappingsFile) {
+    st = FileStat(fs, *this, 0444, r.mappings_index.uncompressed_size);
+    st.st_blocks = static_cast<blkcnt_t>((r.mappings.size + 511) / 512);  // du: bytes stored
+    mtime = r.mappings.mtime_ns;
+  } else {
+    st = FileStat(fs, *this, 0444, UserMetaText(*scope).size());
+  }
+  SetTimes(st, scope->last_access_ns(), mtime, r.created_ns);
+  return st;
+}
+
+// meta.json shows last_accessed, which changes: the kernel must ask.
+double ScopeFileNode::AttrTimeout() const { return generated() ? 0 : kImmutableTimeout; }
+
+store::Status ScopeFileNode::SetAttr(Filesystem&, const Caller&, const store::AttrChange& change,
+                                     Handle*) {
+  if (change.size) return store::Status::Access(name() + " of a committed scope is read-only");
+  return store::Status::Ok();  // e.g. tar setting times after the commit; the scope keeps its own
+}
+
+store::Result<std::unique_ptr<Handle>> ScopeFileNode::Open(Filesystem& fs, const Caller&,
+                                                           fuse_file_info* fi) {
+  const std::string file = name();
+  if (WantsWrite(fi)) return store::Status::Access(file + ": committed scopes are read-only");
+  std::shared_ptr<store::Scope> scope = scope_.lock();
+  if (!scope || scope->removed() || fs.store().Expired(*scope)) {
+    return store::Status::NotFound("scope of " + file + " was removed or expired");
+  }
+  fi->noflush = 1;  // read-only: close() has nothing to report, skip the round trip
+  if (generated()) {
+    fi->direct_io = 1;  // last_accessed changes: never serve a cached copy
+    return std::unique_ptr<Handle>(std::make_unique<ContentHandle>(shared_from_this(), UserMetaText(*scope)));
+  }
+  store::Result<std::unique_ptr<Handle>> handle = [&]() -> store::Result<std::unique_ptr<Handle>> {
+    if (file == store::kMappingsFile) {
+      ASSIGN_OR_RETURN(std::shared_ptr<const store::ChunkedGzipReader> mappings, scope->Mappings());
+      return std::unique_ptr<Handle>(std::make_unique<MappingsHandle>(shared_from_this(), scope, mappings));
+    }
+    ASSIGN_OR_RETURN(std::shared_ptr<const std::string> bits, scope->VerifiedBits(file));
+    return std::unique_ptr<Handle>(std::make_unique<BitsHandle>(shared_from_this(), bits));
+  }();
+  if (!handle.ok()) return fs.store().JudgeReadError(*scope, handle.status());
+  fi->keep_cache = 1;  // immutable: the kernel's page cache stays valid
+  fs.store().RecordAccess(*scope);
+  return handle;
+}
+
+}  // namespace scopefs::fs

@@ -1,0 +1,105 @@
+// MetaDraft and MetaDrafts: rsync's temporary copies of meta.json inside
+// committed scopes, and who owns them for how long.
+//
+// `rsync -a` run again onto a committed scope finds the generated meta.json
+// different from its source and sends it as `.meta.json.XXXXXX`, closes it,
+// then renames it over meta.json. A draft holds those bytes in memory (at
+// most 1 MiB); the rename succeeds if they say what the scope already says,
+// and changes nothing (Store::CheckMetaUnchanged). Every other write to a
+// committed scope is still EACCES.
+//
+// A draft belongs to its scope and to the process that created it. It is
+// dropped when it is renamed or unlinked; when its scope leaves (removed,
+// evicted, expired: it is no longer found, and freed at the next sweep); and,
+// once its last handle is closed, as soon as its creator has exited or
+// kGrace has passed without the rename (a killed rsync, a stray cp). Sweeps
+// run at every maintenance pass and whenever the table is full, so abandoned
+// drafts never lock others out.
+//
+// Thread-safety: both classes are thread-safe (internal locking).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/pending_scope.h"
+#include "store/scope.h"
+#include "store/status.h"
+
+namespace scopefs::fs {
+
+class MetaDraft {
+ public:
+  MetaDraft(store::FileAttrs attrs, pid_t creator) : creator_(creator), attrs_(attrs) {}
+
+  // True for the names rsync gives its temporary copy of meta.json.
+  static bool IsDraftName(std::string_view name) {
+    return name.starts_with(".meta.json.") && name.size() > 11;
+  }
+
+  store::Status Write(uint64_t offset, std::string_view data);
+  store::Status Truncate(uint64_t size);
+  void SetAttrs(const store::AttrChange& change, int64_t now_ns);
+  store::FileAttrs attrs() const;
+  std::string data() const;
+
+  // Open handles: a draft is never dropped while one is open.
+  void Opened();
+  void Closed(int64_t now_ns);
+  // True once no handle is open and its creator has exited, or the last
+  // close was `grace_ns` ago or more.
+  bool Abandoned(int64_t now_ns, int64_t grace_ns, const std::function<bool(pid_t)>& alive) const;
+
+ private:
+  const pid_t creator_;
+  mutable std::mutex mu_;
+  std::string data_;         // GUARDED_BY(mu_)
+  store::FileAttrs attrs_;   // GUARDED_BY(mu_)
+  int open_handles_ = 0;     // GUARDED_BY(mu_)
+  int64_t last_close_ns_ = 0;  // GUARDED_BY(mu_)
+};
+
+class MetaDrafts {
+ public:
+  static constexpr size_t kMax = 64;
+  static constexpr int64_t kGraceNs = int64_t{30} * 1'000'000'000;
+
+  // `alive` tells whether a creator process still runs.
+  explicit MetaDrafts(std::function<bool(pid_t)> alive) : alive_(std::move(alive)) {}
+
+  // A new draft `name` of `scope` by process `creator` (replacing one of the
+  // same name). Sweeps first when full; NoSpace if kMax drafts are still live.
+  store::Result<std::shared_ptr<MetaDraft>> Create(const std::shared_ptr<store::Scope>& scope,
+                                                   const std::string& name,
+                                                   store::FileAttrs attrs, pid_t creator,
+                                                   int64_t now_ns);
+  // The draft `name` of this very scope (not one that had its key or
+  // address before), or nullptr.
+  std::shared_ptr<MetaDraft> Find(const std::shared_ptr<store::Scope>& scope,
+                                  const std::string& name) const;
+  void Remove(const std::shared_ptr<MetaDraft>& draft);
+  // Drops the drafts whose scope is gone and the abandoned ones; how many.
+  size_t Sweep(int64_t now_ns);
+  size_t size() const;
+
+ private:
+  struct Entry {
+    std::weak_ptr<store::Scope> scope;  // weak: compared by owner, never reused while held
+    std::string name;
+    std::shared_ptr<MetaDraft> draft;
+  };
+  bool Gone(const Entry& e, int64_t now_ns) const;
+
+  const std::function<bool(pid_t)> alive_;
+  mutable std::mutex mu_;
+  std::vector<Entry> entries_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace scopefs::fs
