@@ -79,6 +79,7 @@ void ScopeDirNode::MarkUnlinked(std::shared_ptr<store::Scope> ghost) {
 void ScopeDirNode::DropGhost() {
   std::lock_guard lock(mu_);
   ghost_.reset();
+  unlinked_ = false;  // the rmdir is done: the directory is simply gone now
 }
 
 store::Result<struct stat> ScopeDirNode::Attr(const Filesystem& fs) const {

@@ -95,7 +95,7 @@ class ScopeDirNode final : public Node {
   // A scope whose file was unlinked is gone at once, but the rest of that
   // `rm -r` looks up and unlinks its other files before the rmdir. Until then
   // the directory keeps the removed scope as a ghost: its names resolve, its
-  // files cannot be opened.
+  // files cannot be opened. DropGhost() ends that, at the rmdir.
   void MarkUnlinked(std::shared_ptr<store::Scope> ghost);
   bool unlinked() const { return unlinked_; }
   void DropGhost();
