@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package from the build tree with CPack and checks what a
-# host would install: the binaries, the systemd unit, the docs, and the
+# host would install: the binaries, the systemd unit, the man pages, the docs
+# with the Debian changelog and copyright, the lintian overrides, and the
 # runtime dependencies. Exit 77 (reported by CTest as skipped) without dpkg-deb.
 set -euo pipefail
 config=$1
@@ -13,11 +14,14 @@ files=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for want in ./usr/bin/scopefs ./usr/bin/scopectl ./usr/lib/systemd/system/scopefs@.service \
             ./usr/share/doc/scopefs/README.md ./usr/share/doc/scopefs/fstab.example \
             ./usr/share/doc/scopefs/scopefs.conf.example ./usr/share/doc/scopefs/help/scopefs.txt \
-            ./usr/share/doc/scopefs/help/scopectl-import.txt; do
+            ./usr/share/doc/scopefs/help/scopectl-import.txt \
+            ./usr/share/man/man8/scopefs.8.gz ./usr/share/man/man1/scopectl.1.gz \
+            ./usr/share/doc/scopefs/copyright ./usr/share/doc/scopefs/changelog.Debian.gz \
+            ./usr/share/lintian/overrides/scopefs; do
   grep -qx "$want" <<<"$files" || { echo "missing from $(basename "$deb"): $want"; exit 1; }
 done
 depends=$(dpkg-deb -f "$deb" Depends)
-for want in fuse3 libfuse3-3 libtbb12 zlib1g; do
+for want in libc6 fuse3 libfuse3-3 libtbb12 zlib1g; do
   grep -qw "$want" <<<"$depends" || { echo "Depends lacks $want: $depends"; exit 1; }
 done
 echo "$(basename "$deb"): $(wc -l <<<"$files") entries; Depends: $depends"
