@@ -8,6 +8,8 @@ SCOPEFS_PACKAGES=(
   python3 python3-bitarray rsync gzip tar bc
   clang-14 libclang-rt-14-dev  # the fuzz tier (tools/fuzz.sh)
   valgrind                     # the soak tier
+  help2man lintian             # the Debian package: its man pages and its lint test
+  dpkg-dev file                # and its Depends, found by CPack with dpkg-shlibdeps
 )
 
 log() { printf 'scopefs: %s\n' "$*" >&2; }
