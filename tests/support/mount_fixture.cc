@@ -8,14 +8,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "store/env.h"
+#include "tests/support/mount_namespace.h"
 
 namespace scopefs::testing {
 namespace {
@@ -37,6 +40,20 @@ int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
 
 std::string ScopefsPath() { return SCOPEFS_PATH; }
 std::string ScopectlPath() { return SCOPECTL_PATH; }
+
+std::string WhyFuseIsUnavailable() {
+  static const std::string why = []() -> std::string {
+    if (::access("/dev/fuse", R_OK | W_OK) != 0) {
+      return std::string("no usable /dev/fuse: ") + std::strerror(errno);
+    }
+    if (Shell("command -v fusermount3").exit_code != 0) return "no fusermount3 on PATH";
+    if (std::string error = EnterPrivateMountNamespace(); !error.empty()) {
+      return "no private mount namespace for the test's mounts (needs root): " + error;
+    }
+    return "";
+  }();
+  return why;
+}
 
 ScopefsMount::ScopefsMount(const std::string& root, std::vector<std::string> extra_args,
                            bool auto_unmount)
@@ -61,6 +78,12 @@ std::string ScopefsMount::log() const {
 }
 
 bool ScopefsMount::Start(std::string* error) {
+  // The daemon and its fusermount3 are forked from here: they mount in the
+  // test's namespace, which the kernel tears down with the test.
+  if (std::string why = EnterPrivateMountNamespace(); !why.empty()) {
+    *error = "no private mount namespace: " + why;
+    return false;
+  }
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) {
     *error = "pipe failed";

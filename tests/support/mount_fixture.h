@@ -1,13 +1,17 @@
-// A real scopefs mount for tests, and the shell around it.
+// A real scopefs mount for tests, the shell around it, and REQUIRE_FUSE().
 //
 // ScopefsMount starts the built daemon in the foreground on a temp store and
 // mountpoint with `-o auto_unmount`, waits for its readiness byte on a pipe
 // (bounded; fails at once if the daemon dies first, with its log), and on
 // Stop() or destruction unmounts and checks the daemon exited 0. Only if that
-// fails does it kill the daemon and unmount lazily, so no mount outlives a test;
-// and the daemon gets SIGTERM if the test process dies before its teardown.
+// fails does it kill the daemon and unmount lazily. The daemon gets SIGTERM
+// if the test process dies before its teardown, and every mount lives in the
+// test process's private mount namespace (tests/support/mount_namespace.h),
+// so no mount outlives a test, even one killed with its daemon by SIGKILL.
+// Not thread-safe; for the test's main thread.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <string>
@@ -59,4 +63,18 @@ class ScopefsMount {
 std::string ScopefsPath();
 std::string ScopectlPath();
 
+// Why this process cannot mount scopefs, or "" if it can: /dev/fuse usable,
+// fusermount3 on PATH (auto_unmount and Stop() use it), and a private mount
+// namespace entered (root), so that no mount outlives the test. Enters it.
+std::string WhyFuseIsUnavailable();
+
 }  // namespace scopefs::testing
+
+// The one check that a test may mount: in a TEST body or a fixture's SetUp,
+// skips the test (SKIPPED, with the reason) unless WhyFuseIsUnavailable() is
+// empty. A macro because GTEST_SKIP() must return from the test itself.
+#define REQUIRE_FUSE()                                                                   \
+  if (const std::string scopefs_why_no_fuse = ::scopefs::testing::WhyFuseIsUnavailable(); \
+      scopefs_why_no_fuse.empty()) {                                                     \
+  } else                                                                                 \
+    GTEST_SKIP() << scopefs_why_no_fuse

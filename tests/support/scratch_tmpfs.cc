@@ -1,6 +1,5 @@
 #include "tests/support/scratch_tmpfs.h"
 
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -8,22 +7,9 @@
 #include <cstring>
 #include <utility>
 
+#include "tests/support/mount_namespace.h"
+
 namespace scopefs::testing {
-namespace {
-
-// Once per process: a private copy of the mount table, so that mounts made
-// here neither leak to the host nor outlive the process's namespace.
-std::string EnterPrivateMountNamespace() {
-  static const std::string error = []() -> std::string {
-    if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare: ") + std::strerror(errno);
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-      return std::string("making / private: ") + std::strerror(errno);
-    return "";
-  }();
-  return error;
-}
-
-}  // namespace
 
 ScratchTmpfs::ScratchTmpfs(std::string path, const std::string& size) : path_(std::move(path)) {
   error_ = EnterPrivateMountNamespace();

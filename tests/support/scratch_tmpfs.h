@@ -1,11 +1,11 @@
 // A tmpfs for one test, gone even if the test process is killed.
 //
-// The constructor moves this process into a mount namespace of its own (once;
-// its children, the daemon included, share it) and mounts a tmpfs of `size`
-// at `path`, which it creates. The destructor unmounts it. A killed test
-// cannot run its destructor, but the kernel drops the namespace and its
-// mounts when the last process in it exits (the daemon follows its parent:
-// PR_SET_PDEATHSIG). Not thread-safe; for the test's main thread.
+// The constructor moves this process into its private mount namespace
+// (tests/support/mount_namespace.h; its children, the daemon included, share
+// it) and mounts a tmpfs of `size` at `path`, which it creates. The destructor
+// unmounts it. A killed test cannot run its destructor, but the kernel drops
+// the namespace and its mounts when the last process in it exits. Not
+// thread-safe; for the test's main thread.
 #pragma once
 
 #include <string>
