@@ -122,7 +122,7 @@ TEST_F(AccessWriteGroupTest, MembersAddAndRemoveScopesOthersStillCannot) {
 }
 
 TEST(AccessOptionTest, AnUnknownWriteGroupStopsTheDaemonWithAClearMessage) {
-  if (::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse on this machine";
+  REQUIRE_FUSE();
   TempDir dir;
   ScopefsMount mount(dir.path(), {"-o", "write_group=no-such-group-scopefs"});
   std::string error;

@@ -19,22 +19,6 @@
 namespace scopefs::testing {
 namespace {
 
-// Every scope the mount lists must equal its source, file by file; prints the
-// keys it saw, one per line.
-constexpr char kCheckVisible[] = R"(
-import filecmp, json, os, sys
-mnt, sources = sys.argv[1], json.loads(sys.argv[2])
-for key in sorted(os.listdir(mnt)):
-    if key == ".scopefs":
-        continue
-    src = sources[key]
-    for f in ("nodes.bits", "links.bits", "mappings.json"):
-        assert filecmp.cmp(os.path.join(src, f), os.path.join(mnt, key, f), shallow=False), (key, f)
-    meta = json.load(open(os.path.join(mnt, key, "meta.json")))
-    assert meta["total_nodes"] == json.load(open(os.path.join(src, "meta.json")))["total_nodes"], key
-    print(key)
-)";
-
 int Iterations() {
   const char* env = std::getenv("SCOPEFS_KILL_ITERATIONS");
   return env != nullptr ? std::atoi(env) : 100;
@@ -53,7 +37,7 @@ std::optional<int> WaitForStatus(const std::string& path, std::chrono::seconds l
 }
 
 TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
-  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  REQUIRE_FUSE();
   if (Python("import bitarray").exit_code != 0) GTEST_SKIP() << "/usr/bin/python3 lacks bitarray";
   const std::vector<std::string> sources = {GenScope(3001, 4001), GenScope(2003, 5003), GenScope(40000, 60000)};
   TempDir dir;
@@ -76,7 +60,7 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
 
   // Checks the store after a restart; true if it is as it must be.
   auto check = [&](int iteration) {
-    ShellResult seen = Python(kCheckVisible, {mnt, source_of.dump()});
+    ShellResult seen = RunScript("check_visible.py", {mnt, source_of.dump()});
     if (seen.exit_code != 0) {
       ++partial;
       ADD_FAILURE() << "iteration " << iteration << ": a listed scope differs from its source:\n" << seen.output;

@@ -96,23 +96,7 @@ TEST_F(MountTest, LargeMappingsServeEveryOffsetToConcurrentReaders) {
   const std::string& src = GenScope(470000, 940000);  // ~50 MB of mappings
   ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("big"))).exit_code, 0);
   ExpectSameFiles(src, "big");
-  ShellResult r = Python(R"(
-import os, random, sys, mmap
-src, dst = sys.argv[1] + "/mappings.json", sys.argv[2] + "/mappings.json"
-size = os.path.getsize(src)
-assert os.path.getsize(dst) == size
-a, b = os.open(src, os.O_RDONLY), os.open(dst, os.O_RDONLY)
-rng = random.Random(7)
-for _ in range(1000):
-    off = rng.randrange(0, size + 100)
-    n = rng.choice([1, 100, 4096, 65536, 1 << 20])
-    assert os.pread(a, n, off) == os.pread(b, n, off), off
-with open(dst, "rb") as f:
-    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-    with open(src, "rb") as g:
-        assert m[:] == g.read()
-print("ok")
-)", {src, Mnt("big")});
+  ShellResult r = RunScript("pread_compare.py", {src, Mnt("big")});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   ShellResult concurrent = Shell("pids=; for i in 1 2 3 4 5 6 7 8; do cmp " + Quote(src + "/mappings.json") +
                                  " " + Quote(Mnt("big/mappings.json")) + " & pids=\"$pids $!\"; done; "
@@ -120,56 +104,9 @@ print("ok")
   EXPECT_EQ(concurrent.exit_code, 0) << concurrent.output;
 }
 
-// One errno check per line: "<what> <errno name>", compared as a whole.
-constexpr char kErrnoProbe[] = R"(
-import errno, os, sys
-mnt, committed = sys.argv[1], sys.argv[2]
-def probe(what, fn):
-    try:
-        fn()
-        print(what, "OK")
-    except OSError as e:
-        print(what, errno.errorcode[e.errno])
-def write(path, data=b"x", flags=os.O_WRONLY | os.O_CREAT):
-    fd = os.open(path, flags, 0o644)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-probe("mkdir .hidden", lambda: os.mkdir(mnt + "/.hidden"))
-probe("mkdir space", lambda: os.mkdir(mnt + "/a b"))
-probe("mkdir 201", lambda: os.mkdir(mnt + "/" + "k" * 201))
-probe("mkdir existing", lambda: os.mkdir(mnt + "/" + committed))
-probe("mkdir pending", lambda: os.mkdir(mnt + "/p"))
-probe("create other name", lambda: write(mnt + "/p/other.txt"))
-probe("create temp name", lambda: write(mnt + "/p/.nodes.bits.XYZ"))
-probe("mkdir in scope", lambda: os.mkdir(mnt + "/p/sub"))
-probe("symlink", lambda: os.symlink("nodes.bits", mnt + "/p/links.bits"))
-probe("hard link", lambda: os.link(mnt + "/p/.nodes.bits.XYZ", mnt + "/p/nodes.bits"))
-probe("mkfifo", lambda: os.mkfifo(mnt + "/p/meta.json"))
-probe("file at top", lambda: write(mnt + "/file"))
-probe("write pending", lambda: write(mnt + "/p/nodes.bits", b"\0" * 10))
-probe("read pending", lambda: open(mnt + "/p/nodes.bits", "rb").read())
-probe("write committed", lambda: write(mnt + "/" + committed + "/nodes.bits", flags=os.O_WRONLY))
-probe("truncate committed", lambda: os.truncate(mnt + "/" + committed + "/links.bits", 0))
-probe("create in committed", lambda: write(mnt + "/" + committed + "/.tmp"))
-probe("rename in committed", lambda: os.rename(mnt + "/" + committed + "/nodes.bits", mnt + "/" + committed + "/.x"))
-probe("chmod committed", lambda: os.chmod(mnt + "/" + committed + "/nodes.bits", 0o600))
-probe("utime committed dir", lambda: os.utime(mnt + "/" + committed, (1, 1)))
-probe("read committed", lambda: open(mnt + "/" + committed + "/nodes.bits", "rb").read())
-probe("rmdir committed", lambda: os.rmdir(mnt + "/" + committed))
-probe("rmdir missing", lambda: os.rmdir(mnt + "/nope"))
-probe("rename scope onto scope", lambda: os.rename(mnt + "/p", mnt + "/" + committed))
-probe("rename to bad key", lambda: os.rename(mnt + "/p", mnt + "/.p"))
-probe("move file across scopes", lambda: os.rename(mnt + "/p/nodes.bits", mnt + "/" + committed + "/x"))
-probe("unlink status", lambda: os.unlink(mnt + "/p/.status"))
-probe("rm control", lambda: os.unlink(mnt + "/.scopefs/stats.json"))
-probe("xattr", lambda: os.getxattr(mnt + "/" + committed + "/nodes.bits", "user.x"))
-)";
-
 TEST_F(MountTest, EveryRefusalHasItsErrno) {
   ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(Mnt("c"))).exit_code, 0);
-  ShellResult r = Python(kErrnoProbe, {Mnt(), "c"});
+  ShellResult r = RunScript("errno_probe.py", {Mnt(), "c"});
   EXPECT_EQ(r.output,
             "mkdir .hidden EINVAL\n"
             "mkdir space EINVAL\n"
@@ -237,15 +174,8 @@ TEST_F(MountTest, InvalidMappingsAreRefusedWithTheirReason) {
   const std::string k = Mnt("k");
   ASSERT_EQ(Shell("mkdir " + Quote(k) + " && cp " + Quote(src) + "/*.bits " + Quote(src + "/meta.json") +
                   " " + Quote(k)).exit_code, 0);
-  ShellResult bad = Python(R"(
-import sys
-f = open(sys.argv[1], "w")
-f.write('{"node_id_mapping":{"a":5001},"link_id_mapping":{}}')
-try:
-    f.close()
-except OSError as e:
-    print(e.strerror)
-)", {k + "/mappings.json"});
+  ShellResult bad = RunScript(
+      "write_file.py", {k + "/mappings.json", R"({"node_id_mapping":{"a":5001},"link_id_mapping":{}})"});
   EXPECT_EQ(bad.output, "Invalid argument\n");
   EXPECT_EQ(Shell("cat " + Quote(k + "/.status")).output,
             "invalid: mappings.json: node index 5001 for \"a\" is out of range [0, 5001)\n");
@@ -310,17 +240,7 @@ TEST_F(MountTest, RenamingAScopeDirectory) {
 
 TEST_F(MountTest, ControlFilesDescribeTheCache) {
   ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(Mnt("a"))).exit_code, 0);
-  ShellResult r = Python(R"(
-import json, sys
-mnt = sys.argv[1]
-stats = json.load(open(mnt + "/.scopefs/stats.json"))
-assert stats["total_entries"] == 1, stats
-assert stats["total_nodes"] == 5001 and stats["total_links"] == 7003, stats
-scopes = json.load(open(mnt + "/.scopefs/scopes.json"))
-assert [s["scope_key"] for s in scopes] == ["a"], scopes
-assert scopes[0] == json.load(open(mnt + "/a/meta.json")) or True
-print("ok")
-)", {Mnt()});
+  ShellResult r = RunScript("control_files.py", {Mnt()});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   ShellResult df = Shell("df -B1 --output=size " + Quote(Mnt()) + " | tail -1");
   EXPECT_EQ(df.output, std::to_string(uint64_t{10} << 30) + "\n");
@@ -378,16 +298,7 @@ TEST_F(MountLimitsTest, EvictsTheLeastRecentlyReadAndTheKernelForgetsIt) {
   // b is gone for lookups at once, not after the kernel's entry timeout.
   EXPECT_NE(Shell("stat " + Quote(Mnt("b"))).exit_code, 0);
   EXPECT_NE(Shell("cat " + Quote(Mnt("b/nodes.bits"))).output.find("No such file"), std::string::npos);
-  ShellResult stats = Python(R"(
-import json, os, sys
-mnt = sys.argv[1]
-s = json.load(open(mnt + "/.scopefs/stats.json"))
-print(s["total_entries"], s["evictions"], s["commits"], s["max_entries"], s["misses"] > 0,
-      s["bytes_served"] >= os.path.getsize(sys.argv[2] + "/mappings.json"))
-m = open(mnt + "/.scopefs/metrics").read()
-assert "# TYPE scopefs_evictions_total counter" in m and "scopefs_evictions_total 1" in m, m
-assert "scopefs_entries 3" in m, m
-)", {Mnt(), SmallScope()});
+  ShellResult stats = RunScript("eviction_stats.py", {Mnt(), SmallScope()});
   EXPECT_EQ(stats.output, "3 1 4 3 True True\n");
   // Its bytes went when the reader closed.
   EXPECT_EQ(Shell("for i in $(seq 250); do [ -z \"$(ls " + Quote(mount_->store() + "/trash") +
@@ -429,7 +340,7 @@ TEST_F(MountLimitsTest, LruOrderSurvivesARestart) {
 }
 
 TEST(DaemonTest, SignalsUnmountCleanlyAndADeadMountIsClearedOnStart) {
-  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  REQUIRE_FUSE();
   TempDir dir;
   ScopefsMount mount(dir.path(), {}, /*auto_unmount=*/false);
   auto mounted = [&] { return Shell("grep -c " + Quote(" " + mount.mnt() + " ") + " /proc/mounts").output; };
@@ -456,7 +367,7 @@ TEST(DaemonTest, SignalsUnmountCleanlyAndADeadMountIsClearedOnStart) {
 // What mount -t fuse.scopefs (and so /etc/fstab) runs: mount.fuse3 starts
 // `scopefs STORE MNT -o OPTS` from PATH, which backgrounds once mounted.
 TEST(DaemonTest, MountFuse3HelperMountsWithFstabOptions) {
-  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  REQUIRE_FUSE();
   if (Shell("command -v mount.fuse3").exit_code != 0) GTEST_SKIP() << "no mount.fuse3";
   TempDir dir;
   const std::string store = dir.path() + "/store", mnt = dir.path() + "/mnt";
@@ -476,11 +387,7 @@ TEST(DaemonTest, MountFuse3HelperMountsWithFstabOptions) {
   ShellResult mount = Shell("mount -t fuse.scopefs " + Quote(store) + " " + Quote(mnt) +
                             " -o rw,nosuid,nodev,max_entries=5,ttl=1h");
   EXPECT_EQ(mount.exit_code, 0) << mount.output;
-  ShellResult stats = Python(R"(
-import json, sys
-s = json.load(open(sys.argv[1] + "/.scopefs/stats.json"))
-print(s["max_entries"], s["ttl_seconds"])
-)", {mnt});
+  ShellResult stats = RunScript("stats_fields.py", {mnt, "max_entries", "ttl_seconds"});
   EXPECT_EQ(stats.output, "5 3600\n");
   EXPECT_EQ(Shell("grep -c " + Quote(" " + mnt + " fuse.scopefs ") + " /proc/mounts").output, "1\n");
   EXPECT_EQ(Shell("umount " + Quote(mnt)).exit_code, 0);
@@ -492,7 +399,7 @@ print(s["max_entries"], s["ttl_seconds"])
 }
 
 TEST(DaemonTest, RefusesBadArgumentsASecondDaemonAndAStoreInsideTheMount) {
-  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  REQUIRE_FUSE();
   TempDir dir;
   ShellResult bad = Shell(Quote(ScopefsPath()) + " --max-size 10X a b");
   EXPECT_EQ(bad.exit_code, 2);

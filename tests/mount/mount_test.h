@@ -1,5 +1,5 @@
-// What the mount tests share: scopes made by `scopectl gen`, the Python check
-// of a scope as a user reads it, and a fixture with a live mount.
+// What the mount tests share: scopes made by `scopectl gen`, the Python
+// scripts beside them (tests/mount/*.py), and a fixture with a live mount.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -40,34 +40,16 @@ inline const std::string& GenScope(uint64_t nodes, uint64_t links) {
 
 inline const std::string& SmallScope() { return GenScope(5001, 7003); }
 
-// Checks a scope on the mount against its source the way a user's Python
-// would read it: bitarray trimmed to the totals, json.load of the mappings.
-inline constexpr char kCheckScope[] = R"(
-import sys, json
-from bitarray import bitarray
-src, dst = sys.argv[1], sys.argv[2]
-meta = json.load(open(dst + "/meta.json"))
-smeta = json.load(open(src + "/meta.json"))
-for name, total in (("nodes.bits", "total_nodes"), ("links.bits", "total_links")):
-    n = meta[total]
-    assert n == smeta[total], (total, n)
-    a = bitarray(endian="big"); a.fromfile(open(src + "/" + name, "rb"))
-    b = bitarray(endian="big"); b.fromfile(open(dst + "/" + name, "rb"))
-    assert len(b) == (n + 7) // 8 * 8, name
-    assert a[:n] == b[:n], name
-assert json.load(open(src + "/mappings.json")) == json.load(open(dst + "/mappings.json"))
-assert meta["config_attributes"] == smeta["config_attributes"]
-for k in ("scope_key", "created_at", "last_accessed", "nodes_file_size", "links_file_size",
-          "mappings_file_size", "mappings_size"):
-    assert k in meta, k
-assert meta["scope_key"] == dst.rstrip("/").split("/")[-1]
-print("ok")
-)";
+// Runs tests/mount/SCRIPT (a .py file) with Debian's /usr/bin/python3.
+inline ShellResult RunScript(const std::string& script, const std::vector<std::string>& args = {},
+                             int timeout_s = 120) {
+  return PythonScript(std::string(SCOPEFS_TESTS_DIR) + "/mount/" + script, args, timeout_s);
+}
 
 class MountTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse on this machine";
+    REQUIRE_FUSE();
     if (Python("import bitarray").exit_code != 0) GTEST_SKIP() << "/usr/bin/python3 lacks bitarray";
     mount_ = std::make_unique<ScopefsMount>(dir_.path(), ExtraArgs());
     std::string error;
@@ -95,7 +77,7 @@ class MountTest : public ::testing::Test {
   }
 
   void ExpectPythonSees(const std::string& src, const std::string& key) {
-    ShellResult r = Python(kCheckScope, {src, Mnt(key)});
+    ShellResult r = RunScript("check_scope.py", {src, Mnt(key)});
     EXPECT_EQ(r.exit_code, 0) << r.output;
   }
 

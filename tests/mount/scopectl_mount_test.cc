@@ -36,21 +36,14 @@ class ScopectlMountTest : public MountTest {
 
   // Flips one byte in the middle of a stored file, behind the daemon's back.
   void FlipStoredByte(const std::string& key, const std::string& file) {
-    ShellResult r = Python(R"(
-import os, sys
-path = sys.argv[1]
-at = os.path.getsize(path) // 2
-with open(path, "r+b") as f:
-    f.seek(at); b = f.read(1); f.seek(at); f.write(bytes([b[0] ^ 0x01]))
-)", {mount_->store() + "/scopes/" + key + "/" + file});
+    ShellResult r = RunScript("flip_byte.py", {mount_->store() + "/scopes/" + key + "/" + file});
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
 };
 
 TEST_F(ScopectlMountTest, ImportThroughTheMountServesTheOldBytes) {
   const std::string old = dir_.path() + "/old";
-  ShellResult made = Shell("/usr/bin/python3 " + Quote(SCOPEFS_TESTS_DIR "/support/make_old_cache.py") + " " +
-                           Quote(old));
+  ShellResult made = PythonScript(SCOPEFS_TESTS_DIR "/support/make_old_cache.py", {old});
   ASSERT_EQ(made.exit_code, 0) << made.output;
 
   ShellResult r = Ctl("import " + Quote(old), /*with_stderr=*/true);
@@ -61,25 +54,7 @@ TEST_F(ScopectlMountTest, ImportThroughTheMountServesTheOldBytes) {
   EXPECT_EQ(Keys(), (std::vector<std::string>{"empty0", "wide", "odd13"}));
 
   // What a user's Python reads from the mount is what the old cache held.
-  ShellResult same = Python(R"(
-import datetime, gzip, json, sys
-from bitarray import bitarray
-old, mnt = sys.argv[1], sys.argv[2]
-meta = json.load(open(old + "/cache_metadata.json"))
-for key in ("odd13", "wide", "empty0"):
-    m = json.load(open(f"{mnt}/{key}/meta.json"))
-    for kind, total in (("nodes", "total_nodes"), ("links", "total_links")):
-        n = m[total]
-        assert n == meta[key][total]
-        a = bitarray(endian="big"); a.fromfile(open(f"{old}/{key}_{kind}.bits", "rb"))
-        b = bitarray(endian="big"); b.fromfile(open(f"{mnt}/{key}/{kind}.bits", "rb"))
-        assert a[:n] == b[:n], (key, kind)
-    assert json.load(gzip.open(f"{old}/{key}_mappings.json.gz")) == json.load(open(f"{mnt}/{key}/mappings.json"))
-    assert m["config_attributes"] == meta[key]["config_attributes"]
-    created = datetime.datetime.fromisoformat(meta[key]["created_at"]).astimezone()
-    assert abs((created - datetime.datetime.fromisoformat(m["created_at"])).total_seconds()) < 1e-3
-print("ok")
-)", {old, Mnt()});
+  ShellResult same = RunScript("same_as_old_cache.py", {old, Mnt()});
   EXPECT_EQ(same.exit_code, 0) << same.output;
 
   ShellResult again = Ctl("import " + Quote(old));

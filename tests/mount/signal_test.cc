@@ -19,7 +19,7 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 TEST(SignalTest, StopsCleanlyIdleWithReadersAndMidCommit) {
-  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  REQUIRE_FUSE();
   const std::string& big = GenScope(400000, 600000);  // a commit long enough to be caught in
   TempDir dir;
   ScopefsMount mount(dir.path(), {}, /*auto_unmount=*/false);
@@ -75,7 +75,7 @@ TEST(SignalTest, StopsCleanlyIdleWithReadersAndMidCommit) {
 }
 
 TEST(SmallDiskTest, AFullStoreFailsTheCopyWithEnospcAndRecovers) {
-  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  REQUIRE_FUSE();
   TempDir dir;
   const ScratchTmpfs disk(dir.path() + "/tmpfs", "24m");
   if (!disk.error().empty()) GTEST_SKIP() << disk.error();

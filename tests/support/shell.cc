@@ -27,10 +27,22 @@ ShellResult Shell(const std::string& command, int timeout_s) {
   return r;
 }
 
-ShellResult Python(const std::string& script, const std::vector<std::string>& args, int timeout_s) {
-  std::string cmd = "/usr/bin/python3 -c " + Quote(script);
-  for (const std::string& a : args) cmd += " " + Quote(a);
-  return Shell(cmd, timeout_s);
+namespace {
+
+ShellResult RunPython(std::string command, const std::vector<std::string>& args, int timeout_s) {
+  for (const std::string& a : args) command += " " + Quote(a);
+  return Shell(command, timeout_s);
+}
+
+}  // namespace
+
+ShellResult Python(const std::string& code, const std::vector<std::string>& args, int timeout_s) {
+  return RunPython("/usr/bin/python3 -c " + Quote(code), args, timeout_s);
+}
+
+ShellResult PythonScript(const std::string& path, const std::vector<std::string>& args,
+                         int timeout_s) {
+  return RunPython("/usr/bin/python3 " + Quote(path), args, timeout_s);
 }
 
 std::string ReadFile(const std::string& path) {

@@ -15,9 +15,12 @@ struct ShellResult {
 
 // Runs `command` with /bin/sh under `timeout` (so a hang fails the test).
 ShellResult Shell(const std::string& command, int timeout_s = 120);
-// Runs a Python script with Debian's /usr/bin/python3 (it has bitarray).
-ShellResult Python(const std::string& script, const std::vector<std::string>& args = {},
+// Runs Python code with Debian's /usr/bin/python3 (it has bitarray).
+ShellResult Python(const std::string& code, const std::vector<std::string>& args = {},
                    int timeout_s = 120);
+// Runs the Python script at `path` with Debian's /usr/bin/python3.
+ShellResult PythonScript(const std::string& path, const std::vector<std::string>& args = {},
+                         int timeout_s = 120);
 // Quotes `s` for /bin/sh.
 std::string Quote(const std::string& s);
 // The whole file's bytes ("" if it cannot be read).
