@@ -7,6 +7,7 @@ SCOPEFS_PACKAGES=(
   fuse3 libfuse3-dev libtbb-dev zlib1g-dev nlohmann-json3-dev libgtest-dev
   python3 python3-bitarray rsync gzip tar bc
   clang-14 libclang-rt-14-dev  # the fuzz tier (tools/fuzz.sh)
+  clang-format-14              # tools/format.sh
   valgrind                     # the soak tier
   help2man lintian             # the Debian package: its man pages and its lint test
   dpkg-dev file                # and its Depends, found by CPack with dpkg-shlibdeps
@@ -14,11 +15,14 @@ SCOPEFS_PACKAGES=(
 
 log() { printf 'scopefs: %s\n' "$*" >&2; }
 
-# Installs only the packages that are missing, so a second run costs nothing.
+# install_missing_packages [PACKAGE...]: installs those of the packages
+# (default: SCOPEFS_PACKAGES) that are missing, so a second run costs nothing.
 install_missing_packages() {
+  local wanted=("$@")
+  [ ${#wanted[@]} -gt 0 ] || wanted=("${SCOPEFS_PACKAGES[@]}")
   local missing=()
   local pkg
-  for pkg in "${SCOPEFS_PACKAGES[@]}"; do
+  for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
       || missing+=("$pkg")
   done
