@@ -12,11 +12,11 @@ namespace {
 enum : fuse_ino_t { kStatsIno = 3, kScopesIno, kMetricsIno, kGcIno, kVerifyIno };
 
 constexpr ControlEntry kFiles[] = {
-    {kStatsIno, "stats.json"},
-    {kScopesIno, "scopes.json"},
-    {kMetricsIno, "metrics"},
-    {kGcIno, "gc", true},
-    {kVerifyIno, "verify", true},
+    {kStatsIno, store::kStatsFile},
+    {kScopesIno, store::kScopesFile},
+    {kMetricsIno, store::kMetricsFile},
+    {kGcIno, store::kGcAction, true},
+    {kVerifyIno, store::kVerifyAction, true},
 };
 
 std::string Stats(const store::Store& store, const ServeCounters& served) {

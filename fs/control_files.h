@@ -9,11 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "store/mount_names.h"
 #include "store/store.h"
 
 namespace scopefs::fs {
 
-inline constexpr std::string_view kControlDirName = ".scopefs";
+using store::kControlDirName;
 
 struct ControlEntry {
   fuse_ino_t ino;

@@ -25,6 +25,7 @@
 #include "fs/control_files.h"
 #include "fs/meta_drafts.h"
 #include "fs/node.h"
+#include "store/mount_names.h"
 #include "store/pending_scope.h"
 #include "store/scope.h"
 
@@ -174,7 +175,7 @@ class PendingFileNode final : public Node {
 
 class StatusFileNode final : public Node {
  public:
-  static constexpr std::string_view kName = ".status";
+  static constexpr std::string_view kName = store::kStatusFile;
   // The .status of `pending`, counting one kernel lookup.
   static std::shared_ptr<Node> For(Filesystem& fs, const std::shared_ptr<store::PendingScope>& pending);
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/status.h"
+#include "store/store.h"
 #include "store/units.h"
 
 namespace scopefs::fs {
@@ -24,11 +25,12 @@ struct Config {
   bool debug = false;
   bool single_thread = false;
   int notify_fd = -1;  // gets one byte once the mount is live
-  uint64_t max_size = uint64_t{10} << 30;
-  uint64_t max_entries = 100;
-  int64_t ttl_s = 24 * 3600;
+  // The store's defaults (store.h), in the units the options use.
+  uint64_t max_size = store::CacheLimits{}.max_size;
+  uint64_t max_entries = store::CacheLimits{}.max_entries;
+  int64_t ttl_s = store::CacheLimits{}.ttl_ns / 1'000'000'000;
   int64_t maintenance_interval_s = 60;
-  int64_t pending_timeout_s = 3600;
+  int64_t pending_timeout_s = store::CacheLimits{}.pending_timeout_ns / 1'000'000'000;
   // Kernel readahead for the mount (its BDI), so sequential reads arrive as
   // 1 MiB requests instead of 128 KiB ones; 0 leaves the kernel's default.
   uint64_t read_ahead_kb = 1024;

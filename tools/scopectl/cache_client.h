@@ -61,7 +61,7 @@ class CacheClient {
 struct ClientOptions {
   std::optional<std::string> mount;  // default: $SCOPEFS_MOUNT, else kDefaultMount
   std::optional<std::string> store;  // offline: the store directory
-  int64_t ttl_ns = int64_t{24} * 3600 * 1'000'000'000;  // offline: what counts as expired
+  int64_t ttl_ns = store::CacheLimits{}.ttl_ns;  // offline: what counts as expired
 };
 
 inline constexpr char kDefaultMount[] = "/mnt/scopes";

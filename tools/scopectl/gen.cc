@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/env.h"
+#include "store/layout.h"
 #include "tools/scopectl/args.h"
 #include "tools/scopectl/buffered_writer.h"
 #include "tools/scopectl/commands.h"
@@ -140,9 +141,9 @@ store::Status PrepareOutdir(store::Env* env, const std::string& outdir, OutputGu
 // Creates outdir/name (never replacing a file) and fills it with `fill(writer)`.
 // Returns the file's size.
 template <typename Fill>
-store::Result<uint64_t> WriteFile(store::Env* env, const std::string& outdir, const char* name,
+store::Result<uint64_t> WriteFile(store::Env* env, const std::string& outdir, std::string_view name,
                                   OutputGuard* guard, Fill fill) {
-  std::string path = outdir + "/" + name;
+  const std::string path = store::Layout::Join(outdir, name);
   ASSIGN_OR_RETURN(std::unique_ptr<store::File> file,
                    env->Open(path, store::OpenMode::kCreateExclusive));
   guard->MadeFile(path);
@@ -216,10 +217,10 @@ store::Result<GenSizes> Generate(store::Env* env, const SyntheticScope& scope,
   RETURN_IF_ERROR(PrepareOutdir(env, outdir, &guard));
   GenSizes sizes;
   // meta.json last, so that a directory holding it is a finished one.
-  ASSIGN_OR_RETURN(sizes.nodes_bits, WriteFile(env, outdir, "nodes.bits", &guard, nodes_bits));
-  ASSIGN_OR_RETURN(sizes.links_bits, WriteFile(env, outdir, "links.bits", &guard, links_bits));
-  ASSIGN_OR_RETURN(sizes.mappings, WriteFile(env, outdir, "mappings.json", &guard, mappings));
-  ASSIGN_OR_RETURN(sizes.meta, WriteFile(env, outdir, "meta.json", &guard, meta));
+  ASSIGN_OR_RETURN(sizes.nodes_bits, WriteFile(env, outdir, store::kNodesFile, &guard, nodes_bits));
+  ASSIGN_OR_RETURN(sizes.links_bits, WriteFile(env, outdir, store::kLinksFile, &guard, links_bits));
+  ASSIGN_OR_RETURN(sizes.mappings, WriteFile(env, outdir, store::kMappingsFile, &guard, mappings));
+  ASSIGN_OR_RETURN(sizes.meta, WriteFile(env, outdir, store::kMetaFile, &guard, meta));
   guard.Keep();
   return sizes;
 }

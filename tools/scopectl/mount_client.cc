@@ -9,6 +9,7 @@
 
 #include "store/key.h"
 #include "store/layout.h"
+#include "store/mount_names.h"
 #include "tools/scopectl/cache_client.h"
 
 namespace scopefs::tools {
@@ -105,8 +106,8 @@ class MountClient final : public CacheClient {
 
   std::string where() const override { return "mount " + mnt_; }
 
-  Result<nlohmann::json> Stats() override { return ReadJson(Control("stats.json")); }
-  Result<nlohmann::json> Scopes() override { return ReadJson(Control("scopes.json")); }
+  Result<nlohmann::json> Stats() override { return ReadJson(Control(store::kStatsFile)); }
+  Result<nlohmann::json> Scopes() override { return ReadJson(Control(store::kScopesFile)); }
 
   Result<nlohmann::json> Info(const std::string& key) override {
     RETURN_IF_ERROR(store::ValidateKey(key));
@@ -128,18 +129,18 @@ class MountClient final : public CacheClient {
   }
 
   Result<store::GarbageReport> CollectGarbage() override {
-    auto [answer, written] = RunAction("gc", "gc\n");
+    auto [answer, written] = RunAction(store::kGcAction, "gc\n");
     RETURN_IF_ERROR(written);
     ASSIGN_OR_RETURN(std::string out, std::move(answer));
     nlohmann::json doc = nlohmann::json::parse(out, nullptr, false);
-    if (!doc.is_object()) return Status::Invalid(Control("gc") + ": unexpected answer: " + out);
+    if (!doc.is_object()) return Status::Invalid(Control(store::kGcAction) + ": unexpected answer: " + out);
     return store::GarbageReport{doc.value("expired", uint64_t{0}), doc.value("pending_dropped", uint64_t{0}),
                                 doc.value("orphans", uint64_t{0})};
   }
 
   Status Verify(const std::string& key) override {
     RETURN_IF_ERROR(store::ValidateKey(key));
-    auto [out, status] = RunAction("verify", key + "\n");
+    auto [out, status] = RunAction(store::kVerifyAction, key + "\n");
     if (status.ok()) return Status::Ok();
     // The daemon's own words are better than an errno; they are in the answer.
     nlohmann::json line = nlohmann::json::parse(out.ok() ? *out : "", nullptr, false);
@@ -174,7 +175,7 @@ class MountClient final : public CacheClient {
 
  private:
   std::string Control(std::string_view name) const {
-    return mnt_ + "/" + std::string(kControlDir) + "/" + std::string(name);
+    return mnt_ + "/" + std::string(store::kControlDirName) + "/" + std::string(name);
   }
   std::string ScopePath(const std::string& key) const { return mnt_ + "/" + key; }
 
@@ -205,7 +206,7 @@ class MountClient final : public CacheClient {
     RETURN_IF_ERROR(WriteAll(meta.fd, source.meta.dump(), meta_path));
     Status closed = meta.Close(meta_path);
     if (closed.code() == Status::Code::kInvalid) {
-      Result<std::string> why = ReadPath(dir + "/.status");
+      Result<std::string> why = ReadPath(dir + "/" + std::string(store::kStatusFile));
       if (why.ok()) {
         std::string line = *why;
         while (!line.empty() && line.back() == '\n') line.pop_back();
@@ -216,7 +217,6 @@ class MountClient final : public CacheClient {
     return closed;
   }
 
-  static constexpr std::string_view kControlDir = ".scopefs";
   const std::string mnt_;
 };
 
