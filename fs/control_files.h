@@ -27,9 +27,6 @@ struct ControlEntry {
 std::span<const ControlEntry> ControlFiles();
 bool IsControlAction(fuse_ino_t ino);
 
-// The content of control file `ino`, generated now: stats.json (cache-wide
-// figures and counters), scopes.json (every scope's meta, most recently used
-// first) or metrics (the figures in Prometheus text format).
 // What the mount has served since it started, and the inodes it serves now.
 struct ServeCounters {
   uint64_t hits = 0;          // lookups of committed keys
@@ -38,6 +35,10 @@ struct ServeCounters {
   uint64_t inodes = 0;        // held by the kernel (looked up, not yet forgotten)
 };
 
+// The content of control file `ino`, generated now: stats.json (cache-wide
+// figures and counters), scopes.json (every scope's meta, most recently used
+// first) or metrics (the figures in Prometheus text format); for an action
+// file, how to use it.
 std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store,
                                 const ServeCounters& served);
 

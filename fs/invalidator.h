@@ -7,7 +7,7 @@
 // until memory pressure. SPEC: notifications are sent from
 // one dedicated thread, never from a request handler or under a lock a
 // handler needs, so Queue() only appends and wakes the thread.
-// Ownership: the Daemon; Stop() (or the destructor) joins the thread.
+// Ownership: RunDaemon (daemon.cc); Stop() (or the destructor) joins the thread.
 // Thread-safety: Queue() from any thread.
 #pragma once
 

@@ -4,7 +4,7 @@
 // churn through 64 KiB blocks from up to 16 threads, and without it
 // RSS shows the high-water mark of that churn, not what the daemon holds.
 //
-// Ownership: the Daemon; Stop() (or the destructor) wakes and joins it.
+// Ownership: RunDaemon (daemon.cc); Stop() (or the destructor) wakes and joins it.
 // Thread-safety: Stop() from any thread.
 #pragma once
 

@@ -10,9 +10,6 @@ namespace scopefs::fs {
 
 void OpInit(void* userdata, fuse_conn_info* conn) {
   static_cast<Filesystem*>(userdata)->MarkInitialized();
-  // Bits files are replied from the stored file's descriptor: let libfuse splice.
-  if (conn->capable & FUSE_CAP_SPLICE_WRITE) conn->want |= FUSE_CAP_SPLICE_WRITE;
-  if (conn->capable & FUSE_CAP_SPLICE_MOVE) conn->want |= FUSE_CAP_SPLICE_MOVE;
   // Writes must reach us in order and synchronously: commit happens on close.
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
