@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/crc32.h"
 #include "store/happens_before.h"
 
 namespace scopefs::store {
@@ -91,7 +92,7 @@ void ChunkedGzipReader::StartReadAhead(size_t last, ReadAheadState* ra) const {
   const size_t begin = std::max(last + 1, ra->read_ahead_end);
   if (begin >= end) return;
   ra->read_ahead_end = end;
-  std::lock_guard<std::mutex> lock(spawn_mu_);
+  MutexLock lock(&spawn_mu_);
   for (size_t i = begin; i < end; ++i) {
     tbb::task_handle task = tasks_.defer([this, i] {
       AfterHandoff();
@@ -168,9 +169,7 @@ Result<std::string> ChunkedGzipReader::InflateMember(size_t i) const {
                    " bytes before the member's trailer");
   }
   const char* trailer = compressed.data() + c_size - kGzipTrailerSize;
-  const auto crc =
-      static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(out.data()), out.size()));
-  if (GetLittleEndian32(trailer) != crc) return corrupt("CRC-32 mismatch");
+  if (GetLittleEndian32(trailer) != Crc32(std::string_view(out.data(), out.size()))) return corrupt("CRC-32 mismatch");
   if (GetLittleEndian32(trailer + 4) != static_cast<uint32_t>(u_size & 0xffffffffu)) {
     return corrupt("ISIZE mismatch");
   }
@@ -184,7 +183,7 @@ Status ChunkedGzipReader::VerifyAll() const {
     return Status::Corruption("mappings file is " + std::to_string(size) +
                               " bytes, its index says " + std::to_string(index_.compressed_size));
   }
-  std::mutex mu;
+  Mutex mu;  // a leaf lock
   size_t first_bad = index_.members.size();  // guarded by mu
   Status first_error;                        // guarded by mu
   // A few tasks pull members from a counter: every member is checked, on all cores.
@@ -199,7 +198,7 @@ Status ChunkedGzipReader::VerifyAll() const {
         s = Status::FromErrno(ENOMEM, "verify mappings");
       }
       if (s.ok()) continue;
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       if (i < first_bad) {
         first_bad = i;
         first_error = std::move(s);

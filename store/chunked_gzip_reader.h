@@ -26,12 +26,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "store/env.h"
 #include "store/gzip_index.h"
 #include "store/member_cache.h"
+#include "store/mutex.h"
 #include "store/status.h"
 
 namespace scopefs::store {
@@ -89,7 +89,8 @@ class ChunkedGzipReader {
   const size_t read_ahead_members_;
 
   // Serializes tasks_.run: callers of ReadAt on many threads start read-ahead.
-  mutable std::mutex spawn_mu_;
+  // A leaf lock (see the lock order in store.h).
+  mutable Mutex spawn_mu_;
   mutable tbb::task_group tasks_;  // read-ahead; the destructor waits for it
 };
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "store/crc32.h"
 #include "store/happens_before.h"
 
 namespace scopefs::store {
@@ -41,8 +42,7 @@ Result<std::string> CompressMember(std::string_view input, int level) {
                                       "-byte chunk returned " + std::to_string(rc));
   }
   char* trailer = member.data() + kGzipHeaderSize + deflated;
-  const auto* bytes = reinterpret_cast<const Bytef*>(input.data());
-  PutLittleEndian32(static_cast<uint32_t>(crc32_z(0, bytes, input.size())), trailer);
+  PutLittleEndian32(Crc32(input), trailer);
   PutLittleEndian32(static_cast<uint32_t>(input.size() & 0xffffffffu), trailer + 4);
   member.resize(kGzipHeaderSize + deflated + kGzipTrailerSize);
   return member;
@@ -132,7 +132,7 @@ Status ChunkedGzipWriter::Drain(size_t max_queued) {
     if (queue_.size() > max_queued) {
       WaitForJob(front);
     } else {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!front.done) break;
     }
     RETURN_IF_ERROR(WriteFront());
@@ -145,15 +145,15 @@ void ChunkedGzipWriter::WaitForJob(const Job& job) {
   // busy: the caller's thread is one of them.
   for (;;) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (job.done) return;
     }
     Job* pending = ClaimPending();
     if (pending == nullptr) break;
     RunClaimed(*pending);
   }
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&job] { return job.done; });
+  MutexLock lock(&mu_);
+  done_cv_.Wait(&mu_, [&job] { return job.done; });
 }
 
 Status ChunkedGzipWriter::WriteFront() {
@@ -191,10 +191,10 @@ void ChunkedGzipWriter::RunClaimed(Job& job) {
   }
   std::string().swap(job.input);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     job.done = true;
   }
-  done_cv_.notify_all();
+  done_cv_.NotifyAll();
 }
 
 void ChunkedGzipWriter::AbandonPending() {

@@ -25,17 +25,16 @@
 
 #include <oneapi/tbb/task_group.h>
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "store/env.h"
 #include "store/gzip_index.h"
+#include "store/mutex.h"
 #include "store/status.h"
 
 namespace scopefs::store {
@@ -103,8 +102,8 @@ class ChunkedGzipWriter {
   // touches the deque; tasks only touch their own Job.
   std::deque<std::shared_ptr<Job>> queue_;
 
-  std::mutex mu_;                    // guards Job::done of every job; a leaf lock
-  std::condition_variable done_cv_;  // signalled when a job finishes
+  Mutex mu_;         // guards Job::done of every job; a leaf lock (lock order: store.h)
+  CondVar done_cv_;  // signalled when a job finishes
 
   tbb::task_group tasks_;  // the destructor waits for it before members go away
 };

@@ -1,9 +1,8 @@
 #include "store/commit.h"
 
-#include <zlib.h>
-
 #include <vector>
 
+#include "store/crc32.h"
 #include "store/gzip_stream.h"
 #include "store/input_meta.h"
 #include "store/log.h"
@@ -63,29 +62,29 @@ Result<uint32_t> CopyWithCrc(Env* env, const std::string& from, const std::strin
   ASSIGN_OR_RETURN(std::unique_ptr<File> in, env->Open(from, OpenMode::kRead));
   ASSIGN_OR_RETURN(std::unique_ptr<File> out, CreateStaged(env, to, options));
   std::vector<char> buf(kCopyBuffer);
-  uLong crc = crc32(0L, Z_NULL, 0);
+  uint32_t crc = 0;
   uint64_t offset = 0;
   for (;;) {
     ASSIGN_OR_RETURN(size_t n, in->ReadAt(offset, buf.data(), buf.size()));
     if (n == 0) break;
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf.data()), static_cast<uInt>(n));
+    crc = Crc32Update(crc, std::string_view(buf.data(), n));
     RETURN_IF_ERROR(out->WriteAt(offset, buf.data(), n));
     offset += n;
   }
   RETURN_IF_ERROR(out->Sync());
-  return static_cast<uint32_t>(crc);
+  return crc;
 }
 
 Result<uint32_t> FileCrc(const File& file) {
   std::vector<char> buf(kCopyBuffer);
-  uLong crc = crc32(0L, Z_NULL, 0);
+  uint32_t crc = 0;
   for (uint64_t offset = 0;;) {
     ASSIGN_OR_RETURN(size_t n, file.ReadAt(offset, buf.data(), buf.size()));
     if (n == 0) break;
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf.data()), static_cast<uInt>(n));
+    crc = Crc32Update(crc, std::string_view(buf.data(), n));
     offset += n;
   }
-  return static_cast<uint32_t>(crc);
+  return crc;
 }
 
 struct MappingsResult {
@@ -203,6 +202,9 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   r.created_ns = options.created_ns.value_or(clock.NowNanos());
   r.total_nodes = meta.total_nodes.value_or(mappings.nodes.entries);
   r.total_links = meta.total_links.value_or(mappings.links.entries);
+  // meta.json's totals were checked as it was parsed; these may be the counts.
+  RETURN_IF_ERROR(CheckTotalBits("total_nodes", r.total_nodes));
+  RETURN_IF_ERROR(CheckTotalBits("total_links", r.total_links));
   r.config_attributes = std::move(meta.config_attributes);
   r.extra = std::move(meta.extra);
   RETURN_IF_ERROR(CheckIndexRange(mappings, r));
@@ -236,13 +238,6 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   return r;
 }
 
-void RemoveStaging(Env* env, const Layout& layout, const std::string& key) {
-  const std::string staging = layout.staging_scope_dir(key);
-  if (Status st = RemoveAll(env, staging); !st.ok()) {
-    LogWarning("cannot remove " + staging + ": " + st.ToString());
-  }
-}
-
 }  // namespace
 
 Result<std::string> MissingPendingFiles(Env* env, const Layout& layout, const std::string& key) {
@@ -273,14 +268,21 @@ Result<std::string> MissingPendingFiles(Env* env, const Layout& layout, const st
 Result<ScopeRecord> StagePendingScope(Env* env, const Layout& layout, const std::string& key,
                                       const Clock& clock, const CommitOptions& options) {
   Result<ScopeRecord> record = Assemble(env, layout, key, clock, options);
-  if (!record.ok()) RemoveStaging(env, layout, key);
+  if (!record.ok()) DiscardStagedScope(env, layout, key);
   return record;
+}
+
+void DiscardStagedScope(Env* env, const Layout& layout, const std::string& key) {
+  const std::string staging = layout.staging_scope_dir(key);
+  if (Status st = RemoveAll(env, staging); !st.ok()) {
+    LogWarning("cannot remove " + staging + ": " + st.ToString());
+  }
 }
 
 Status PublishStagedScope(Env* env, const Layout& layout, const std::string& key) {
   Status st = MoveDirDurably(env, layout.staging_scope_dir(key), layout.scope_dir(key));
   if (st.code() == Status::Code::kExists) st = Status::Exists("scope " + key + " already exists");
-  if (!st.ok()) RemoveStaging(env, layout, key);
+  if (!st.ok()) DiscardStagedScope(env, layout, key);
   return st;
 }
 

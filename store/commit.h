@@ -58,6 +58,10 @@ Result<ScopeRecord> StagePendingScope(Env* env, const Layout& layout, const std:
 // On failure staging/<key> is removed.
 Status PublishStagedScope(Env* env, const Layout& layout, const std::string& key);
 
+// Removes staging/<key> instead of publishing it (its scope went away
+// meanwhile). Failures are logged: recovery removes what is left.
+void DiscardStagedScope(Env* env, const Layout& layout, const std::string& key);
+
 // Step 3: removes pending/<key>, now redundant. Failures are logged, not
 // returned: the scope is committed, and recovery removes what is left.
 void DiscardPendingFiles(Env* env, const Layout& layout, const std::string& key);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "store/key.h"
+#include "store/scope_record.h"
 
 namespace scopefs::store {
 namespace {
@@ -74,9 +75,15 @@ class ShapeChecker final : public nlohmann::json_sax<json> {
 Result<std::optional<uint64_t>> Total(const json& meta, const char* name) {
   auto it = meta.find(name);
   if (it == meta.end()) return std::optional<uint64_t>();
-  if (it->is_number_unsigned()) return std::optional<uint64_t>(it->get<uint64_t>());
-  if (it->is_number_integer() && it->get<int64_t>() >= 0) {
-    return std::optional<uint64_t>(static_cast<uint64_t>(it->get<int64_t>()));
+  std::optional<uint64_t> total;
+  if (it->is_number_unsigned()) {
+    total = it->get<uint64_t>();
+  } else if (it->is_number_integer() && it->get<int64_t>() >= 0) {
+    total = static_cast<uint64_t>(it->get<int64_t>());
+  }
+  if (total) {
+    RETURN_IF_ERROR(CheckTotalBits(std::string("meta.json: ") + name, *total));
+    return total;
   }
   std::string shown = it->dump();
   if (shown.size() > 40) shown = shown.substr(0, 40) + "...";

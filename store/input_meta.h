@@ -2,7 +2,8 @@
 //
 // A JSON object of at most kMaxMetaBytes, nested at most kMaxMetaDepth deep,
 // with no duplicate keys. `total_nodes` / `total_links`, when present, are
-// non-negative integers; `config_attributes`, when present, is an object.
+// non-negative integers of at most kMaxTotalBits (2^34, scope_record.h);
+// `config_attributes`, when present, is an object.
 // Daemon-owned keys (scope_key, created_at, last_accessed, the sizes) are
 // ignored, so a meta.json read from a scope is valid input; every other key is
 // kept and shown again. Errors are Status::Invalid with a one-line reason.

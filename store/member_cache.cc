@@ -8,7 +8,7 @@ namespace scopefs::store {
 MemberCache::MemberCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
 
 uint64_t MemberCache::NewReaderId() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return next_reader_id_++;
 }
 
@@ -27,7 +27,7 @@ std::optional<Result<MemberCache::Value>> MemberCache::Get(
   std::promise<Result<Value>> promise;
   Future other_load;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (auto it = entries_.find(key); it != entries_.end()) {
       if (!wait) return std::nullopt;
       lru_.splice(lru_.begin(), lru_, it->second.lru);
@@ -58,14 +58,14 @@ std::optional<Result<MemberCache::Value>> MemberCache::Get(
     // `result` already says ENOMEM.
   } catch (...) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       loading_.erase(key);
     }
     promise.set_exception(std::current_exception());
     throw;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     loading_.erase(key);
     if (result.ok()) InsertLocked(key, *result, &dropped);
   }
@@ -97,7 +97,7 @@ void MemberCache::InsertLocked(Key key, Value value, std::list<Value>* dropped) 
 
 void MemberCache::EraseReader(uint64_t reader) {
   std::list<Value> dropped;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.lower_bound(Key{reader, 0});
   while (it != entries_.end() && it->first.reader == reader) {
     bytes_ -= it->second.value->size();
@@ -109,12 +109,12 @@ void MemberCache::EraseReader(uint64_t reader) {
 }
 
 size_t MemberCache::bytes_cached() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return bytes_;
 }
 
 size_t MemberCache::entries() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return entries_.size();
 }
 

@@ -24,10 +24,10 @@
 #include <list>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "store/mutex.h"
 #include "store/status.h"
 
 namespace scopefs::store {
@@ -82,18 +82,18 @@ class MemberCache {
   std::optional<Result<Value>> Get(Key key, const Loader& load, bool wait,
                                    const std::function<void()>& while_waiting);
   // Inserts and evicts; evicted values go to `dropped` so they are freed after unlocking.
-  void InsertLocked(Key key, Value value, std::list<Value>* dropped);
+  void InsertLocked(Key key, Value value, std::list<Value>* dropped) REQUIRES(mu_);
 
   const size_t capacity_;
 
-  // A leaf lock: nothing else is locked while it is held, and it is never held
-  // across a load or the freeing of a value.
-  mutable std::mutex mu_;
-  std::map<Key, Entry> entries_;   // guarded by mu_
-  std::list<Key> lru_;             // guarded by mu_; most recently used first
-  std::map<Key, Future> loading_;  // guarded by mu_; loads in progress
-  size_t bytes_ = 0;               // guarded by mu_
-  uint64_t next_reader_id_ = 1;    // guarded by mu_
+  // A leaf lock (see the lock order in store.h): nothing else is locked while
+  // it is held, and it is never held across a load or the freeing of a value.
+  mutable Mutex mu_;
+  std::map<Key, Entry> entries_ GUARDED_BY(mu_);
+  std::list<Key> lru_ GUARDED_BY(mu_);             // most recently used first
+  std::map<Key, Future> loading_ GUARDED_BY(mu_);  // loads in progress
+  size_t bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t next_reader_id_ GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace scopefs::store

@@ -22,41 +22,40 @@ bool IsAllowedPendingName(std::string_view name) {
 
 PendingFile::PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock,
                          uint64_t max_size, SpaceBudget* budget)
-    : file_(std::move(file)), clock_(clock), max_size_(max_size), budget_(budget), attrs_(attrs) {}
+    : clock_(clock), max_size_(max_size), budget_(budget), file_(std::move(file)), attrs_(attrs) {}
 
-PendingFile::~PendingFile() { ReleaseSpace(); }
+PendingFile::~PendingFile() {
+  // No lock: nobody else holds this file any more.
+  if (file_ != nullptr && budget_ != nullptr) budget_->Release(attrs_.size);
+}
 
 Status PendingFile::Account(uint64_t old_size, uint64_t new_size) {
-  if (budget_ == nullptr || released_) return Status::Ok();
+  if (budget_ == nullptr) return Status::Ok();
   if (new_size > old_size) return budget_->Reserve(new_size - old_size);
   budget_->Release(old_size - new_size);
   return Status::Ok();
 }
 
-void PendingFile::ReleaseSpace() {
-  std::lock_guard io(io_mu_);
-  if (budget_ == nullptr || released_) return;
-  released_ = true;
-  budget_->Release(attrs().size);
-}
-
 void PendingFile::Close() {
-  std::lock_guard io(io_mu_);
+  MutexLock io(&io_mu_);
+  if (file_ == nullptr) return;
   file_.reset();
+  // Under io_mu_, with the file closed: no write can land between the two.
+  if (budget_ != nullptr) budget_->Release(attrs().size);
 }
 
 Status PendingFile::Resize(const std::function<uint64_t(uint64_t)>& size_after,
-                           const std::function<Status()>& io) {
-  std::lock_guard io_lock(io_mu_);
+                           const std::function<Status(File&)>& io) {
+  MutexLock io_lock(&io_mu_);
   if (!file_) return Status::Access("the scope was committed or removed: its files no longer change");
   const uint64_t old_size = attrs().size;
   const uint64_t new_size = size_after(old_size);
   RETURN_IF_ERROR(Account(old_size, new_size));
-  if (Status st = io(); !st.ok()) {
+  if (Status st = io(*file_); !st.ok()) {
     (void)Account(new_size, old_size);
     return st;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   attrs_.size = new_size;
   attrs_.mtime_ns = attrs_.ctime_ns = clock_->NowNanos();
   return Status::Ok();
@@ -69,7 +68,7 @@ Status PendingFile::Write(uint64_t offset, std::string_view data) {
   }
   const uint64_t end = offset + data.size();
   return Resize([end](uint64_t old_size) { return std::max(old_size, end); },
-                [&] { return file_->WriteAt(offset, data.data(), data.size()); });
+                [&](File& file) { return file.WriteAt(offset, data.data(), data.size()); });
 }
 
 Status PendingFile::Truncate(uint64_t size) {
@@ -77,11 +76,11 @@ Status PendingFile::Truncate(uint64_t size) {
     return Status::TooBig("size " + std::to_string(size) + " passes the limit of " +
                           std::to_string(max_size_) + " bytes");
   }
-  return Resize([size](uint64_t) { return size; }, [&] { return file_->Truncate(size); });
+  return Resize([size](uint64_t) { return size; }, [&](File& file) { return file.Truncate(size); });
 }
 
 FileAttrs PendingFile::attrs() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return attrs_;
 }
 
@@ -95,12 +94,12 @@ void ApplyAttrChange(const AttrChange& change, int64_t now_ns, FileAttrs& attrs)
 }
 
 void PendingFile::SetAttrs(const AttrChange& change) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ApplyAttrChange(change, clock_->NowNanos(), attrs_);
 }
 
 int PendingFile::writers() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return writers_;
 }
 
@@ -122,36 +121,33 @@ PendingScope::~PendingScope() = default;
 
 void PendingScope::MarkCommitted(std::shared_ptr<Scope> scope) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     committed_ = std::move(scope);
   }
   closed_ = true;
 }
 
-void PendingScope::ReleaseSpace() {
+void PendingScope::CloseFiles() {
   std::vector<std::shared_ptr<PendingFile>> files;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [name, file] : files_) files.push_back(file);
   }
-  for (const auto& file : files) {
-    file->ReleaseSpace();
-    file->Close();
-  }
+  for (const auto& file : files) file->Close();  // io_mu_ comes before mu_
 }
 
 std::weak_ptr<Scope> PendingScope::committed_scope() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return committed_;
 }
 
 std::string PendingScope::key() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return key_;
 }
 
 void PendingScope::Relocate(std::string key, std::string dir) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   key_ = std::move(key);
   dir_ = std::move(dir);
 }
@@ -163,7 +159,7 @@ Result<std::shared_ptr<PendingFile>> PendingScope::Create(const std::string& nam
                               "nodes.bits, links.bits, mappings.json, mappings.json.gz, " +
                               "meta.json, or a temporary name starting with '.')");
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   TouchLocked();
   if (auto it = files_.find(name); it != files_.end()) return it->second;
   ASSIGN_OR_RETURN(std::unique_ptr<File> file,
@@ -181,18 +177,22 @@ Result<std::shared_ptr<PendingFile>> PendingScope::Create(const std::string& nam
 }
 
 Result<std::shared_ptr<PendingFile>> PendingScope::Find(const std::string& name) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(name);
   if (it == files_.end()) return Status::NotFound("no file " + Printable(name) + " in " + key_);
   return it->second;
 }
 
 Status PendingScope::Unlink(const std::string& name) {
-  std::lock_guard lock(mu_);
+  // Declared before the lock, so let go after it: a descriptor may still write
+  // to the file, whose bytes count until the last holder lets go, and letting
+  // go takes the file's io_mu_, which comes before mu_.
+  std::shared_ptr<PendingFile> unlinked;
+  MutexLock lock(&mu_);
   auto it = files_.find(name);
   if (it == files_.end()) return Status::NotFound("no file " + Printable(name) + " in " + key_);
   RETURN_IF_ERROR(env_->Unlink(Layout::Join(dir_, name)));
-  it->second->ReleaseSpace();
+  unlinked = std::move(it->second);
   files_.erase(it);
   refusal_.clear();
   TouchLocked();
@@ -203,40 +203,42 @@ Status PendingScope::Rename(const std::string& from, const std::string& to) {
   if (!IsAllowedPendingName(to)) {
     return Status::Permission("\"" + Printable(to) + "\" is not a scope file name");
   }
-  std::lock_guard lock(mu_);
+  std::shared_ptr<PendingFile> replaced;  // let go after the lock, as in Unlink
+  MutexLock lock(&mu_);
   auto it = files_.find(from);
   if (it == files_.end()) return Status::NotFound("no file " + Printable(from) + " in " + key_);
   if (from == to) return Status::Ok();
   RETURN_IF_ERROR(
       env_->Rename(Layout::Join(dir_, from), Layout::Join(dir_, to), RenameMode::kReplace));
-  std::shared_ptr<PendingFile> entry = it->second;
+  std::shared_ptr<PendingFile> entry = std::move(it->second);
   files_.erase(it);
-  if (auto replaced = files_.find(to); replaced != files_.end()) replaced->second->ReleaseSpace();
-  files_[to] = std::move(entry);
+  std::shared_ptr<PendingFile>& slot = files_[to];
+  replaced = std::move(slot);
+  slot = std::move(entry);
   refusal_.clear();
   TouchLocked();
   return Status::Ok();
 }
 
 std::vector<std::string> PendingScope::List() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> names;
   for (const auto& [name, entry] : files_) names.push_back(name);
   return names;
 }
 
 void PendingScope::AddWriter(PendingFile& file) {
-  std::lock_guard lock(file.mu_);
+  MutexLock lock(&file.mu_);
   ++file.writers_;
 }
 
 void PendingScope::RemoveWriter(PendingFile& file) {
-  std::lock_guard lock(file.mu_);
+  MutexLock lock(&file.mu_);
   --file.writers_;
 }
 
 bool PendingScope::ReadyToCommit(const PendingFile* closing) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   bool mappings = false;
   for (const auto& [name, entry] : files_) {
     if (!IsScopeFileName(name)) continue;
@@ -248,19 +250,19 @@ bool PendingScope::ReadyToCommit(const PendingFile* closing) const {
 }
 
 FileAttrs PendingScope::dir_attrs() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return dir_attrs_;
 }
 
 void PendingScope::SetDirAttrs(const AttrChange& change) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ApplyAttrChange(change, clock_->NowNanos(), dir_attrs_);
   if (change.atime_ns || change.mtime_ns) dir_times_set_ = true;
 }
 
 Status PendingScope::ClaimWriter(int64_t writer, const std::function<bool(int64_t)>& alive) {
   if (writer == 0) return Status::Ok();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (writer_ != 0 && writer_ != writer && alive(writer_)) {
     return Status::Busy("scope " + key_ + " is being written by another process (pid " +
                         std::to_string(writer_) + "); wait for it, or remove the scope");
@@ -270,12 +272,12 @@ Status PendingScope::ClaimWriter(int64_t writer, const std::function<bool(int64_
 }
 
 bool PendingScope::dir_times_set() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return dir_times_set_;
 }
 
 std::string PendingScope::StatusLine() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!refusal_.empty()) return "invalid: " + refusal_;
   if (files_.count(std::string(kMappingsFile)) && files_.count(std::string(kMappingsGzFile))) {
     return "invalid: both mappings.json and mappings.json.gz are present; remove one";
@@ -301,25 +303,25 @@ std::string PendingScope::StatusLine() const {
 }
 
 void PendingScope::SetRefusal(std::string reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   refusal_ = std::move(reason);
   writer_ = 0;  // that writer's attempt is over: anyone may fix the scope now
 }
 
 std::map<std::string, int64_t> PendingScope::Mtimes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::map<std::string, int64_t> out;
   for (const auto& [name, entry] : files_) out[name] = entry->attrs().mtime_ns;
   return out;
 }
 
 int64_t PendingScope::last_activity_ns() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return last_activity_ns_;
 }
 
 void PendingScope::Touch() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   TouchLocked();
 }
 

@@ -9,7 +9,8 @@
 //
 // Ownership: created and owned by the Store (shared with open handles).
 // Thread-safety: thread-safe. mu_ guards the file table and is held for no
-// I/O; a file's bytes are written under that file's own mutex.
+// I/O but the one syscall of Create, Unlink or Rename; a file's bytes are
+// written under that file's own io_mu_. Lock order: see Store::ns_mu_ (store.h).
 #pragma once
 
 #include <atomic>
@@ -17,13 +18,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "store/clock.h"
 #include "store/env.h"
+#include "store/mutex.h"
 #include "store/space_budget.h"
 #include "store/status.h"
 
@@ -56,55 +57,63 @@ struct AttrChange {
   std::optional<uint64_t> size;
 };
 
-// One file of a pending scope. Open handles hold it, so writes keep landing in
-// the same file across a rename, and after an unlink (as an fd would).
-// Thread-safety: thread-safe; writes are serialized by an internal mutex.
 // Applies what `change` sets (all but size) to `attrs`; ctime becomes `now_ns`.
 void ApplyAttrChange(const AttrChange& change, int64_t now_ns, FileAttrs& attrs);
 
+// One file of a pending scope. Open handles hold it, so writes keep landing in
+// the same file across a rename, and after an unlink (as an fd would).
+//
+// Its bytes count against the budget for as long as it can still hold or
+// write them: an unlinked or replaced file keeps counting until the last
+// holder lets go of it (the destructor) or it is closed (Close()).
+// Thread-safety: thread-safe; writes are serialized by io_mu_.
 class PendingFile {
  public:
   // `budget` (may be null) is asked for room whenever the file grows.
   PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock, uint64_t max_size,
               SpaceBudget* budget);
+  // Gives the file's bytes back to the budget, unless Close() did.
   ~PendingFile();
+  PendingFile(const PendingFile&) = delete;
+  PendingFile& operator=(const PendingFile&) = delete;
 
-  // TooBig past the size limit; NoSpace if the cache cannot make room.
-  Status Write(uint64_t offset, std::string_view data);
-  Status Truncate(uint64_t size);
-  FileAttrs attrs() const;
-  void SetAttrs(const AttrChange& change);  // all but size
+  // TooBig past the size limit; NoSpace if the cache cannot make room;
+  // Access once the file is closed.
+  Status Write(uint64_t offset, std::string_view data) EXCLUDES(io_mu_, mu_);
+  Status Truncate(uint64_t size) EXCLUDES(io_mu_, mu_);
+  FileAttrs attrs() const EXCLUDES(mu_);
+  void SetAttrs(const AttrChange& change) EXCLUDES(mu_);  // all but size
 
-  int writers() const;
-  // Gives the file's bytes back to the budget for good (it was unlinked,
-  // committed or dropped); later size changes are not counted.
-  void ReleaseSpace();
+  int writers() const EXCLUDES(mu_);
   // The scope was committed or dropped: closes the file now (its name is
   // gone already), so its descriptor and disk space do not wait for the
-  // kernel to forget the inode. Writes after it are Access.
-  void Close();
+  // kernel to forget the inode, and gives its bytes back to the budget.
+  // Writes after it are Access, so nothing writes uncounted bytes.
+  void Close() EXCLUDES(io_mu_);
 
  private:
   friend class PendingScope;
+  friend class Store;  // names these mutexes in the lock order (store.h)
 
-  // REQUIRES: io_mu_ held. Asks the budget for the growth from `old_size` to `new_size`.
-  Status Account(uint64_t old_size, uint64_t new_size);
-  // Under io_mu_: takes room for the size `size_after(current size)`, runs `io`,
-  // gives the room back if it fails, else records the new size and mtime.
+  // Asks the budget for the growth from `old_size` to `new_size`.
+  Status Account(uint64_t old_size, uint64_t new_size) REQUIRES(io_mu_);
+  // Under io_mu_: takes room for the size `size_after(current size)`, runs `io`
+  // on the file, gives the room back if it fails, else records the new size
+  // and mtime. Access once closed.
   Status Resize(const std::function<uint64_t(uint64_t)>& size_after,
-                const std::function<Status()>& io);
+                const std::function<Status(File&)>& io) EXCLUDES(io_mu_, mu_);
 
-  std::unique_ptr<File> file_;  // GUARDED_BY(io_mu_); null once closed
   const Clock* const clock_;
   const uint64_t max_size_;
   SpaceBudget* const budget_;
-  bool released_ = false;  // GUARDED_BY(io_mu_)
   // Serializes WriteAt/Truncate on file_. Held across the budget's Reserve,
-  // which may evict: lock order io_mu_ before the Store's locks.
-  std::mutex io_mu_;
-  mutable std::mutex mu_;  // guards the fields below; held for no I/O
-  FileAttrs attrs_;
-  int writers_ = 0;
+  // which may evict: so it comes before the Store's locks.
+  Mutex io_mu_ ACQUIRED_BEFORE(mu_);
+  // Null once closed; while it is set, the file's size counts in the budget.
+  std::unique_ptr<File> file_ GUARDED_BY(io_mu_);
+  mutable Mutex mu_;  // guards the fields below; held for no I/O
+  FileAttrs attrs_ GUARDED_BY(mu_);
+  int writers_ GUARDED_BY(mu_) = 0;
 };
 
 class PendingScope {
@@ -115,89 +124,94 @@ class PendingScope {
   PendingScope(const PendingScope&) = delete;
   PendingScope& operator=(const PendingScope&) = delete;
 
-  std::string key() const;
+  std::string key() const EXCLUDES(mu_);
   // After the Store renamed the scope's directory.
-  void Relocate(std::string key, std::string dir);
+  void Relocate(std::string key, std::string dir) EXCLUDES(mu_);
 
   // Creates an empty file, or returns the existing one as it is. Permission
   // for a name that is not allowed.
   Result<std::shared_ptr<PendingFile>> Create(const std::string& name, uint32_t mode,
-                                              uint32_t uid, uint32_t gid);
+                                              uint32_t uid, uint32_t gid) EXCLUDES(mu_);
   // NotFound if there is no such file.
-  Result<std::shared_ptr<PendingFile>> Find(const std::string& name) const;
-  Status Unlink(const std::string& name);
-  // Renames within the scope, replacing `to` if it exists. Permission if `to`
-  // is not allowed.
-  Status Rename(const std::string& from, const std::string& to);
-  std::vector<std::string> List() const;
+  Result<std::shared_ptr<PendingFile>> Find(const std::string& name) const EXCLUDES(mu_);
+  // Removes the name. The file stays open for whoever holds it (see
+  // PendingFile): its bytes count until the last holder lets go.
+  Status Unlink(const std::string& name) EXCLUDES(mu_);
+  // Renames within the scope, replacing `to` if it exists (a replaced file
+  // is let go as Unlink lets go). Permission if `to` is not allowed.
+  Status Rename(const std::string& from, const std::string& to) EXCLUDES(mu_);
+  std::vector<std::string> List() const EXCLUDES(mu_);
 
   // One process writes a pending scope: `writer` (an OS process id; 0 is
   // no process and always passes) becomes its writer unless another writer
   // is still `alive`, and then it is Busy. So two copies racing onto one new
   // key cannot mix their files; once the writer has exited, or its commit
   // was refused, anyone may fix or finish the scope. Removing files needs no claim.
-  Status ClaimWriter(int64_t writer, const std::function<bool(int64_t)>& alive);
+  Status ClaimWriter(int64_t writer, const std::function<bool(int64_t)>& alive) EXCLUDES(mu_);
 
   // Handles open for writing: the commit waits until the last one closes.
-  void AddWriter(PendingFile& file);
-  void RemoveWriter(PendingFile& file);
+  void AddWriter(PendingFile& file) EXCLUDES(file.mu_);
+  void RemoveWriter(PendingFile& file) EXCLUDES(file.mu_);
   // True when every file a commit needs exists and none of them, except
   // `closing` (whose writer is closing now), is open for writing.
-  bool ReadyToCommit(const PendingFile* closing) const;
+  bool ReadyToCommit(const PendingFile* closing) const EXCLUDES(mu_);
 
   // The directory's own attributes (setattr on the scope directory).
-  FileAttrs dir_attrs() const;
-  void SetDirAttrs(const AttrChange& change);
+  FileAttrs dir_attrs() const EXCLUDES(mu_);
+  void SetDirAttrs(const AttrChange& change) EXCLUDES(mu_);
   // True once a user set the directory's times: the commit then takes its
   // mtime as the creation time and its atime as the last access (how
   // `scopectl import` keeps the old cache's created_at and last_accessed).
-  bool dir_times_set() const;
+  bool dir_times_set() const EXCLUDES(mu_);
 
   // The `.status` line: what the scope waits for, or why its commit was refused.
-  std::string StatusLine() const;
-  void SetRefusal(std::string reason);
+  std::string StatusLine() const EXCLUDES(mu_);
+  void SetRefusal(std::string reason) EXCLUDES(mu_);
   // The times users set on the scope's files, for the commit to keep.
-  std::map<std::string, int64_t> Mtimes() const;
-  int64_t last_activity_ns() const;
-  void Touch();
+  std::map<std::string, int64_t> Mtimes() const EXCLUDES(mu_);
+  int64_t last_activity_ns() const EXCLUDES(mu_);
+  void Touch() EXCLUDES(mu_);
 
   // Set once the Store has committed (or dropped) the scope: its files are
   // read-only from then on, and a new pending scope may take the key.
   void MarkClosed() { closed_ = true; }
   bool closed() const { return closed_; }
   // Closes the scope as committed: `scope` is what it became.
-  void MarkCommitted(std::shared_ptr<Scope> scope);
-  // Gives every file's bytes back to the budget and closes it (committed or dropped).
-  void ReleaseSpace();
+  void MarkCommitted(std::shared_ptr<Scope> scope) EXCLUDES(mu_);
+  // Closes every file in the scope (PendingFile::Close: their bytes go back
+  // to the budget); the scope was committed or dropped.
+  void CloseFiles() EXCLUDES(mu_);
   // The committed scope this one became, while it exists; nullptr otherwise.
-  std::weak_ptr<Scope> committed_scope() const;
-  // Held by the Store for a whole commit, so two closes racing to commit the
-  // same scope run one after the other. Lock order: before the Store's ns_mu_
-  // and before mu_.
-  std::unique_lock<std::mutex> LockForCommit() { return std::unique_lock(commit_mu_); }
+  std::weak_ptr<Scope> committed_scope() const EXCLUDES(mu_);
+  // Held by the Store for a whole commit and for a rename of the scope, so
+  // two closes racing to commit the same scope run one after the other, and
+  // the scope's key does not change under a commit.
+  Mutex* commit_mu() RETURN_CAPABILITY(commit_mu_) { return &commit_mu_; }
 
  private:
-  void TouchLocked();  // REQUIRES: mu_ held
+  friend class Store;  // names these mutexes in the lock order (store.h)
+
+  void TouchLocked() REQUIRES(mu_);
   Env* const env_;
   const Clock* const clock_;
   const uint64_t max_file_size_;
   SpaceBudget* const budget_;
 
   std::atomic<bool> closed_{false};
-  std::mutex commit_mu_;
+  Mutex commit_mu_ ACQUIRED_BEFORE(PendingFile::io_mu_);
   // Guards the fields below. Create, Unlink and Rename hold it across their
   // one syscall so the table and the directory agree; writes never take it.
-  // Lock order: PendingScope::mu_ before PendingFile::mu_.
-  mutable std::mutex mu_;
-  std::string key_;
-  std::string dir_;
-  std::map<std::string, std::shared_ptr<PendingFile>> files_;
-  FileAttrs dir_attrs_;
-  bool dir_times_set_ = false;
-  int64_t writer_ = 0;  // the process writing the scope; 0 while none has
-  std::string refusal_;  // why the last commit was refused; cleared by any change
-  std::weak_ptr<Scope> committed_;  // weak: only readers keep a removed scope alive
-  int64_t last_activity_ns_ = 0;
+  // No PendingFile is let go (destroyed) under it: that takes the file's io_mu_.
+  mutable Mutex mu_ ACQUIRED_BEFORE(PendingFile::mu_);
+  std::string key_ GUARDED_BY(mu_);
+  std::string dir_ GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<PendingFile>> files_ GUARDED_BY(mu_);
+  FileAttrs dir_attrs_ GUARDED_BY(mu_);
+  bool dir_times_set_ GUARDED_BY(mu_) = false;
+  int64_t writer_ GUARDED_BY(mu_) = 0;  // the process writing the scope; 0 while none has
+  std::string refusal_ GUARDED_BY(mu_);  // why the last commit was refused; cleared by any change
+  std::weak_ptr<Scope> committed_ GUARDED_BY(mu_);  // weak: only readers keep a removed scope alive
+  int64_t last_activity_ns_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace scopefs::store

@@ -1,9 +1,8 @@
 #include "store/scope.h"
 
-#include <zlib.h>
-
 #include <vector>
 
+#include "store/crc32.h"
 #include "store/layout.h"
 #include "store/log.h"
 
@@ -29,12 +28,12 @@ Scope::~Scope() {
 }
 
 bool Scope::removed() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return removed_;
 }
 
 void Scope::MarkRemoved(std::string trash_dir, std::atomic<uint64_t>* held_bytes) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   removed_ = true;
   dir_ = std::move(trash_dir);
   held_bytes_ = held_bytes;
@@ -42,20 +41,20 @@ void Scope::MarkRemoved(std::string trash_dir, std::atomic<uint64_t>* held_bytes
 }
 
 void Scope::Relocate(std::string key, std::string dir) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   key_ = std::move(key);
   dir_ = std::move(dir);
 }
 
 std::string Scope::key() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return key_;
 }
 
 Result<std::shared_ptr<const File>> Scope::OpenStored(std::string_view name) const {
   std::string path;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (removed_) return Status::NotFound("scope " + key_ + " was removed");
     path = Layout::Join(dir_, name);
   }
@@ -65,12 +64,12 @@ Result<std::shared_ptr<const File>> Scope::OpenStored(std::string_view name) con
 
 Result<std::shared_ptr<const ChunkedGzipReader>> Scope::Mappings() const {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (mappings_) return mappings_;
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(kMappingsGzFile));
   auto reader = std::make_shared<const ChunkedGzipReader>(file, record_.mappings_index, cache_);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!mappings_) mappings_ = std::move(reader);  // a racing opener may have won
   return mappings_;
 }
@@ -84,14 +83,14 @@ Status CheckCrc(const File& file, const StoredFile& expected, const std::string&
                               std::to_string(expected.size));
   }
   std::vector<char> buf(std::min<uint64_t>(size, uint64_t{1} << 20));
-  uLong crc = crc32(0L, Z_NULL, 0);
+  uint32_t crc = 0;
   for (uint64_t offset = 0; offset < size;) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - offset));
     RETURN_IF_ERROR(ReadExactly(file, offset, buf.data(), n, what));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf.data()), static_cast<uInt>(n));
+    crc = Crc32Update(crc, std::string_view(buf.data(), n));
     offset += n;
   }
-  if (static_cast<uint32_t>(crc) != expected.crc32) {
+  if (crc != expected.crc32) {
     return Status::Corruption(what + ": checksum mismatch");
   }
   return Status::Ok();
@@ -112,11 +111,9 @@ Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view 
     return Status::Corruption(what + " is " + (n > expected.size ? "longer" : std::to_string(n) + " bytes") +
                               ", expected " + std::to_string(expected.size) + " bytes");
   }
-  const uLong crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes->data()),
-                          static_cast<uInt>(n));
-  if (static_cast<uint32_t>(crc) != expected.crc32) return Status::Corruption(what + ": checksum mismatch");
+  if (Crc32(*bytes) != expected.crc32) return Status::Corruption(what + ": checksum mismatch");
   std::weak_ptr<const std::string>& slot = name == kNodesFile ? nodes_bytes_ : links_bytes_;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (std::shared_ptr<const std::string> shared = slot.lock()) return shared;  // the same bytes
   slot = bytes;
   return std::shared_ptr<const std::string>(std::move(bytes));
@@ -127,7 +124,7 @@ Status Scope::Verify() const {
   // it was first opened must be noticed too.
   std::string dir;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (removed_) return Status::NotFound("scope " + key_ + " was removed");
     dir = dir_;
   }

@@ -11,13 +11,13 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "store/chunked_gzip_reader.h"
 #include "store/env.h"
 #include "store/member_cache.h"
+#include "store/mutex.h"
 #include "store/scope_record.h"
 
 namespace scopefs::store {
@@ -31,8 +31,8 @@ class Scope {
 
   // The record as committed; its `key` is the key at commit (see key()).
   const ScopeRecord& record() const { return record_; }
-  std::string key() const;  // the key now: a rename changes it
-  bool removed() const;
+  std::string key() const EXCLUDES(mu_);  // the key now: a rename changes it
+  bool removed() const EXCLUDES(mu_);
 
   // Opens a stored file (kNodesFile, kLinksFile or kMappingsGzFile).
   // NotFound once the scope is removed.
@@ -41,7 +41,8 @@ class Scope {
   // against its size and CRC now (Corruption if they differ). Readers are
   // served these verified bytes, not the stored file, so damage to the disk
   // while a file is open can never reach them; readers open at once share
-  // one copy (at most 2 MiB per file), freed when the last lets go.
+  // one copy (at most kMaxTotalBits / 8 = 2 GiB per file, scope_record.h),
+  // freed when the last lets go.
   // NotFound once removed or if the file is missing (see Store::JudgeReadError).
   Result<std::shared_ptr<const std::string>> VerifiedBits(std::string_view name) const;
   // The uncompressed mappings.json, shared by all readers; opened on first use.
@@ -70,14 +71,15 @@ class Scope {
   const ScopeRecord record_;
   std::atomic<int64_t> last_access_ns_;
 
-  mutable std::mutex mu_;  // guards the fields below; held for no I/O
-  std::string key_;
-  std::string dir_;
-  bool removed_ = false;
-  std::atomic<uint64_t>* held_bytes_ = nullptr;
-  mutable std::shared_ptr<const ChunkedGzipReader> mappings_;
-  mutable std::weak_ptr<const std::string> nodes_bytes_;
-  mutable std::weak_ptr<const std::string> links_bytes_;
+  // Guards the fields below; held for no I/O. Lock order: see Store::ns_mu_.
+  mutable Mutex mu_;
+  std::string key_ GUARDED_BY(mu_);
+  std::string dir_ GUARDED_BY(mu_);
+  bool removed_ GUARDED_BY(mu_) = false;
+  std::atomic<uint64_t>* held_bytes_ GUARDED_BY(mu_) = nullptr;
+  mutable std::shared_ptr<const ChunkedGzipReader> mappings_ GUARDED_BY(mu_);
+  mutable std::weak_ptr<const std::string> nodes_bytes_ GUARDED_BY(mu_);
+  mutable std::weak_ptr<const std::string> links_bytes_ GUARDED_BY(mu_);
 };
 
 }  // namespace scopefs::store

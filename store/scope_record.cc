@@ -1,8 +1,7 @@
 #include "store/scope_record.h"
 
-#include <zlib.h>
-
 #include "store/clock.h"
+#include "store/crc32.h"
 
 namespace scopefs::store {
 namespace {
@@ -11,10 +10,7 @@ using nlohmann::json;
 
 constexpr int kFormatVersion = 1;
 
-uint32_t Crc(std::string_view s) {
-  return static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
-}
+uint32_t Crc(std::string_view s) { return Crc32(s); }
 
 json FileJson(const StoredFile& f) {
   return {{"size", f.size}, {"crc32", f.crc32}, {"mtime_ns", f.mtime_ns}};
@@ -26,6 +22,13 @@ StoredFile FileFromJson(const json& j) {
 }
 
 }  // namespace
+
+Status CheckTotalBits(std::string_view what, uint64_t bits) {
+  if (bits <= kMaxTotalBits) return Status::Ok();
+  return Status::Invalid(std::string(what) + " is " + std::to_string(bits) +
+                         ", more than the limit of " + std::to_string(kMaxTotalBits) +
+                         " (2^34) bits");
+}
 
 std::string SerializeRecord(const ScopeRecord& r) {
   json record = {

@@ -51,6 +51,15 @@ Result<ScopeRecord> ParseRecord(std::string_view text);
 // the scope's key now (a rename changes it; the record keeps the first).
 nlohmann::json UserMeta(const ScopeRecord& record, const std::string& key, int64_t last_accessed_ns);
 
+// The most bits a scope's total_nodes or total_links may count: 2^34, so a
+// bits file is at most 2 GiB. A reader holds a whole bits file in memory
+// (Scope::VerifiedBits), and the limit keeps that, and a commit's copy,
+// bounded. A commit past it is refused (Invalid, EINVAL at the mount).
+inline constexpr uint64_t kMaxTotalBits = uint64_t{1} << 34;
+
+// Invalid, naming `what` and the limit, if `bits` passes kMaxTotalBits.
+Status CheckTotalBits(std::string_view what, uint64_t bits);
+
 // ceil(bits / 8): the size a bits file must have.
 inline uint64_t BitsFileSize(uint64_t bits) { return bits / 8 + (bits % 8 != 0 ? 1 : 0); }
 

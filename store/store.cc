@@ -78,7 +78,7 @@ void Store::LoadScope(const std::string& key) {
     }
     stored_bytes_ += record.stored_bytes();
     auto scope = std::make_shared<Scope>(env_, dir, std::move(record), &cache_);
-    std::lock_guard lock(ns_mu_);
+    MutexLock lock(&ns_mu_);
     AddScopeLocked(key, std::move(scope));
     return Status::Ok();
   }();
@@ -94,7 +94,7 @@ Result<std::shared_ptr<PendingScope>> Store::CreatePending(const std::string& ke
   RETURN_IF_ERROR(ValidateKey(key));
   // An expired scope is gone for users already; make it gone on disk too.
   if (auto old = FindAny(key); old && Expired(*old)) Drop(key, "expired", expirations_);
-  std::lock_guard lock(ns_mu_);
+  MutexLock lock(&ns_mu_);
   if (Find(key)) return Status::Exists("scope " + key + " already exists");
   if (pending_.count(key)) return Status::Exists("scope " + key + " is already pending");
   const std::string dir = layout_.pending_scope_dir(key);
@@ -106,7 +106,7 @@ Result<std::shared_ptr<PendingScope>> Store::CreatePending(const std::string& ke
 }
 
 std::shared_ptr<PendingScope> Store::FindPending(const std::string& key) const {
-  std::lock_guard lock(ns_mu_);
+  MutexLock lock(&ns_mu_);
   auto it = pending_.find(key);
   return it == pending_.end() ? nullptr : it->second;
 }
@@ -114,19 +114,19 @@ std::shared_ptr<PendingScope> Store::FindPending(const std::string& key) const {
 Status Store::DropPending(const std::string& key) {
   std::shared_ptr<PendingScope> pending;
   {
-    std::lock_guard lock(ns_mu_);
+    MutexLock lock(&ns_mu_);
     auto it = pending_.find(key);
     if (it == pending_.end()) return Status::NotFound("no pending scope " + key);
     pending = it->second;
     pending_.erase(it);
   }
   pending->MarkClosed();
-  pending->ReleaseSpace();
+  pending->CloseFiles();
   return RemoveAll(env_, layout_.pending_scope_dir(key));
 }
 
 std::vector<std::shared_ptr<PendingScope>> Store::ListPending() const {
-  std::lock_guard lock(ns_mu_);
+  MutexLock lock(&ns_mu_);
   std::vector<std::shared_ptr<PendingScope>> out;
   for (const auto& [key, pending] : pending_) out.push_back(pending);
   return out;
@@ -138,9 +138,15 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
     if (std::shared_ptr<Scope> scope = Find(key)) return scope;  // a racing close committed it
     return Status::NotFound("no pending scope " + key);
   }
-  std::unique_lock commit_lock = pending->LockForCommit();
+  return Commit(pending);
+}
+
+Result<std::shared_ptr<Scope>> Store::Commit(const std::shared_ptr<PendingScope>& pending) {
+  MutexLock commit_lock(pending->commit_mu());
+  const std::string key = pending->key();  // holds still: a rename waits for the commit lock
   if (pending->closed()) {
-    if (std::shared_ptr<Scope> scope = Find(key)) return scope;
+    std::shared_ptr<Scope> scope = pending->committed_scope().lock();
+    if (scope && !scope->removed()) return scope;  // a racing close committed it
     return Status::NotFound("pending scope " + key + " was removed");
   }
   CommitOptions commit = options_.commit;
@@ -183,7 +189,12 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
     access_dirty_ = true;
   }
   {
-    std::lock_guard lock(ns_mu_);
+    MutexLock lock(&ns_mu_);
+    if (auto it = pending_.find(key); it == pending_.end() || it->second != pending) {
+      // Dropped, or replaced by a rename of another scope, while it was staged.
+      DiscardStagedScope(env_, layout_, key);
+      return Status::NotFound("pending scope " + key + " was removed while it was committed");
+    }
     RETURN_IF_ERROR(PublishStagedScope(env_, layout_, key));
     stored_bytes_ += scope->record().stored_bytes();
     Release(std::exchange(staged.bytes, 0));
@@ -193,7 +204,7 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
   ++commits_;
   pending->MarkCommitted(scope);
   DiscardPendingFiles(env_, layout_, key);
-  pending->ReleaseSpace();
+  pending->CloseFiles();
   LogInfo("committed scope " + key + " (" + std::to_string(scope->record().stored_bytes()) +
           " bytes stored)");
   EnforceLimits(key);
@@ -203,7 +214,29 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::string& key) {
 Status Store::Rename(const std::string& from, const std::string& to) {
   RETURN_IF_ERROR(ValidateKey(to));
   if (auto old = FindAny(to); old && Expired(*old)) Drop(to, "expired", expirations_);
-  std::lock_guard lock(ns_mu_);
+  for (;;) {
+    // A pending scope moves under its commit lock, so a commit of it never
+    // publishes under the name it had before (the commit lock comes first).
+    std::optional<Status> done;
+    if (std::shared_ptr<PendingScope> pending = FindPending(from)) {
+      pending->Touch();  // a rename is activity, even while it waits for a commit
+      MutexLock commit_lock(pending->commit_mu());
+      MutexLock lock(&ns_mu_);
+      done = RenameLocked(from, to, pending.get());
+    } else {
+      MutexLock lock(&ns_mu_);
+      done = RenameLocked(from, to, nullptr);
+    }
+    if (done) return *done;
+  }
+}
+
+std::optional<Status> Store::RenameLocked(const std::string& from, const std::string& to,
+                                          const PendingScope* locked) {
+  auto it = pending_.find(from);
+  if ((it == pending_.end() ? nullptr : it->second.get()) != locked) {
+    return std::nullopt;  // committed, dropped or created since we looked
+  }
   if (from == to) return Status::Ok();
   if (Find(to)) return Status::Exists("scope " + to + " already exists");
   if (auto target = pending_.find(to); target != pending_.end()) {
@@ -220,7 +253,6 @@ Status Store::Rename(const std::string& from, const std::string& to) {
     LogInfo("renamed scope " + from + " to " + to);
     return Status::Ok();
   }
-  auto it = pending_.find(from);
   if (it == pending_.end()) return Status::NotFound("no scope " + from);
   // Pending files are not durable anyway; a plain rename keeps the table right.
   RETURN_IF_ERROR(env_->Rename(layout_.pending_scope_dir(from), layout_.pending_scope_dir(to),
@@ -246,7 +278,7 @@ std::shared_ptr<Scope> Store::Find(const std::string& key) const {
 std::vector<std::shared_ptr<Scope>> Store::ListAll() const {
   // Not the concurrent map: its finds may rehash buckets, so it cannot be
   // iterated while others find. listing_ changes only under ns_mu_.
-  std::lock_guard lock(ns_mu_);
+  MutexLock lock(&ns_mu_);
   std::vector<std::shared_ptr<Scope>> out;
   out.reserve(listing_.size());
   for (const auto& [key, scope] : listing_) out.push_back(scope);
@@ -260,7 +292,7 @@ std::vector<std::shared_ptr<Scope>> Store::List() const {
 }
 
 size_t Store::size() const {
-  std::lock_guard lock(ns_mu_);
+  MutexLock lock(&ns_mu_);
   return listing_.size();
 }
 
@@ -292,7 +324,7 @@ Status Store::CheckMetaUnchanged(const std::string& key, std::string_view meta_j
 Status Store::Remove(const std::string& key) {
   std::shared_ptr<Scope> scope;
   {
-    std::lock_guard lock(ns_mu_);
+    MutexLock lock(&ns_mu_);
     scope = FindAny(key);
     if (!scope) return Status::NotFound("no scope " + key);
     const std::string trash = layout_.trash_entry(next_trash_++);

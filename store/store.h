@@ -21,7 +21,7 @@
 #include <functional>
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +32,7 @@
 #include "store/env.h"
 #include "store/layout.h"
 #include "store/member_cache.h"
+#include "store/mutex.h"
 #include "store/pending_scope.h"
 #include "store/scope.h"
 #include "store/space_budget.h"
@@ -93,12 +94,24 @@ class Store final : public SpaceBudget {
 
   // Validates and commits pending/<key> (see commit.h), keeping the file times
   // users set. On Invalid the pending scope stays, and its `.status` says why.
-  Result<std::shared_ptr<Scope>> Commit(const std::string& key);
+  // Commits the scope found under `key` now, under the key it has when the
+  // commit starts (see below).
+  Result<std::shared_ptr<Scope>> Commit(const std::string& key) EXCLUDES(ns_mu_);
+  // The same for `pending`, under the key it has once the commit holds its
+  // commit lock (a rename waits for that lock, so the key holds still until
+  // the commit ends). Prefer it to Commit(key) where the PendingScope is at
+  // hand: a rename racing the caller cannot make it miss the scope. NotFound
+  // if the scope was dropped, or replaced by a rename, before it was
+  // published; if it was committed already, returns that scope.
+  Result<std::shared_ptr<Scope>> Commit(const std::shared_ptr<PendingScope>& pending)
+      EXCLUDES(ns_mu_);
 
   // Renames a committed or pending scope to a free key, atomically and durably.
   // Exists if `to` is taken (committed, or pending with files); an empty
   // pending `to` is replaced, as rename(2) replaces an empty directory.
-  Status Rename(const std::string& from, const std::string& to);
+  // Renaming a pending scope waits for a commit of it under way, and then
+  // renames what that commit made.
+  Status Rename(const std::string& from, const std::string& to) EXCLUDES(ns_mu_);
 
   // The committed scope, or nullptr; an expired scope is not found.
   std::shared_ptr<Scope> Find(const std::string& key) const;
@@ -170,9 +183,14 @@ class Store final : public SpaceBudget {
   // Loads scopes/<key>; a scope that fails its checks is deleted and logged.
   void LoadScope(const std::string& key);
   void LoadAccessTimes();
-  // REQUIRES: ns_mu_ held. Keep scopes_ and listing_ in step.
-  void AddScopeLocked(const std::string& key, std::shared_ptr<Scope> scope);
-  void EraseScopeLocked(const std::string& key);
+  // Keep scopes_ and listing_ in step.
+  void AddScopeLocked(const std::string& key, std::shared_ptr<Scope> scope) REQUIRES(ns_mu_);
+  void EraseScopeLocked(const std::string& key) REQUIRES(ns_mu_);
+  // Rename() once it holds the locks: `locked` is the pending scope found
+  // under `from` whose commit lock the caller holds, or null if there was
+  // none. nullopt if that changed in between: the caller looks again.
+  std::optional<Status> RenameLocked(const std::string& from, const std::string& to,
+                                     const PendingScope* locked) REQUIRES(ns_mu_);
   // The scope under `key`, expired or not; and all of them.
   std::shared_ptr<Scope> FindAny(const std::string& key) const;
   std::vector<std::shared_ptr<Scope>> ListAll() const;
@@ -194,13 +212,29 @@ class Store final : public SpaceBudget {
   std::vector<std::pair<std::string, Status>> dropped_at_open_;  // written only by Open
   std::atomic<uint64_t> held_bytes_{0};  // before the scope maps: removed Scopes report into it
 
-  // Lock order: PendingScope::LockForCommit, ns_mu_, PendingScope::mu_, any ScopeMap
-  // accessor. Held across the rename that publishes, renames or removes a
-  // scope, so the maps and the disk agree; never while compressing.
-  mutable std::mutex ns_mu_;
+  // Held across the rename that publishes, renames or removes a scope, so
+  // the maps and the disk agree; never while compressing.
+  //
+  // The store's lock order; a thread holding one of these takes only those
+  // after it (clang's -Wthread-safety checks the pairs it can see):
+  //   1. PendingScope::commit_mu_  a whole commit, or a rename of the scope
+  //   2. PendingFile::io_mu_       a write: its Reserve may evict (3, 6)
+  //   3. Store::ns_mu_             this one
+  //   4. PendingScope::mu_         the file table (Store::Rename lists it)
+  //   5. PendingFile::mu_          a file's attributes
+  //   6. Scope::mu_                a scope's key, directory and readers
+  //   then ScopeMap accessors and the leaf locks, under which nothing else
+  //   is taken: MemberCache::mu_, ChunkedGzipReader::spawn_mu_,
+  //   ChunkedGzipWriter::mu_.
+  // No two locks of one rank are held at once. So a rename that replaces an
+  // empty pending scope does not take that scope's commit lock, nor does a
+  // drop; Commit checks instead, under ns_mu_, that its scope still holds
+  // its key before it publishes.
+  mutable Mutex ns_mu_ ACQUIRED_AFTER(PendingScope::commit_mu_, PendingFile::io_mu_)
+      ACQUIRED_BEFORE(PendingScope::mu_, PendingFile::mu_, Scope::mu_);
   ScopeMap scopes_;  // inserts and erases under ns_mu_; finds take no lock; never iterated
-  std::map<std::string, std::shared_ptr<Scope>> listing_;  // GUARDED_BY(ns_mu_): for List()
-  std::map<std::string, std::shared_ptr<PendingScope>> pending_;  // GUARDED_BY(ns_mu_)
+  std::map<std::string, std::shared_ptr<Scope>> listing_ GUARDED_BY(ns_mu_);  // for List()
+  std::map<std::string, std::shared_ptr<PendingScope>> pending_ GUARDED_BY(ns_mu_);
   std::atomic<uint64_t> stored_bytes_{0};
   std::atomic<uint64_t> pending_bytes_{0};
   std::atomic<uint64_t> next_trash_{0};

@@ -1,6 +1,7 @@
 // The Store's cache policy: LRU eviction, TTL expiry, the space budget for
 // pending writes, maintenance, and access times that survive a restart.
 #include <algorithm>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -59,7 +60,7 @@ Status Store::Verify(const std::string& key) {
 
 Status Store::JudgeReadError(const Scope& scope, Status st) {
   if (st.code() == Status::Code::kNotFound) {
-    std::lock_guard lock(ns_mu_);
+    MutexLock lock(&ns_mu_);
     auto it = listing_.find(scope.key());
     if (it == listing_.end() || it->second.get() != &scope) return st;
     st = Status::Corruption(st.message() + " (a stored file is missing)");
@@ -152,7 +153,7 @@ uint64_t Store::RemoveOrphans() {
   // Under ns_mu_, the directories and the maps agree: a commit's staging
   // directory belongs to a scope still pending until the rename that
   // publishes it, which also runs under ns_mu_.
-  std::lock_guard lock(ns_mu_);
+  MutexLock lock(&ns_mu_);
   uint64_t removed = 0;
   auto sweep = [&](const std::string& dir, auto&& owned) {
     Result<std::vector<std::string>> names = env_->ListDir(dir);
@@ -168,10 +169,13 @@ uint64_t Store::RemoveOrphans() {
       ++removed;
     }
   };
-  auto pending = [&](const std::string& name) { return pending_.count(name) != 0; };
-  sweep(layout_.pending_dir(), pending);
-  sweep(layout_.staging_dir(), pending);
-  sweep(layout_.scopes_dir(), [&](const std::string& name) { return listing_.count(name) != 0; });
+  std::set<std::string> pending, committed;  // the keys, for the lambdas (no lock held in them)
+  for (const auto& [key, scope] : pending_) pending.insert(key);
+  for (const auto& [key, scope] : listing_) committed.insert(key);
+  auto is_pending = [&](const std::string& name) { return pending.count(name) != 0; };
+  sweep(layout_.pending_dir(), is_pending);
+  sweep(layout_.staging_dir(), is_pending);
+  sweep(layout_.scopes_dir(), [&](const std::string& name) { return committed.count(name) != 0; });
   return removed;
 }
 

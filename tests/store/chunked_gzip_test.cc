@@ -180,7 +180,8 @@ TEST_F(ChunkedGzipTest, PythonGzipReadsTheWholeFile) {
 
 TEST_F(ChunkedGzipTest, RandomReadsMatchTheInput) {
   const std::string data = JsonLike(50 * kChunk + 77, 5);
-  ChunkedGzipReader reader(OpenForRead(), Write(data, kChunk), &cache_);
+  const GzipIndex index = Write(data, kChunk);  // before the open: arguments have no order
+  ChunkedGzipReader reader(OpenForRead(), index, &cache_);
   std::mt19937_64 rng(42);
   std::string buf(5 * kChunk, '\0');
   for (int i = 0; i < 1000; ++i) {
@@ -212,7 +213,8 @@ TEST_F(ChunkedGzipTest, RandomReadsMatchTheInput) {
 TEST_F(ChunkedGzipTest, ConcurrentReadersWithABoundedCache) {
   const std::string data = JsonLike(64 * kChunk + 5, 6);
   MemberCache small(8 * kChunk);
-  ChunkedGzipReader reader(OpenForRead(), Write(data, kChunk), &small);
+  const GzipIndex index = Write(data, kChunk);  // before the open: arguments have no order
+  ChunkedGzipReader reader(OpenForRead(), index, &small);
   std::atomic<int> bad{0};
   std::atomic<bool> over_budget{false};
   std::vector<std::thread> threads;

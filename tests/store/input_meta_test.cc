@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/scope_record.h"
+
 namespace scopefs::store {
 namespace {
 
@@ -45,10 +47,20 @@ TEST(InputMetaTest, RefusesHostileInput) {
   ExpectInvalid("{\"a\":\"\xff\"}", "not valid JSON");
 }
 
-TEST(InputMetaTest, HugeIntegersAreKeptExactly) {
-  Result<InputMeta> r = ParseInputMeta(R"({"total_nodes":18446744073709551615})");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->total_nodes, UINT64_MAX);
+TEST(InputMetaTest, TotalsUpToTheLimitAreKeptExactly) {
+  Result<InputMeta> r = ParseInputMeta(R"({"total_nodes":17179869184,"total_links":17179869183})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->total_nodes, kMaxTotalBits);
+  EXPECT_EQ(r->total_links, kMaxTotalBits - 1);
+}
+
+TEST(InputMetaTest, TotalsPastTheLimitAreRefusedNamingIt) {
+  ExpectInvalid(R"({"total_nodes":17179869185})",
+                "meta.json: total_nodes is 17179869185, more than the limit of 17179869184 "
+                "(2^34) bits");
+  ExpectInvalid(R"({"total_links":18446744073709551615})",
+                "meta.json: total_links is 18446744073709551615, more than the limit of "
+                "17179869184 (2^34) bits");
 }
 
 }  // namespace

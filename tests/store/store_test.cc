@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <ctime>
-#include <set>
 
 #include "store/key.h"
 #include "tests/support/mem_env.h"
@@ -59,24 +58,6 @@ class StoreTest : public ::testing::Test {
     return *pending;
   }
 
-  // Commits `files` under `key` expecting `reason` in the refusal.
-  void ExpectRefused(Store& store, const std::string& key, const ScopeFiles& files,
-                     const std::string& reason) {
-    Pend(store, key, files);
-    Result<std::shared_ptr<Scope>> r = store.Commit(key);
-    ASSERT_FALSE(r.ok()) << key;
-    EXPECT_EQ(r.status().code(), Status::Code::kInvalid);
-    EXPECT_NE(r.status().message().find(reason), std::string::npos) << r.status().message();
-    EXPECT_FALSE(store.Find(key));
-    // The user's files stay, so the wrong one can be fixed; nothing is left staged.
-    std::shared_ptr<PendingScope> pending = store.FindPending(key);
-    ASSERT_TRUE(pending);
-    EXPECT_EQ(pending->List().size(), 4u);
-    EXPECT_EQ(pending->StatusLine(), "invalid: " + r.status().message());
-    EXPECT_TRUE(env_.Tree("/store/staging").empty());
-    ASSERT_TRUE(store.DropPending(key).ok());
-  }
-
   MemEnv env_;
   FixedClock clock_;
 };
@@ -119,101 +100,6 @@ TEST_F(StoreTest, CommitsAndServesTheSameBytes) {
                                       "/store/scopes/scope-1/mappings.json.gz",
                                       "/store/scopes/scope-1/meta.json",
                                       "/store/scopes/scope-1/nodes.bits"}));
-}
-
-TEST_F(StoreTest, TotalsDefaultToTheMappingCounts) {
-  auto store = OpenStore();
-  ScopeFiles files = MakeScopeFiles(17, 3);
-  files.meta_json = "{}";
-  Pend(*store, "k", files);
-  auto scope = store->Commit("k");
-  ASSERT_TRUE(scope.ok()) << scope.status().ToString();
-  EXPECT_EQ((*scope)->record().total_nodes, 17u);
-  EXPECT_EQ((*scope)->record().total_links, 3u);
-}
-
-TEST_F(StoreTest, AcceptsGzipMappingsAndRechunksThem) {
-  auto store = OpenStore();
-  ScopeFiles files = MakeScopeFiles(500, 500);
-  std::string plain = files.mappings_json;
-  files.mappings_json.clear();
-  auto pending = Pend(*store, "gz", files);
-  // One gzip stream, as the old cache wrote it: a single member for everything.
-  std::string gz;
-  {
-    auto out = env_.Open("/one-member.gz", OpenMode::kCreate).value();
-    ChunkedGzipOptions one_member;
-    one_member.chunk_size = 64 << 20;
-    ChunkedGzipWriter writer(out.get(), one_member);
-    ASSERT_TRUE(writer.Append(plain).ok());
-    ASSERT_TRUE(writer.Finish().ok());
-    gz.resize(out->Size().value());
-    ASSERT_TRUE(out->ReadAt(0, gz.data(), gz.size()).ok());
-  }
-  ASSERT_TRUE(testing::WritePendingFile(*pending, "mappings.json.gz", gz).ok());
-  auto scope = store->Commit("gz");
-  ASSERT_TRUE(scope.ok()) << scope.status().ToString();
-  EXPECT_GT((*scope)->record().mappings_index.members.size(), 1u);  // re-chunked at 4 KiB
-  EXPECT_EQ(ReadAll(*(*scope)->Mappings().value()), plain);
-}
-
-TEST_F(StoreTest, RefusesInvalidScopesWithAPreciseReason) {
-  auto store = OpenStore();
-  ScopeFiles good = MakeScopeFiles(100, 20);
-
-  ScopeFiles f = good;
-  f.nodes_bits.resize(3);
-  ExpectRefused(*store, "a", f, "nodes.bits is 3 bytes, total_nodes=100 needs 13");
-  f = good;
-  f.links_bits += "x";
-  ExpectRefused(*store, "b", f, "links.bits is 4 bytes, total_links=20 needs 3");
-  f = good;
-  f.meta_json = R"({"total_nodes":50,"total_links":20})";
-  ExpectRefused(*store, "c", f, "mappings.json: node index 50 for \"n50-1\" is out of range [0, 50)");
-  f = good;
-  f.meta_json = "{not json";
-  ExpectRefused(*store, "d", f, "meta.json is not valid JSON");
-  f = good;
-  f.mappings_json = R"({"node_id_mapping":{}})";
-  ExpectRefused(*store, "e", f, "mappings.json: missing \"link_id_mapping\"");
-  f = good;
-  f.meta_json = R"({"total_links":20})";  // total_nodes defaults to the 100 entries
-  f.mappings_json = R"({"node_id_mapping":{"a":0,"b":7},"link_id_mapping":{}})";
-  f.nodes_bits.resize(1);
-  ExpectRefused(*store, "g", f, "mappings.json: node index 7 is out of range [0, 2)");
-  EXPECT_EQ(store->size(), 0u);
-  EXPECT_EQ(store->stored_bytes(), 0u);
-}
-
-TEST_F(StoreTest, CommitTooEarlySaysWhatIsMissing) {
-  auto store = OpenStore();
-  ScopeFiles files = MakeScopeFiles(10, 10);
-  files.meta_json.clear();
-  auto pending = Pend(*store, "k", files);
-  Result<std::shared_ptr<Scope>> r = store->Commit("k");
-  EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
-  EXPECT_EQ(r.status().message(), "waiting for: meta.json");
-  EXPECT_EQ(pending->StatusLine(), "waiting for: meta.json");  // not a refusal
-}
-
-TEST_F(StoreTest, RefusesGzipThatIsNotGzip) {
-  auto store = OpenStore();
-  auto pending = Pend(*store, "k", MakeScopeFiles(10, 10));
-  ASSERT_TRUE(pending->Rename("mappings.json", "mappings.json.gz").ok());
-  Result<std::shared_ptr<Scope>> r = store->Commit("k");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), Status::Code::kInvalid);
-  EXPECT_EQ(r.status().message().rfind("mappings.json.gz: ", 0), 0u) << r.status().message();
-  EXPECT_EQ(pending->StatusLine().rfind("invalid: mappings.json.gz: ", 0), 0u);
-}
-
-TEST_F(StoreTest, BothMappingFilesAreAmbiguous) {
-  auto store = OpenStore();
-  auto pending = Pend(*store, "k", MakeScopeFiles(10, 10));
-  ASSERT_TRUE(pending->Create("mappings.json.gz", 0644, 0, 0).ok());
-  EXPECT_NE(pending->StatusLine().find("both mappings.json and mappings.json.gz"), std::string::npos);
-  Result<std::shared_ptr<Scope>> r = store->Commit("k");
-  EXPECT_NE(r.status().message().find("both mappings.json and mappings.json.gz"), std::string::npos);
 }
 
 TEST_F(StoreTest, KeysAreValidatedAndUnique) {
@@ -351,42 +237,6 @@ TEST_F(StoreTest, RenameMovesCommittedAndPendingScopes) {
   EXPECT_TRUE(store->Find("b") && store->Find("empty") && !store->Find("a"));
 }
 
-TEST_F(StoreTest, PendingNamesAndStatus) {
-  auto store = OpenStore();
-  auto pending = store->CreatePending("k").value();
-  EXPECT_EQ(pending->StatusLine(), "waiting for: nodes.bits, links.bits, mappings.json, meta.json");
-  for (const char* bad : {"other.txt", ".status", "nodes.bits.bak", "mappings.json.gz.tmp"}) {
-    EXPECT_EQ(pending->Create(bad, 0644, 0, 0).status().code(), Status::Code::kPermission) << bad;
-  }
-  auto tmp = pending->Create(".nodes.bits.XyZ12", 0600, 7, 8).value();
-  EXPECT_EQ(tmp->attrs().mode, 0600u);
-  EXPECT_EQ(tmp->attrs().uid, 7u);
-  EXPECT_EQ(pending->Rename(".nodes.bits.XyZ12", "nodes.txt").code(), Status::Code::kPermission);
-  ASSERT_TRUE(pending->Rename(".nodes.bits.XyZ12", "nodes.bits").ok());
-  EXPECT_EQ(pending->StatusLine(), "waiting for: links.bits, mappings.json, meta.json");
-  ScopeFiles files = MakeScopeFiles(8, 8);
-  ASSERT_TRUE(WriteScopeFiles(*pending, files).ok());
-  auto meta = pending->Find("meta.json").value();
-  pending->AddWriter(*meta);
-  EXPECT_FALSE(pending->ReadyToCommit(nullptr));
-  EXPECT_TRUE(pending->ReadyToCommit(meta.get()));  // its own writer is the one closing
-  EXPECT_EQ(pending->StatusLine(), "waiting for writers to close: meta.json");
-  pending->RemoveWriter(*meta);
-  EXPECT_TRUE(pending->ReadyToCommit(nullptr));
-}
-
-TEST_F(StoreTest, PendingWritesAreBounded) {
-  StoreOptions options;
-  options.max_file_size = 1000;
-  auto store = Store::Open(&env_, "/store", options).value();
-  auto file = store->CreatePending("k").value()->Create("nodes.bits", 0644, 0, 0).value();
-  EXPECT_TRUE(file->Write(990, std::string(10, 'x')).ok());
-  EXPECT_EQ(file->Write(991, std::string(10, 'x')).code(), Status::Code::kTooBig);
-  EXPECT_EQ(file->Write(uint64_t{1} << 40, "x").code(), Status::Code::kTooBig);
-  EXPECT_EQ(file->Truncate(1001).code(), Status::Code::kTooBig);
-  EXPECT_EQ(file->attrs().size, 1000u);
-}
-
 TEST_F(StoreTest, VerifyCatchesAFlippedByteInEachStoredFile) {
   auto store = OpenStore();
   Pend(*store, "k", MakeScopeFiles(200, 200));
@@ -503,24 +353,6 @@ TEST_F(StoreTest, OpeningWithLowerLimitsEvictsAtOnce) {
   ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->size(), 2u);
-}
-
-TEST_F(StoreTest, OneProcessWritesAPendingScopeUntilItExitsOrIsRefused) {
-  auto store = OpenStore();
-  auto pending = store->CreatePending("k").value();
-  std::set<int64_t> alive = {100, 200};
-  auto is_alive = [&](int64_t pid) { return alive.count(pid) != 0; };
-  EXPECT_TRUE(pending->ClaimWriter(100, is_alive).ok());
-  EXPECT_TRUE(pending->ClaimWriter(100, is_alive).ok());
-  EXPECT_TRUE(pending->ClaimWriter(0, is_alive).ok());  // the kernel itself
-  Status busy = pending->ClaimWriter(200, is_alive);
-  EXPECT_EQ(busy.code(), Status::Code::kBusy);
-  EXPECT_NE(busy.message().find("pid 100"), std::string::npos) << busy.message();
-  alive.erase(100);  // the writer exited: the scope is anyone's to finish
-  EXPECT_TRUE(pending->ClaimWriter(200, is_alive).ok());
-  EXPECT_EQ(pending->ClaimWriter(300, [](int64_t) { return true; }).code(), Status::Code::kBusy);
-  pending->SetRefusal("nodes.bits is wrong");  // a refused commit ends that writer's attempt
-  EXPECT_TRUE(pending->ClaimWriter(300, [](int64_t) { return true; }).ok());
 }
 
 TEST(IsoTimeTest, ParsesWhatFormatAndPythonWrite) {

@@ -58,6 +58,7 @@ void FaultEnv::Reset() {
 }
 
 Status FaultEnv::Check(const std::string& what, bool mutating) {
+  if (hook_) hook_(what);
   uint64_t call = ++calls_;
   if (mutating) {
     uint64_t mutation = ++mutations_;

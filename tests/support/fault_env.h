@@ -7,13 +7,16 @@
 //   mkdir, rmdir, unlink, rename, dir sync) the process is "dead": every later
 //   call fails with EIO, so the caller cannot finish what it started. Pair it
 //   with MemEnv::SimulateCrash to model a power loss at that point.
-// It also counts open files, so tests can check that nothing leaks.
+// It also counts open files, so tests can check that nothing leaks, and can
+// run a hook at every call (OnCall), so a test can stop a thread at a chosen
+// step, e.g. inside a commit, while another thread races it.
 //
 // Thread-safety: internal atomics; the wrapped Env must be thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +31,10 @@ class FaultEnv final : public store::Env {
   void FailAt(uint64_t n, int err, bool persistent);
   void CrashAfter(uint64_t mutations);
   void Reset();  // no faults, counters kept
+  // Runs `hook` at every call, before any fault, with what the call does
+  // ("fsync /store/staging/k", "rename <from>"), on the calling thread.
+  // REQUIRES: set before the Env is in use on other threads.
+  void OnCall(std::function<void(const std::string& what)> hook) { hook_ = std::move(hook); }
 
   bool crashed() const { return crashed_.load(); }
   uint64_t calls() const { return calls_.load(); }
@@ -61,6 +68,7 @@ class FaultEnv final : public store::Env {
   std::atomic<bool> fail_persistent_{false};
   std::atomic<uint64_t> crash_after_{0};  // 0: none; else mutation count that kills
   std::atomic<bool> crashed_{false};
+  std::function<void(const std::string&)> hook_;
 };
 
 }  // namespace scopefs::testing
