@@ -4,6 +4,10 @@
 #   tools/test.sh            the normal build: unit and mount tests
 #   tools/test.sh --asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tools/test.sh --tsan     the same under ThreadSanitizer
+#   tools/test.sh --thread-safety
+#                            clang-14 with -Wthread-safety as errors (the lock
+#                            annotations of store/mutex.h): builds the libraries
+#                            and the store unit tests, and runs those tests
 #   tools/test.sh --soak     the long tier: the mount smoke tests with the daemon under
 #                            valgrind, 1,000 kill -9 iterations, 30 minutes of churn (RSS
 #                            and fd growth checked), 10 minutes per fuzz target
@@ -20,6 +24,16 @@ soak=
 case "${1:-}" in
   --asan) build_dir=$ROOT/build-asan; cmake_args=(-DSCOPEFS_SANITIZE=address,undefined -DSCOPEFS_SOAK=OFF); shift ;;
   --tsan) build_dir=$ROOT/build-tsan; cmake_args=(-DSCOPEFS_SANITIZE=thread -DSCOPEFS_SOAK=OFF); shift ;;
+  --thread-safety)
+    # The compiler checks the locking; the unit tests of the code it checked run
+    # as a sanity check (the other suites add nothing a GCC build does not).
+    install_missing_packages
+    build_dir=$ROOT/build-tsa
+    CC=clang-14 CXX=clang++-14 configure "$build_dir" -DSCOPEFS_THREAD_SAFETY=ON \
+      -DSCOPEFS_SANITIZE= -DSCOPEFS_SOAK=OFF -DSCOPEFS_FUZZ_SECONDS=0
+    cmake --build "$build_dir" -j"$(nproc)" --target scopefs_store scopefs_fs store_tests
+    exec "$build_dir/tests/store_tests"
+    ;;
   --soak)
     soak=1
     cmake_args=(-DSCOPEFS_SANITIZE= -DSCOPEFS_SOAK=ON -DSCOPEFS_FUZZ_SECONDS=600)
