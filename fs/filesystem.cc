@@ -14,16 +14,17 @@ Filesystem::Filesystem(store::Store* store, AccessPolicy access)
       started_ns_(store::SystemClock()->NowNanos()) {}
 
 Filesystem::~Filesystem() {
+  store::MutexLock lock(&handles_mu_);  // uncontended: the session has ended
   for (Handle* handle : handles_) delete handle;
 }
 
 void Filesystem::AdoptHandle(Handle* handle) {
-  std::lock_guard lock(handles_mu_);
+  store::MutexLock lock(&handles_mu_);
   handles_.insert(handle);
 }
 
 void Filesystem::ForgetHandle(Handle* handle) {
-  std::lock_guard lock(handles_mu_);
+  store::MutexLock lock(&handles_mu_);
   handles_.erase(handle);
 }
 

@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -79,8 +78,8 @@ class Filesystem {
   const int64_t started_ns_;
   std::atomic<bool> initialized_{false};
   std::atomic<uint64_t> hits_{0}, misses_{0}, bytes_served_{0};
-  std::mutex handles_mu_;
-  std::unordered_set<Handle*> handles_;  // GUARDED_BY(handles_mu_); owned
+  store::Mutex handles_mu_;
+  std::unordered_set<Handle*> handles_ GUARDED_BY(handles_mu_);  // owned
 };
 
 // Stale (ESTALE), for a node whose scope no longer exists.

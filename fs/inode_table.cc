@@ -25,7 +25,7 @@ std::shared_ptr<Node> InodeTable::Get(fuse_ino_t ino) const {
 std::shared_ptr<Node> InodeTable::Lookup(
     const std::string& identity, const std::function<bool(const Node&)>& still_valid,
     const std::function<std::shared_ptr<Node>(fuse_ino_t)>& make) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   if (auto it = by_identity_.find(identity); it != by_identity_.end()) {
     std::shared_ptr<Node> node = Get(it->second);
     if (node && still_valid(*node)) {
@@ -42,7 +42,7 @@ std::shared_ptr<Node> InodeTable::Lookup(
 }
 
 void InodeTable::Rekey(const std::string& old_identity, const std::string& new_identity) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   auto it = by_identity_.find(old_identity);
   if (it == by_identity_.end()) return;
   const fuse_ino_t ino = it->second;
@@ -52,13 +52,13 @@ void InodeTable::Rekey(const std::string& old_identity, const std::string& new_i
 }
 
 std::shared_ptr<Node> InodeTable::FindByIdentity(const std::string& identity) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   auto it = by_identity_.find(identity);
   return it == by_identity_.end() ? nullptr : Get(it->second);
 }
 
 std::vector<std::shared_ptr<Node>> InodeTable::WithIdentityPrefix(std::string_view prefix) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   std::vector<std::shared_ptr<Node>> out;
   for (const auto& [ino, identity] : identity_of_) {  // older nodes of an identity too
     if (identity.starts_with(prefix)) {
@@ -70,7 +70,7 @@ std::vector<std::shared_ptr<Node>> InodeTable::WithIdentityPrefix(std::string_vi
 
 void InodeTable::Forget(fuse_ino_t ino, uint64_t n) {
   if (ino < kFirstDynamicIno) return;  // root and control nodes live forever
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   std::shared_ptr<Node> node = Get(ino);
   if (!node) return;
   node->lookups = node->lookups > n ? node->lookups - n : 0;

@@ -13,7 +13,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +21,7 @@
 #include <oneapi/tbb/concurrent_hash_map.h>
 
 #include "fs/node.h"
+#include "store/mutex.h"
 
 namespace scopefs::fs {
 
@@ -57,9 +57,9 @@ class InodeTable {
 
   NodeMap nodes_;
   std::atomic<fuse_ino_t> next_ino_{kFirstDynamicIno};
-  std::mutex mu_;  // guards the two maps below and Node::lookups
-  std::unordered_map<std::string, fuse_ino_t> by_identity_;
-  std::unordered_map<fuse_ino_t, std::string> identity_of_;
+  store::Mutex mu_;  // also guards Node::lookups
+  std::unordered_map<std::string, fuse_ino_t> by_identity_ GUARDED_BY(mu_);
+  std::unordered_map<fuse_ino_t, std::string> identity_of_ GUARDED_BY(mu_);
 };
 
 }  // namespace scopefs::fs

@@ -16,36 +16,37 @@ Invalidator::~Invalidator() { Stop(); }
 
 void Invalidator::Queue(const std::string& key, fuse_ino_t dir) {
   {
-    std::lock_guard lock(mu_);
+    store::MutexLock lock(&mu_);
     queue_.push_back({key, dir});
   }
-  wake_.notify_one();
+  wake_.NotifyAll();
 }
 
 void Invalidator::Stop() {
   {
-    std::lock_guard lock(mu_);
+    store::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_one();
+  wake_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void Invalidator::Run() {
-  std::unique_lock lock(mu_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (stopping_) return;
-    const Item item = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
+    Item item;
+    {
+      store::MutexLock lock(&mu_);
+      wake_.Wait(&mu_, [this]() REQUIRES(mu_) { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      item = std::move(queue_.front());
+      queue_.pop_front();
+    }
     // Looked up here, not when queued: the removal listener may run under a
     // pending file's lock (a write evicting for room), never the inode table's.
     if (fuse_ino_t dir = item.dir != 0 ? item.dir : scope_dir_(item.key); dir != 0) {
       for (std::string_view name : store::kScopeFiles) Invalidate(dir, name);
     }
     Invalidate(FUSE_ROOT_ID, item.key);
-    lock.lock();
   }
 }
 

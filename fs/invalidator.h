@@ -13,13 +13,13 @@
 
 #include <fuse_lowlevel.h>
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include "store/mutex.h"
 
 namespace scopefs::fs {
 
@@ -43,14 +43,14 @@ class Invalidator {
 
   fuse_session* const session_;
   const std::function<fuse_ino_t(const std::string&)> scope_dir_;
-  std::mutex mu_;
-  std::condition_variable wake_;
+  store::Mutex mu_;
+  store::CondVar wake_;
   struct Item {
     std::string key;
-    fuse_ino_t dir;
+    fuse_ino_t dir = 0;
   };
-  std::deque<Item> queue_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;         // GUARDED_BY(mu_)
+  std::deque<Item> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

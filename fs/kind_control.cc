@@ -16,20 +16,20 @@ class ActionHandle final : public Handle {
   using Handle::Handle;
 
   store::Result<ReadBytes> Read(Filesystem&, uint64_t offset, size_t size) override {
-    std::lock_guard lock(mu_);
+    store::MutexLock lock(&mu_);
     return Slice(result_, offset, size);
   }
   store::Status Write(Filesystem& fs, uint64_t, std::string_view request) override {
     ActionResult result = RunControlAction(node().ino(), request, fs.store());
-    std::lock_guard lock(mu_);
+    store::MutexLock lock(&mu_);
     result_ = std::make_shared<const std::string>(std::move(result.output));
     return result.status;
   }
   store::Status Resize(uint64_t) override { return store::Status::Ok(); }  // `>` truncates first
 
  private:
-  std::mutex mu_;
-  std::shared_ptr<const std::string> result_ = std::make_shared<const std::string>();  // GUARDED_BY(mu_)
+  store::Mutex mu_;
+  std::shared_ptr<const std::string> result_ GUARDED_BY(mu_) = std::make_shared<const std::string>();
 };
 
 }  // namespace

@@ -42,7 +42,7 @@ class PendingWriteHandle final : public Handle {
   store::Status Flush(Filesystem& fs) override {
     StopWriting();
     if (pending_->closed() || !pending_->ReadyToCommit(nullptr)) return store::Status::Ok();
-    return fs.store().Commit(pending_->key()).status();
+    return fs.store().Commit(pending_).status();
   }
 
  private:

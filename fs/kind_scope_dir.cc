@@ -39,19 +39,19 @@ std::shared_ptr<Node> ScopeDirNode::ForPending(Filesystem& fs,
 }
 
 void ScopeDirNode::Bind(std::shared_ptr<store::Scope> scope) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   scope_ = std::move(scope);
   pending_.reset();
 }
 
 void ScopeDirNode::Bind(std::shared_ptr<store::PendingScope> pending) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   pending_ = std::move(pending);
   scope_.reset();
 }
 
 ScopeDirNode::Binding ScopeDirNode::Resolve() const {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   if (pending_ && pending_->closed()) {  // committed since: show what it became
     scope_ = pending_->committed_scope();
     pending_.reset();
@@ -64,20 +64,20 @@ ScopeDirNode::Binding ScopeDirNode::Resolve() const {
 ScopeDirNode::Binding ScopeDirNode::ResolveForNames() const {
   Binding b = Resolve();
   if (unlinked()) {
-    std::lock_guard lock(mu_);
+    store::MutexLock lock(&mu_);
     b.scope = ghost_;
   }
   return b;
 }
 
 void ScopeDirNode::MarkUnlinked(std::shared_ptr<store::Scope> ghost) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   ghost_ = std::move(ghost);
   unlinked_ = true;
 }
 
 void ScopeDirNode::DropGhost() {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   ghost_.reset();
   unlinked_ = false;  // the rmdir is done: the directory is simply gone now
 }
@@ -227,7 +227,7 @@ store::Status ScopeDirNode::Rename(Filesystem& fs, const Caller& caller, const s
   RETURN_IF_ERROR(b.pending->Rename(from, to));
   // A file renamed into place can complete the scope (rsync, editors).
   if (store::IsScopeFileName(to) && b.pending->ReadyToCommit(nullptr)) {
-    return fs.store().Commit(b.pending->key()).status();
+    return fs.store().Commit(b.pending).status();
   }
   return store::Status::Ok();
 }

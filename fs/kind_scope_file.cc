@@ -38,7 +38,7 @@ class MappingsHandle final : public Handle {
     // workers would pin up to 16 MiB; freed ones go back to shared arenas.
     std::shared_ptr<char[]> buffer = std::make_shared_for_overwrite<char[]>(size);
     store::Result<size_t> n = [&] {
-      std::lock_guard lock(read_ahead_mu_);
+      store::MutexLock lock(&read_ahead_mu_);
       return mappings_->ReadAt(offset, buffer.get(), size, &read_ahead_);
     }();
     if (!n.ok()) return fs.store().JudgeReadError(*scope_, n.status()).Annotate(node().name());
@@ -49,8 +49,8 @@ class MappingsHandle final : public Handle {
  private:
   const std::shared_ptr<store::Scope> scope_;
   const std::shared_ptr<const store::ChunkedGzipReader> mappings_;
-  std::mutex read_ahead_mu_;
-  store::ReadAheadState read_ahead_;  // GUARDED_BY(read_ahead_mu_)
+  store::Mutex read_ahead_mu_;
+  store::ReadAheadState read_ahead_ GUARDED_BY(read_ahead_mu_);
 };
 
 }  // namespace

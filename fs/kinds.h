@@ -19,7 +19,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "fs/control_files.h"
@@ -122,10 +121,10 @@ class ScopeDirNode final : public Node {
   Binding ResolveForNames() const;
 
   std::atomic<bool> unlinked_{false};
-  mutable std::mutex mu_;
-  mutable std::weak_ptr<store::Scope> scope_;                // GUARDED_BY(mu_)
-  mutable std::shared_ptr<store::PendingScope> pending_;     // GUARDED_BY(mu_)
-  std::shared_ptr<store::Scope> ghost_;                      // GUARDED_BY(mu_)
+  mutable store::Mutex mu_;
+  mutable std::weak_ptr<store::Scope> scope_ GUARDED_BY(mu_);
+  mutable std::shared_ptr<store::PendingScope> pending_ GUARDED_BY(mu_);
+  std::shared_ptr<store::Scope> ghost_ GUARDED_BY(mu_);
 };
 
 class ScopeFileNode final : public Node {

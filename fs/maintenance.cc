@@ -13,9 +13,7 @@ namespace scopefs::fs {
 Maintenance::Maintenance(store::Store* store, std::chrono::seconds interval,
                          std::function<void()> after_pass)
     : store_(store), interval_(interval), after_pass_(std::move(after_pass)), thread_([this] {
-        std::unique_lock lock(mu_);
-        while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-          lock.unlock();
+        while (!StopRequestedWithin(interval_)) {
           try {
             store_->RunMaintenance();
             if (after_pass_) after_pass_();
@@ -23,18 +21,22 @@ Maintenance::Maintenance(store::Store* store, std::chrono::seconds interval,
           } catch (const std::exception& e) {
             store::LogError(std::string("maintenance: ") + e.what());
           }
-          lock.lock();
         }
       }) {}
+
+bool Maintenance::StopRequestedWithin(std::chrono::seconds timeout) {
+  store::MutexLock lock(&mu_);
+  return wake_.WaitFor(&mu_, timeout, [this]() REQUIRES(mu_) { return stopping_; });
+}
 
 Maintenance::~Maintenance() { Stop(); }
 
 void Maintenance::Stop() {
   {
-    std::lock_guard lock(mu_);
+    store::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_one();
+  wake_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -9,11 +9,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <thread>
 
+#include "store/mutex.h"
 #include "store/store.h"
 
 namespace scopefs::fs {
@@ -30,12 +29,15 @@ class Maintenance {
   void Stop();
 
  private:
+  // Waits up to `timeout`; true if Stop() was called.
+  bool StopRequestedWithin(std::chrono::seconds timeout) EXCLUDES(mu_);
+
   store::Store* const store_;
   const std::chrono::seconds interval_;
   const std::function<void()> after_pass_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // GUARDED_BY(mu_)
+  store::Mutex mu_;
+  store::CondVar wake_;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

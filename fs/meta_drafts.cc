@@ -11,7 +11,7 @@ store::Status MetaDraft::Write(uint64_t offset, std::string_view data) {
     return store::Status::TooBig("meta.json is limited to " + std::to_string(store::kMaxMetaBytes) +
                                  " bytes");
   }
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   if (data_.size() < offset + data.size()) data_.resize(offset + data.size());
   data_.replace(offset, data.size(), data);
   attrs_.size = data_.size();
@@ -20,34 +20,34 @@ store::Status MetaDraft::Write(uint64_t offset, std::string_view data) {
 
 store::Status MetaDraft::Truncate(uint64_t size) {
   if (size > store::kMaxMetaBytes) return Write(size, "");
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   data_.resize(size);
   attrs_.size = size;
   return store::Status::Ok();
 }
 
 void MetaDraft::SetAttrs(const store::AttrChange& change, int64_t now_ns) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   store::ApplyAttrChange(change, now_ns, attrs_);
 }
 
 store::FileAttrs MetaDraft::attrs() const {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   return attrs_;
 }
 
 std::string MetaDraft::data() const {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   return data_;
 }
 
 void MetaDraft::Opened() {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   ++open_handles_;
 }
 
 void MetaDraft::Closed(int64_t now_ns) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   --open_handles_;
   last_close_ns_ = now_ns;
 }
@@ -55,7 +55,7 @@ void MetaDraft::Closed(int64_t now_ns) {
 bool MetaDraft::Abandoned(int64_t now_ns, int64_t grace_ns,
                           const std::function<bool(pid_t)>& alive) const {
   {
-    std::lock_guard lock(mu_);
+    store::MutexLock lock(&mu_);
     if (open_handles_ > 0) return false;
     if (now_ns - last_close_ns_ >= grace_ns) return true;
   }
@@ -70,21 +70,21 @@ bool MetaDrafts::Gone(const Entry& e, int64_t now_ns) const {
 size_t MetaDrafts::Sweep(int64_t now_ns) {
   std::vector<Entry> snapshot;
   {
-    std::lock_guard lock(mu_);
+    store::MutexLock lock(&mu_);
     snapshot = entries_;
   }
   std::vector<std::shared_ptr<MetaDraft>> gone;  // judged with no lock held: it asks the kernel
   for (const Entry& e : snapshot) {
     if (Gone(e, now_ns)) gone.push_back(e.draft);
   }
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   return std::erase_if(entries_, [&](const Entry& e) {
     return std::find(gone.begin(), gone.end(), e.draft) != gone.end();
   });
 }
 
 size_t MetaDrafts::size() const {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   return entries_.size();
 }
 
@@ -99,7 +99,7 @@ store::Result<std::shared_ptr<MetaDraft>> MetaDrafts::Create(
     pid_t creator, int64_t now_ns) {
   auto draft = std::make_shared<MetaDraft>(attrs, creator);
   if (size() >= kMax) Sweep(now_ns);
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   std::erase_if(entries_, [&](const Entry& e) { return e.name == name && SameScope(e.scope, scope); });
   if (entries_.size() >= kMax) {
     return store::Status::NoSpace("too many unfinished meta.json drafts in committed scopes (" +
@@ -111,7 +111,7 @@ store::Result<std::shared_ptr<MetaDraft>> MetaDrafts::Create(
 
 std::shared_ptr<MetaDraft> MetaDrafts::Find(const std::shared_ptr<store::Scope>& scope,
                                             const std::string& name) const {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   for (const Entry& e : entries_) {
     if (e.name == name && SameScope(e.scope, scope)) return e.draft;
   }
@@ -119,7 +119,7 @@ std::shared_ptr<MetaDraft> MetaDrafts::Find(const std::shared_ptr<store::Scope>&
 }
 
 void MetaDrafts::Remove(const std::shared_ptr<MetaDraft>& draft) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   std::erase_if(entries_, [&](const Entry& e) { return e.draft == draft; });
 }
 

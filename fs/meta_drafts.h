@@ -24,11 +24,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "store/mutex.h"
 #include "store/pending_scope.h"
 #include "store/scope.h"
 #include "store/status.h"
@@ -59,11 +59,11 @@ class MetaDraft {
 
  private:
   const pid_t creator_;
-  mutable std::mutex mu_;
-  std::string data_;         // GUARDED_BY(mu_)
-  store::FileAttrs attrs_;   // GUARDED_BY(mu_)
-  int open_handles_ = 0;     // GUARDED_BY(mu_)
-  int64_t last_close_ns_ = 0;  // GUARDED_BY(mu_)
+  mutable store::Mutex mu_;
+  std::string data_ GUARDED_BY(mu_);
+  store::FileAttrs attrs_ GUARDED_BY(mu_);
+  int open_handles_ GUARDED_BY(mu_) = 0;
+  int64_t last_close_ns_ GUARDED_BY(mu_) = 0;
 };
 
 class MetaDrafts {
@@ -98,8 +98,8 @@ class MetaDrafts {
   bool Gone(const Entry& e, int64_t now_ns) const;
 
   const std::function<bool(pid_t)> alive_;
-  mutable std::mutex mu_;
-  std::vector<Entry> entries_;  // GUARDED_BY(mu_)
+  mutable store::Mutex mu_;
+  std::vector<Entry> entries_ GUARDED_BY(mu_);
 };
 
 }  // namespace scopefs::fs

@@ -11,12 +11,12 @@
 namespace scopefs::fs {
 
 std::string Node::name() const {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   return name_;
 }
 
 void Node::SetName(std::string name) {
-  std::lock_guard lock(mu_);
+  store::MutexLock lock(&mu_);
   name_ = std::move(name);
 }
 

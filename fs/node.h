@@ -14,11 +14,11 @@
 #include <sys/stat.h>
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "fs/caller.h"
+#include "store/mutex.h"
 #include "store/pending_scope.h"
 #include "store/status.h"
 
@@ -90,8 +90,8 @@ class Node : public std::enable_shared_from_this<Node> {
 
  private:
   const fuse_ino_t ino_;
-  mutable std::mutex mu_;
-  std::string name_;  // GUARDED_BY(mu_)
+  mutable store::Mutex mu_;
+  std::string name_ GUARDED_BY(mu_);
 };
 
 // For the kinds' Attr(): a stat of a directory or a regular file of the

@@ -14,6 +14,7 @@
 // thread that made it.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -74,6 +75,14 @@ class CondVar {
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     cv_.wait(lock, done);
     lock.release();  // still held: the caller's MutexLock releases it
+  }
+  // The same, waiting at most `timeout`; returns done().
+  template <typename Rep, typename Period, typename Predicate>
+  bool WaitFor(Mutex* mu, std::chrono::duration<Rep, Period> timeout, Predicate done) REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    const bool result = cv_.wait_for(lock, timeout, done);
+    lock.release();
+    return result;
   }
   void NotifyAll() { cv_.notify_all(); }
 

@@ -46,17 +46,6 @@ TEST(OptionsTest, FstabStyleOptionsPassThroughToFuse) {
   EXPECT_EQ(inv->config.ttl_s, 0);
 }
 
-TEST(OptionsTest, UnitsParse) {
-  EXPECT_EQ(ParseSize("10G").value(), uint64_t{10} << 30);
-  EXPECT_EQ(ParseSize("3k").value(), 3072u);
-  EXPECT_EQ(ParseSize("2T").value(), uint64_t{2} << 40);
-  EXPECT_EQ(ParseSize("123").value(), 123u);
-  EXPECT_EQ(ParseDuration("30m").value(), 1800);
-  EXPECT_EQ(ParseDuration("7d").value(), 7 * 86400);
-  EXPECT_EQ(ParseDuration("45").value(), 45);
-  EXPECT_EQ(ParseDuration("0").value(), 0);
-}
-
 TEST(OptionsTest, BadInputIsRefusedWithAReason) {
   for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
            {"--max-size", "10X", "s", "m"},

@@ -69,7 +69,7 @@ class StoreClient final : public CacheClient {
 
   Status Add(const ScopeSource& source) override {
     ASSIGN_OR_RETURN(std::shared_ptr<store::PendingScope> pending, store_->CreatePending(source.key));
-    Status st = Fill(source, *pending);
+    Status st = Fill(source, pending);
     if (!st.ok()) {
       if (Status dropped = store_->DropPending(source.key); !dropped.ok()) {
         store::LogError("cannot drop pending scope " + source.key + ": " + dropped.ToString());
@@ -79,23 +79,23 @@ class StoreClient final : public CacheClient {
   }
 
  private:
-  Status Fill(const ScopeSource& source, store::PendingScope& pending) {
+  Status Fill(const ScopeSource& source, const std::shared_ptr<store::PendingScope>& pending) {
     store::Env* env = store_->env();
     for (auto [name, path] : {std::pair{store::kNodesFile, &source.nodes_path},
                               std::pair{store::kLinksFile, &source.links_path},
                               std::pair{store::kMappingsGzFile, &source.mappings_gz_path}}) {
       ASSIGN_OR_RETURN(std::shared_ptr<store::PendingFile> file,
-                       pending.Create(std::string(name), 0644, getuid(), getgid()));
+                       pending->Create(std::string(name), 0644, getuid(), getgid()));
       RETURN_IF_ERROR(CopyInto(env, *path, *file));
     }
     ASSIGN_OR_RETURN(std::shared_ptr<store::PendingFile> meta,
-                     pending.Create(std::string(store::kMetaFile), 0644, getuid(), getgid()));
+                     pending->Create(std::string(store::kMetaFile), 0644, getuid(), getgid()));
     RETURN_IF_ERROR(meta->Write(0, source.meta.dump()));
     store::AttrChange times;
     times.atime_ns = source.accessed_ns;
     times.mtime_ns = source.created_ns;
-    pending.SetDirAttrs(times);  // the commit takes them as last_accessed and created_at
-    return store_->Commit(source.key).status();
+    pending->SetDirAttrs(times);  // the commit takes them as last_accessed and created_at
+    return store_->Commit(pending).status();
   }
 
   const std::unique_ptr<store::Store> store_;
