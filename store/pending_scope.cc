@@ -5,6 +5,7 @@
 
 #include "store/key.h"
 #include "store/layout.h"
+#include "store/mount_names.h"
 
 namespace scopefs::store {
 
@@ -15,8 +16,8 @@ bool IsScopeFileName(std::string_view name) {
 
 bool IsAllowedPendingName(std::string_view name) {
   if (IsScopeFileName(name)) return true;
-  // Hidden temporary names, as rsync and editors make them; ".status" is ours.
-  return name.size() > 1 && name.front() == '.' && name != ".status" && name != ".." &&
+  // Hidden temporary names, as rsync and editors make them; .status is ours.
+  return name.size() > 1 && name.front() == '.' && name != kStatusFile && name != ".." &&
          name.find('/') == std::string_view::npos;
 }
 
