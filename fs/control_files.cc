@@ -1,7 +1,6 @@
 #include "fs/control_files.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "store/report.h"
@@ -12,10 +11,8 @@ namespace {
 enum : fuse_ino_t { kStatsIno = 3, kScopesIno, kMetricsIno, kGcIno, kVerifyIno };
 
 constexpr ControlEntry kFiles[] = {
-    {kStatsIno, store::kStatsFile},
-    {kScopesIno, store::kScopesFile},
-    {kMetricsIno, store::kMetricsFile},
-    {kGcIno, store::kGcAction, true},
+    {kStatsIno, store::kStatsFile},           {kScopesIno, store::kScopesFile},
+    {kMetricsIno, store::kMetricsFile},       {kGcIno, store::kGcAction, true},
     {kVerifyIno, store::kVerifyAction, true},
 };
 
@@ -31,7 +28,8 @@ std::string Stats(const store::Store& store, const ServeCounters& served) {
 std::string Metrics(const store::Store& store, const ServeCounters& served) {
   const nlohmann::json stats = store::StatsReport(store);
   std::string out;
-  auto metric = [&](const char* name, const char* type, const char* help, const nlohmann::json& value) {
+  auto metric = [&](const char* name, const char* type, const char* help,
+                    const nlohmann::json& value) {
     if (!value.is_number()) return;  // a limit the store does not enforce
     out += std::string("# HELP scopefs_") + name + " " + help + "\n";
     out += std::string("# TYPE scopefs_") + name + " " + type + "\n";
@@ -93,8 +91,8 @@ std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store,
 ActionResult RunControlAction(fuse_ino_t ino, std::string_view request, store::Store& store) {
   if (ino == kGcIno) {
     const store::GarbageReport r = store.CollectGarbage();
-    nlohmann::json out = {{"expired", r.expired}, {"pending_dropped", r.pending_dropped},
-                          {"orphans", r.orphans}};
+    nlohmann::json out = {
+        {"expired", r.expired}, {"pending_dropped", r.pending_dropped}, {"orphans", r.orphans}};
     return {out.dump() + "\n", store::Status::Ok()};
   }
   ActionResult result;
@@ -111,7 +109,7 @@ ActionResult RunControlAction(fuse_ino_t ino, std::string_view request, store::S
     if (!st.ok()) {
       line["status"] = st.code() == store::Status::Code::kCorruption ? "corrupt"
                        : st.code() == store::Status::Code::kNotFound ? "missing"
-                                                                      : "error";
+                                                                     : "error";
       line["error"] = st.message();
       store::Status& first = st.code() == store::Status::Code::kNotFound ? missing : damage;
       if (first.ok()) first = st;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,14 +76,17 @@ void ClearDeadMount(const std::string& mountpoint) {
 
 Status CheckPaths(const Config& c) {
   struct stat st;
-  if (::stat(c.mountpoint.c_str(), &st) != 0) return Status::FromErrno(errno, "mountpoint " + c.mountpoint);
-  if (!S_ISDIR(st.st_mode)) return Status::Invalid("mountpoint " + c.mountpoint + " is not a directory");
+  if (::stat(c.mountpoint.c_str(), &st) != 0)
+    return Status::FromErrno(errno, "mountpoint " + c.mountpoint);
+  if (!S_ISDIR(st.st_mode))
+    return Status::Invalid("mountpoint " + c.mountpoint + " is not a directory");
   std::string mnt = RealPath(c.mountpoint);
   std::string store = RealPath(c.store_dir);
   if (store.empty()) {
     // Not there yet: the store creates it; judge by its parent.
     size_t slash = c.store_dir.find_last_of('/');
-    store = RealPath(slash == std::string::npos ? "." : c.store_dir.substr(0, slash == 0 ? 1 : slash));
+    store =
+        RealPath(slash == std::string::npos ? "." : c.store_dir.substr(0, slash == 0 ? 1 : slash));
   }
   if (!mnt.empty() && !store.empty() && (store == mnt || store.starts_with(mnt + "/"))) {
     return Status::Invalid("the store directory " + c.store_dir + " is inside the mountpoint " +
@@ -108,9 +112,12 @@ std::string MountDevice(const std::string& mountpoint) {
 // Raises the mount's readahead through its BDI. The kernel resets it when it
 // handles our INIT reply, so this waits for INIT, then writes until it sticks
 // (bounded: about two seconds).
-void SetReadAhead(const Filesystem& fs, const std::string& mountpoint, uint64_t kb) {
+// Gives up when `stop` is requested: a daemon stopped before the kernel's INIT
+// must not wait for it.
+void SetReadAhead(std::stop_token stop, const Filesystem& fs, const std::string& mountpoint,
+                  uint64_t kb) {
   const std::string path = "/sys/class/bdi/" + MountDevice(mountpoint) + "/read_ahead_kb";
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 100 && !stop.stop_requested(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (!fs.initialized()) continue;
     { std::ofstream(path) << kb << "\n"; }
@@ -118,7 +125,9 @@ void SetReadAhead(const Filesystem& fs, const std::string& mountpoint, uint64_t 
     std::ifstream(path) >> now;
     if (now == kb) return;
   }
-  store::LogWarning("could not set read_ahead_kb=" + std::to_string(kb) + " via " + path);
+  if (!stop.stop_requested()) {
+    store::LogWarning("could not set read_ahead_kb=" + std::to_string(kb) + " via " + path);
+  }
 }
 
 // systemd's readiness protocol (Type=notify), without linking libsystemd.
@@ -141,7 +150,8 @@ void NotifyReady(int fd) {
   NotifySystemd();
   if (fd < 0) return;
   const char byte = '1';
-  if (::write(fd, &byte, 1) != 1) LogError("cannot write to the notify fd: " + std::string(std::strerror(errno)));
+  if (::write(fd, &byte, 1) != 1)
+    LogError("cannot write to the notify fd: " + std::string(std::strerror(errno)));
   ::close(fd);
 }
 
@@ -166,8 +176,8 @@ class Mount {
 };
 
 int Serve(const Config& c, Filesystem& fs) {
-  std::vector<std::string> argv_storage = {"scopefs", "-o",
-                                           "fsname=scopefs:" + RealPath(c.store_dir) + ",subtype=scopefs"};
+  std::vector<std::string> argv_storage = {
+      "scopefs", "-o", "fsname=scopefs:" + RealPath(c.store_dir) + ",subtype=scopefs"};
   for (const std::string& opt : c.fuse_options) {
     argv_storage.push_back("-o");
     argv_storage.push_back(opt);
@@ -211,7 +221,8 @@ int Serve(const Config& c, Filesystem& fs) {
   NotifyReady(c.notify_fd);
   std::jthread read_ahead;
   if (c.read_ahead_kb != 0) {
-    read_ahead = std::jthread([&] { SetReadAhead(fs, c.mountpoint, c.read_ahead_kb); });
+    read_ahead = std::jthread(
+        [&](std::stop_token stop) { SetReadAhead(stop, fs, c.mountpoint, c.read_ahead_kb); });
   }
 
   int rc;

@@ -32,7 +32,8 @@ const store::Clock& Filesystem::clock() const { return *store::SystemClock(); }
 
 namespace {
 std::shared_ptr<ScopeDirNode> ScopeDir(std::shared_ptr<Node> node) {
-  return std::static_pointer_cast<ScopeDirNode>(std::move(node));  // only scope dirs have these identities
+  return std::static_pointer_cast<ScopeDirNode>(
+      std::move(node));  // only scope dirs have these identities
 }
 }  // namespace
 

@@ -60,7 +60,8 @@ class Handle {
 class ContentHandle : public Handle {
  public:
   ContentHandle(std::shared_ptr<Node> node, std::string content)
-      : Handle(std::move(node)), content_(std::make_shared<const std::string>(std::move(content))) {}
+      : Handle(std::move(node)),
+        content_(std::make_shared<const std::string>(std::move(content))) {}
   store::Result<ReadBytes> Read(Filesystem& fs, uint64_t offset, size_t size) override;
 
  private:

@@ -8,7 +8,8 @@ namespace scopefs::fs {
 InodeTable::InodeTable() {
   AddStatic(std::make_shared<RootNode>());
   AddStatic(std::make_shared<ControlDirNode>());
-  for (const ControlEntry& entry : ControlFiles()) AddStatic(std::make_shared<ControlFileNode>(entry));
+  for (const ControlEntry& entry : ControlFiles())
+    AddStatic(std::make_shared<ControlFileNode>(entry));
 }
 
 void InodeTable::AddStatic(std::shared_ptr<Node> node) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <fuse_lowlevel.h>
+#include <oneapi/tbb/concurrent_hash_map.h>
 
 #include <atomic>
 #include <functional>
@@ -17,8 +18,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <oneapi/tbb/concurrent_hash_map.h>
 
 #include "fs/node.h"
 #include "store/mutex.h"

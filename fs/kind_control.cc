@@ -29,7 +29,8 @@ class ActionHandle final : public Handle {
 
  private:
   store::Mutex mu_;
-  std::shared_ptr<const std::string> result_ GUARDED_BY(mu_) = std::make_shared<const std::string>();
+  std::shared_ptr<const std::string> result_ GUARDED_BY(mu_) =
+      std::make_shared<const std::string>();
 };
 
 }  // namespace
@@ -40,7 +41,8 @@ store::Result<struct stat> ControlDirNode::Attr(const Filesystem& fs) const {
   return st;
 }
 
-store::Result<std::shared_ptr<Node>> ControlDirNode::Lookup(Filesystem& fs, const std::string& name) {
+store::Result<std::shared_ptr<Node>> ControlDirNode::Lookup(Filesystem& fs,
+                                                            const std::string& name) {
   for (const ControlEntry& entry : ControlFiles()) {
     if (entry.name == name) return fs.inodes().Get(entry.ino);
   }
@@ -49,7 +51,8 @@ store::Result<std::shared_ptr<Node>> ControlDirNode::Lookup(Filesystem& fs, cons
 
 store::Result<std::vector<DirEntry>> ControlDirNode::List(const Filesystem&) const {
   std::vector<DirEntry> out;
-  for (const ControlEntry& entry : ControlFiles()) out.push_back({std::string(entry.name), S_IFREG});
+  for (const ControlEntry& entry : ControlFiles())
+    out.push_back({std::string(entry.name), S_IFREG});
   return out;
 }
 

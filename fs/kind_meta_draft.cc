@@ -11,7 +11,8 @@ namespace {
 
 class DraftHandle final : public Handle {
  public:
-  DraftHandle(std::shared_ptr<Node> node, std::shared_ptr<MetaDraft> draft, const store::Clock& clock)
+  DraftHandle(std::shared_ptr<Node> node, std::shared_ptr<MetaDraft> draft,
+              const store::Clock& clock)
       : Handle(std::move(node)), draft_(std::move(draft)), clock_(clock) {
     draft_->Opened();
   }
@@ -56,7 +57,8 @@ store::Result<std::unique_ptr<Handle>> MetaDraftNode::Open(Filesystem& fs, const
   if (WantsWrite(fi)) RETURN_IF_ERROR(fs.access().MayWrite(caller, "write " + name()));
   if (fi->flags & O_TRUNC) RETURN_IF_ERROR(draft_->Truncate(0));
   fi->direct_io = 1;
-  return std::unique_ptr<Handle>(std::make_unique<DraftHandle>(shared_from_this(), draft_, fs.clock()));
+  return std::unique_ptr<Handle>(
+      std::make_unique<DraftHandle>(shared_from_this(), draft_, fs.clock()));
 }
 
 }  // namespace scopefs::fs

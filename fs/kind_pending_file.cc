@@ -112,7 +112,8 @@ store::Result<std::unique_ptr<Handle>> PendingFileNode::Open(Filesystem& fs, con
   RETURN_IF_ERROR(ClaimPending(caller, *pending_));
   if (fi->flags & O_TRUNC) RETURN_IF_ERROR(file_->Truncate(0));
   fi->direct_io = 1;  // writes go straight through; nothing to cache
-  return std::unique_ptr<Handle>(std::make_unique<PendingWriteHandle>(shared_from_this(), pending_, file_));
+  return std::unique_ptr<Handle>(
+      std::make_unique<PendingWriteHandle>(shared_from_this(), pending_, file_));
 }
 
 }  // namespace scopefs::fs

@@ -25,12 +25,14 @@ std::shared_ptr<Node> ScopeDirNode::ForScope(Filesystem& fs, const std::string& 
       });
 }
 
-std::shared_ptr<Node> ScopeDirNode::ForPending(Filesystem& fs,
-                                               const std::shared_ptr<store::PendingScope>& pending) {
+std::shared_ptr<Node> ScopeDirNode::ForPending(
+    Filesystem& fs, const std::shared_ptr<store::PendingScope>& pending) {
   const std::string key = pending->key();
   return fs.inodes().Lookup(
       Identity(key),
-      [&](const Node& n) { return static_cast<const ScopeDirNode&>(n).Resolve().pending == pending; },
+      [&](const Node& n) {
+        return static_cast<const ScopeDirNode&>(n).Resolve().pending == pending;
+      },
       [&](fuse_ino_t ino) {
         auto node = std::make_shared<ScopeDirNode>(ino, key);
         node->Bind(pending);
@@ -87,7 +89,8 @@ store::Result<struct stat> ScopeDirNode::Attr(const Filesystem& fs) const {
   if (b.scope) {
     if (fs.store().Expired(*b.scope)) return store::Status::NotFound("scope expired");
     struct stat st = DirStat(fs, *this, 0555);
-    SetTimes(st, b.scope->last_access_ns(), b.scope->record().created_ns, b.scope->record().created_ns);
+    SetTimes(st, b.scope->last_access_ns(), b.scope->record().created_ns,
+             b.scope->record().created_ns);
     return st;
   }
   if (b.pending) {
@@ -195,7 +198,8 @@ store::Status ScopeDirNode::Unlink(Filesystem& fs, const std::string& name) {
     return store::Status::Ok();
   }
   if (b.scope) {
-    if (!store::IsCommittedScopeFileName(name)) return store::Status::NotFound(store::Printable(name));
+    if (!store::IsCommittedScopeFileName(name))
+      return store::Status::NotFound(store::Printable(name));
     // Unlinking any file of a committed scope removes the whole scope at once.
     RETURN_IF_ERROR(fs.store().Remove(b.scope->key()));
     MarkUnlinked(b.scope);

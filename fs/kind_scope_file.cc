@@ -117,12 +117,14 @@ store::Result<std::unique_ptr<Handle>> ScopeFileNode::Open(Filesystem& fs, const
   fi->noflush = 1;  // read-only: close() has nothing to report, skip the round trip
   if (generated()) {
     fi->direct_io = 1;  // last_accessed changes: never serve a cached copy
-    return std::unique_ptr<Handle>(std::make_unique<ContentHandle>(shared_from_this(), UserMetaText(*scope)));
+    return std::unique_ptr<Handle>(
+        std::make_unique<ContentHandle>(shared_from_this(), UserMetaText(*scope)));
   }
   store::Result<std::unique_ptr<Handle>> handle = [&]() -> store::Result<std::unique_ptr<Handle>> {
     if (file == store::kMappingsFile) {
       ASSIGN_OR_RETURN(std::shared_ptr<const store::ChunkedGzipReader> mappings, scope->Mappings());
-      return std::unique_ptr<Handle>(std::make_unique<MappingsHandle>(shared_from_this(), scope, mappings));
+      return std::unique_ptr<Handle>(
+          std::make_unique<MappingsHandle>(shared_from_this(), scope, mappings));
     }
     ASSIGN_OR_RETURN(std::shared_ptr<const std::string> bits, scope->VerifiedBits(file));
     return std::unique_ptr<Handle>(std::make_unique<BitsHandle>(shared_from_this(), bits));

@@ -32,7 +32,8 @@ store::Result<std::unique_ptr<Handle>> StatusFileNode::Open(Filesystem&, const C
   ASSIGN_OR_RETURN(std::string content, Content());
   fi->direct_io = 1;  // it changes with every file the scope gets
   fi->noflush = 1;
-  return std::unique_ptr<Handle>(std::make_unique<ContentHandle>(shared_from_this(), std::move(content)));
+  return std::unique_ptr<Handle>(
+      std::make_unique<ContentHandle>(shared_from_this(), std::move(content)));
 }
 
 }  // namespace scopefs::fs

@@ -153,7 +153,8 @@ class ScopeFileNode final : public Node {
 class PendingFileNode final : public Node {
  public:
   // The node of `file` (found again after a rename), counting one kernel lookup.
-  static std::shared_ptr<Node> For(Filesystem& fs, const std::shared_ptr<store::PendingScope>& pending,
+  static std::shared_ptr<Node> For(Filesystem& fs,
+                                   const std::shared_ptr<store::PendingScope>& pending,
                                    const std::shared_ptr<store::PendingFile>& file,
                                    const std::string& name);
 
@@ -176,7 +177,8 @@ class StatusFileNode final : public Node {
  public:
   static constexpr std::string_view kName = store::kStatusFile;
   // The .status of `pending`, counting one kernel lookup.
-  static std::shared_ptr<Node> For(Filesystem& fs, const std::shared_ptr<store::PendingScope>& pending);
+  static std::shared_ptr<Node> For(Filesystem& fs,
+                                   const std::shared_ptr<store::PendingScope>& pending);
 
   StatusFileNode(fuse_ino_t ino, std::shared_ptr<store::PendingScope> pending)
       : Node(ino, std::string(kName)), pending_(std::move(pending)) {}

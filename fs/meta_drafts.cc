@@ -100,7 +100,8 @@ store::Result<std::shared_ptr<MetaDraft>> MetaDrafts::Create(
   auto draft = std::make_shared<MetaDraft>(attrs, creator);
   if (size() >= kMax) Sweep(now_ns);
   store::MutexLock lock(&mu_);
-  std::erase_if(entries_, [&](const Entry& e) { return e.name == name && SameScope(e.scope, scope); });
+  std::erase_if(entries_,
+                [&](const Entry& e) { return e.name == name && SameScope(e.scope, scope); });
   if (entries_.size() >= kMax) {
     return store::Status::NoSpace("too many unfinished meta.json drafts in committed scopes (" +
                                   std::to_string(kMax) + ")");

@@ -77,9 +77,8 @@ class MetaDrafts {
   // A new draft `name` of `scope` by process `creator` (replacing one of the
   // same name). Sweeps first when full; NoSpace if kMax drafts are still live.
   store::Result<std::shared_ptr<MetaDraft>> Create(const std::shared_ptr<store::Scope>& scope,
-                                                   const std::string& name,
-                                                   store::FileAttrs attrs, pid_t creator,
-                                                   int64_t now_ns);
+                                                   const std::string& name, store::FileAttrs attrs,
+                                                   pid_t creator, int64_t now_ns);
   // The draft `name` of this very scope (not one that had its key or
   // address before), or nullptr.
   std::shared_ptr<MetaDraft> Find(const std::shared_ptr<store::Scope>& scope,

@@ -36,8 +36,8 @@ store::Result<std::vector<DirEntry>> Node::List(const Filesystem&) const {
   return store::Status::NotDir(name());
 }
 
-store::Result<std::shared_ptr<Node>> Node::Mkdir(Filesystem&, const Caller&, const std::string& name,
-                                                 mode_t) {
+store::Result<std::shared_ptr<Node>> Node::Mkdir(Filesystem&, const Caller&,
+                                                 const std::string& name, mode_t) {
   return store::Status::Permission("mkdir " + store::Printable(name) +
                                    ": scopes hold files only, no subdirectories");
 }
@@ -46,8 +46,9 @@ store::Status Node::Rmdir(Filesystem&, const std::string& name) {
   return store::Status::NotFound(store::Printable(name));
 }
 
-store::Result<std::unique_ptr<Handle>> Node::Create(Filesystem&, const Caller&, const std::string& name,
-                                                    mode_t, fuse_file_info*) {
+store::Result<std::unique_ptr<Handle>> Node::Create(Filesystem&, const Caller&,
+                                                    const std::string& name, mode_t,
+                                                    fuse_file_info*) {
   return store::Status::Permission("create " + store::Printable(name) +
                                    ": files go inside a scope directory");
 }

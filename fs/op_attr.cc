@@ -52,7 +52,8 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
       RETURN_IF_ERROR(node->SetAttr(fs, CallerOf(req), change, handle));
       if (handle) MarkHandleUsed(*handle);
       return node->Attr(fs);
-    }();
+    }
+    ();
     if (!result.ok()) return ReplyStatus(req, "setattr", result.status());
     fuse_reply_attr(req, &*result, node->AttrTimeout());
   });

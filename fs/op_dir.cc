@@ -13,7 +13,8 @@ namespace scopefs::fs {
 void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guard(req, "opendir", [&] {
     Filesystem& fs = Fs(req);
-    store::Result<std::unique_ptr<Handle>> handle = [&]() -> store::Result<std::unique_ptr<Handle>> {
+    store::Result<std::unique_ptr<Handle>> handle =
+        [&]() -> store::Result<std::unique_ptr<Handle>> {
       ASSIGN_OR_RETURN(std::shared_ptr<Node> node, GetNode(req, ino));
       ASSIGN_OR_RETURN(std::vector<DirEntry> entries, node->List(fs));
       return std::unique_ptr<Handle>(std::make_unique<DirHandle>(node, std::move(entries)));

@@ -21,14 +21,16 @@ void OpStatfs(fuse_req_t req, fuse_ino_t) {
     const uint64_t block = 4096;
     const store::CacheLimits& limits = fs.store().limits();
     const uint64_t capacity = limits.max_size;
-    const uint64_t used = std::min(fs.store().stored_bytes() + fs.store().pending_bytes(), capacity);
+    const uint64_t used =
+        std::min(fs.store().stored_bytes() + fs.store().pending_bytes(), capacity);
     struct statvfs st {};
     st.f_bsize = block;
     st.f_frsize = block;
     st.f_blocks = capacity / block;
     st.f_bfree = st.f_bavail = (capacity - used) / block;
     st.f_files = limits.max_entries;
-    st.f_ffree = st.f_favail = limits.max_entries - std::min<uint64_t>(limits.max_entries, fs.store().size());
+    st.f_ffree = st.f_favail =
+        limits.max_entries - std::min<uint64_t>(limits.max_entries, fs.store().size());
     st.f_namemax = 255;
     fuse_reply_statfs(req, &st);
   });

@@ -29,7 +29,8 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   Guard(req, "rename", [&] {
     store::Status st = [&]() -> store::Status {
       RETURN_IF_ERROR(MayWrite(req, "rename " + store::Printable(name)));
-      if (flags & RENAME_EXCHANGE) return store::Status::Invalid("RENAME_EXCHANGE is not supported");
+      if (flags & RENAME_EXCHANGE)
+        return store::Status::Invalid("RENAME_EXCHANGE is not supported");
       ASSIGN_OR_RETURN(std::shared_ptr<Node> from, GetNode(req, parent));
       ASSIGN_OR_RETURN(std::shared_ptr<Node> to, GetNode(req, newparent));
       return from->Rename(Fs(req), CallerOf(req), name, *to, newname, flags);
@@ -41,24 +42,27 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
 // link: EPERM (scopes hold plain files only).
 void OpLink(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char* newname) {
   Guard(req, "link", [&] {
-    ReplyStatus(req, "link", store::Status::Permission("hard link " + store::Printable(newname) +
-                                                       ": scopes hold plain files only"));
+    ReplyStatus(req, "link",
+                store::Status::Permission("hard link " + store::Printable(newname) +
+                                          ": scopes hold plain files only"));
   });
 }
 
 // symlink: EPERM.
 void OpSymlink(fuse_req_t req, const char*, fuse_ino_t, const char* name) {
   Guard(req, "symlink", [&] {
-    ReplyStatus(req, "symlink", store::Status::Permission("symlink " + store::Printable(name) +
-                                                          ": scopes hold plain files only"));
+    ReplyStatus(req, "symlink",
+                store::Status::Permission("symlink " + store::Printable(name) +
+                                          ": scopes hold plain files only"));
   });
 }
 
 // mknod: EPERM (devices, fifos, sockets; regular files come through create).
 void OpMknod(fuse_req_t req, fuse_ino_t, const char* name, mode_t, dev_t) {
   Guard(req, "mknod", [&] {
-    ReplyStatus(req, "mknod", store::Status::Permission("mknod " + store::Printable(name) +
-                                                        ": scopes hold plain files only"));
+    ReplyStatus(req, "mknod",
+                store::Status::Permission("mknod " + store::Printable(name) +
+                                          ": scopes hold plain files only"));
   });
 }
 

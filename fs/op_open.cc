@@ -13,7 +13,8 @@ namespace scopefs::fs {
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guard(req, "open", [&] {
     Filesystem& fs = Fs(req);
-    store::Result<std::unique_ptr<Handle>> handle = [&]() -> store::Result<std::unique_ptr<Handle>> {
+    store::Result<std::unique_ptr<Handle>> handle =
+        [&]() -> store::Result<std::unique_ptr<Handle>> {
       ASSIGN_OR_RETURN(std::shared_ptr<Node> node, GetNode(req, ino));
       return node->Open(fs, CallerOf(req), fi);
     }();
@@ -26,7 +27,8 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 // create: fuse_reply_create, or EACCES (in a committed scope; no write right),
 // EPERM (a name a scope does not take, or a file outside a scope), EBUSY
 // (another process writes the scope), ENOSPC (too many meta.json drafts), ESTALE.
-void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+              fuse_file_info* fi) {
   Guard(req, "create", [&] {
     Filesystem& fs = Fs(req);
     std::unique_ptr<Handle> handle;

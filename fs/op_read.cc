@@ -24,7 +24,8 @@ void OpWrite(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off
              fuse_file_info* fi) {
   Guard(req, "write", [&] {
     Handle& h = GetHandle(fi);
-    const store::Status st = h.Write(Fs(req), static_cast<uint64_t>(off), std::string_view(buf, size));
+    const store::Status st =
+        h.Write(Fs(req), static_cast<uint64_t>(off), std::string_view(buf, size));
     MarkHandleUsed(h);
     if (!st.ok()) return ReplyStatus(req, "write", st);
     fuse_reply_write(req, size);

@@ -4,6 +4,8 @@ namespace scopefs::fs {
 
 fuse_lowlevel_ops MakeOperations() {
   fuse_lowlevel_ops ops{};
+  // One aligned table, as libfuse's examples write it.
+  // clang-format off
   ops.init         = OpInit;
   ops.lookup       = OpLookup;
   ops.forget       = OpForget;
@@ -34,6 +36,7 @@ fuse_lowlevel_ops MakeOperations() {
   ops.listxattr    = OpListxattr;
   ops.setxattr     = OpSetxattr;
   ops.removexattr  = OpRemovexattr;
+  // clang-format on
   return ops;
 }
 

@@ -6,8 +6,8 @@
 namespace scopefs::fs {
 namespace {
 
-using store::Result;
 using store::ParseNumber;
+using store::Result;
 using store::Status;
 
 // Applies one scopefs option; NotFound if `name` is not one of ours.
@@ -95,7 +95,6 @@ const char kUsage[] =
     "  -h, --help                 this text\n"
     "  -V, --version              the version\n";
 
-
 Result<Invocation> ParseCommandLine(int argc, const char* const* argv) {
   Invocation inv;
   Config& c = inv.config;
@@ -129,8 +128,8 @@ Result<Invocation> ParseCommandLine(int argc, const char* const* argv) {
     } else if (arg.starts_with("-o") && arg.size() > 2) {
       RETURN_IF_ERROR(TakeMountOptions(c, arg.substr(2)));
     } else if (arg.starts_with("--")) {
-      std::string name = arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos
-                                                                            : arg.find('=') - 2);
+      std::string name =
+          arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
       std::replace(name.begin(), name.end(), '-', '_');
       ASSIGN_OR_RETURN(std::string v, value());
       Status st = SetOption(c, name, v);

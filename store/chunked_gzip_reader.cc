@@ -169,7 +169,8 @@ Result<std::string> ChunkedGzipReader::InflateMember(size_t i) const {
                    " bytes before the member's trailer");
   }
   const char* trailer = compressed.data() + c_size - kGzipTrailerSize;
-  if (GetLittleEndian32(trailer) != Crc32(std::string_view(out.data(), out.size()))) return corrupt("CRC-32 mismatch");
+  if (GetLittleEndian32(trailer) != Crc32(std::string_view(out.data(), out.size())))
+    return corrupt("CRC-32 mismatch");
   if (GetLittleEndian32(trailer + 4) != static_cast<uint32_t>(u_size & 0xffffffffu)) {
     return corrupt("ISIZE mismatch");
   }
@@ -183,7 +184,7 @@ Status ChunkedGzipReader::VerifyAll() const {
     return Status::Corruption("mappings file is " + std::to_string(size) +
                               " bytes, its index says " + std::to_string(index_.compressed_size));
   }
-  Mutex mu;  // a leaf lock
+  Mutex mu;                                  // a leaf lock
   size_t first_bad = index_.members.size();  // guarded by mu
   Status first_error;                        // guarded by mu
   // A few tasks pull members from a counter: every member is checked, on all cores.

@@ -1,9 +1,8 @@
 #include "store/clock.h"
 
-#include <ctime>
-
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 
 namespace scopefs::store {
 namespace {
@@ -78,8 +77,8 @@ std::optional<int64_t> ParseIsoTime(std::string_view text) {
   auto minute = Digits(text, &pos, 2);
   if (!minute || !Expect(text, &pos, ":")) return std::nullopt;
   auto second = Digits(text, &pos, 2);
-  if (!second || *month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 ||
-      *minute > 59 || *second > 60) {
+  if (!second || *month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 ||
+      *second > 60) {
     return std::nullopt;
   }
   int64_t nanos = 0;

@@ -26,7 +26,8 @@ Result<std::string> ReadFileToString(Env* env, const std::string& path, uint64_t
   return data;
 }
 
-Status ReadExactly(const File& file, uint64_t offset, char* buf, size_t n, const std::string& what) {
+Status ReadExactly(const File& file, uint64_t offset, char* buf, size_t n,
+                   const std::string& what) {
   ASSIGN_OR_RETURN(size_t got, file.ReadAt(offset, buf, n));
   if (got != n) {
     return Status::Corruption(what + ": short read, " + std::to_string(got) + " of " +

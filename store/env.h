@@ -66,7 +66,7 @@ class Env {
   virtual Result<FileInfo> Stat(const std::string& path) = 0;
   // Names in the directory, without "." and "..", in no particular order.
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
-  virtual Status MakeDir(const std::string& path) = 0;  // Exists if present
+  virtual Status MakeDir(const std::string& path) = 0;    // Exists if present
   virtual Status RemoveDir(const std::string& path) = 0;  // the directory must be empty
   virtual Status Unlink(const std::string& path) = 0;
   virtual Status Rename(const std::string& from, const std::string& to, RenameMode mode) = 0;

@@ -98,8 +98,7 @@ Status InflateGzipStream(const File& in, uint64_t max_output,
       RETURN_IF_ERROR(sink(std::string_view(out_buf.data(), produced)));
     }
     switch (rc) {
-      case Z_OK:
-        break;
+      case Z_OK: break;
       case Z_BUF_ERROR:  // out of input; more is read above
         if (zs.avail_in != 0) return Status::FromErrno(EIO, "inflate made no progress");
         break;
@@ -112,10 +111,8 @@ Status InflateGzipStream(const File& in, uint64_t max_output,
         return Status::Invalid(
             "corrupt gzip file: " + std::string(zs.msg != nullptr ? zs.msg : "bad data") +
             " in member " + std::to_string(members) + ", near offset " + offset());
-      case Z_MEM_ERROR:
-        return Status::FromErrno(ENOMEM, "inflate");
-      default:
-        return Status::FromErrno(EIO, "inflate returned " + std::to_string(rc));
+      case Z_MEM_ERROR: return Status::FromErrno(ENOMEM, "inflate");
+      default: return Status::FromErrno(EIO, "inflate returned " + std::to_string(rc));
     }
   }
 }

@@ -103,8 +103,8 @@ bool IsDaemonOwnedMetaKey(std::string_view key) {
 
 Result<InputMeta> ParseInputMeta(std::string_view text) {
   if (text.size() > kMaxMetaBytes) {
-    return Status::Invalid("meta.json is " + std::to_string(text.size()) +
-                           " bytes, at most " + std::to_string(kMaxMetaBytes) + " are allowed");
+    return Status::Invalid("meta.json is " + std::to_string(text.size()) + " bytes, at most " +
+                           std::to_string(kMaxMetaBytes) + " are allowed");
   }
   ShapeChecker checker;
   if (!json::sax_parse(text, &checker)) {

@@ -13,9 +13,7 @@ constexpr const char* kSectionNouns[2] = {"node", "link"};
 
 bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsHex(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // REQUIRES: IsHex(c).
 int HexValue(char c) { return IsDigit(c) ? c - '0' : (c | 0x20) - 'a' + 10; }
@@ -50,7 +48,8 @@ Status MappingsValidator::Fail(std::string message) {
 }
 
 Status MappingsValidator::UnpairedSurrogate() {
-  return Fail("invalid JSON at byte " + std::to_string(offset_) + ": unpaired UTF-16 surrogate in a \\u escape");
+  return Fail("invalid JSON at byte " + std::to_string(offset_) +
+              ": unpaired UTF-16 surrogate in a \\u escape");
 }
 
 Status MappingsValidator::Syntax(std::string_view expected) {
@@ -106,7 +105,14 @@ Status MappingsValidator::ScanString(std::string_view data, size_t& i, bool& clo
       in_escape_ = false;
       if (expect_low_surrogate_ && c != 'u') return UnpairedSurrogate();
       switch (c) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': break;
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't': break;
         case 'u':
           escape_hex_left_ = 4;
           escape_value_ = 0;
@@ -114,7 +120,8 @@ Status MappingsValidator::ScanString(std::string_view data, size_t& i, bool& clo
         default: return Syntax("a valid escape after '\\'");
       }
     } else if (utf8_left_ > 0) {
-      if (c < utf8_lo_ || c > utf8_hi_) return Fail("invalid UTF-8 at byte " + std::to_string(offset_));
+      if (c < utf8_lo_ || c > utf8_hi_)
+        return Fail("invalid UTF-8 at byte " + std::to_string(offset_));
       utf8_lo_ = 0x80;
       utf8_hi_ = 0xBF;
       --utf8_left_;
@@ -291,8 +298,7 @@ Status MappingsValidator::Feed(std::string_view data) {
                     ": data after the end of the object");
       case State::kTopKey:
       case State::kId:
-      case State::kIndex:
-        break;  // handled above
+      case State::kIndex: break;  // handled above
     }
     ++i;
     ++offset_;
@@ -303,8 +309,7 @@ Status MappingsValidator::Feed(std::string_view data) {
 Status MappingsValidator::Finish() {
   if (!error_.ok()) return error_;
   if (state_ != State::kDone) {
-    return Fail("mappings end early at byte " + std::to_string(offset_) +
-                " (truncated JSON)");
+    return Fail("mappings end early at byte " + std::to_string(offset_) + " (truncated JSON)");
   }
   for (int s = 0; s < 2; ++s) {
     if (!seen_[s]) return Fail(std::string("missing \"") + kSectionNames[s] + "\"");

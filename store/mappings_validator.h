@@ -59,16 +59,16 @@ class MappingsValidator {
 
   State state_;
   Status error_;
-  uint64_t offset_ = 0;     // bytes consumed so far, for messages
-  int section_ = -1;        // 0 nodes, 1 links, while inside one
-  std::string key_;         // the current key, capped for messages
+  uint64_t offset_ = 0;  // bytes consumed so far, for messages
+  int section_ = -1;     // 0 nodes, 1 links, while inside one
+  std::string key_;      // the current key, capped for messages
   bool key_truncated_ = false;
   // String escape and UTF-8 state, carried across Feed calls.
   uint8_t escape_hex_left_ = 0;  // hex digits still expected after \u
   bool in_escape_ = false;
-  uint16_t escape_value_ = 0;          // the \u escape's code unit so far
-  bool expect_low_surrogate_ = false;  // a high surrogate must be followed by \uDC00-\uDFFF
-  uint8_t utf8_left_ = 0;        // continuation bytes still expected
+  uint16_t escape_value_ = 0;                // the \u escape's code unit so far
+  bool expect_low_surrogate_ = false;        // a high surrogate must be followed by \uDC00-\uDFFF
+  uint8_t utf8_left_ = 0;                    // continuation bytes still expected
   uint8_t utf8_lo_ = 0x80, utf8_hi_ = 0xBF;  // bounds for the next continuation byte
   // Number state.
   uint64_t number_ = 0;

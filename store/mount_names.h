@@ -9,11 +9,11 @@
 namespace scopefs::store {
 
 inline constexpr std::string_view kControlDirName = ".scopefs";
-inline constexpr std::string_view kStatsFile = "stats.json";     // cache-wide figures
-inline constexpr std::string_view kScopesFile = "scopes.json";   // every scope's meta, MRU first
-inline constexpr std::string_view kMetricsFile = "metrics";      // Prometheus text format
-inline constexpr std::string_view kGcAction = "gc";              // write: collect garbage now
-inline constexpr std::string_view kVerifyAction = "verify";      // write keys: check their bytes
-inline constexpr std::string_view kStatusFile = ".status";       // in a pending scope
+inline constexpr std::string_view kStatsFile = "stats.json";    // cache-wide figures
+inline constexpr std::string_view kScopesFile = "scopes.json";  // every scope's meta, MRU first
+inline constexpr std::string_view kMetricsFile = "metrics";     // Prometheus text format
+inline constexpr std::string_view kGcAction = "gc";             // write: collect garbage now
+inline constexpr std::string_view kVerifyAction = "verify";     // write keys: check their bytes
+inline constexpr std::string_view kStatusFile = ".status";      // in a pending scope
 
 }  // namespace scopefs::store

@@ -48,7 +48,8 @@ void PendingFile::Close() {
 Status PendingFile::Resize(const std::function<uint64_t(uint64_t)>& size_after,
                            const std::function<Status(File&)>& io) {
   MutexLock io_lock(&io_mu_);
-  if (!file_) return Status::Access("the scope was committed or removed: its files no longer change");
+  if (!file_)
+    return Status::Access("the scope was committed or removed: its files no longer change");
   const uint64_t old_size = attrs().size;
   const uint64_t new_size = size_after(old_size);
   RETURN_IF_ERROR(Account(old_size, new_size));

@@ -130,8 +130,8 @@ class PendingScope {
 
   // Creates an empty file, or returns the existing one as it is. Permission
   // for a name that is not allowed.
-  Result<std::shared_ptr<PendingFile>> Create(const std::string& name, uint32_t mode,
-                                              uint32_t uid, uint32_t gid) EXCLUDES(mu_);
+  Result<std::shared_ptr<PendingFile>> Create(const std::string& name, uint32_t mode, uint32_t uid,
+                                              uint32_t gid) EXCLUDES(mu_);
   // NotFound if there is no such file.
   Result<std::shared_ptr<PendingFile>> Find(const std::string& name) const EXCLUDES(mu_);
   // Removes the name. The file stays open for whoever holds it (see
@@ -208,7 +208,7 @@ class PendingScope {
   std::map<std::string, std::shared_ptr<PendingFile>> files_ GUARDED_BY(mu_);
   FileAttrs dir_attrs_ GUARDED_BY(mu_);
   bool dir_times_set_ GUARDED_BY(mu_) = false;
-  int64_t writer_ GUARDED_BY(mu_) = 0;  // the process writing the scope; 0 while none has
+  int64_t writer_ GUARDED_BY(mu_) = 0;   // the process writing the scope; 0 while none has
   std::string refusal_ GUARDED_BY(mu_);  // why the last commit was refused; cleared by any change
   std::weak_ptr<Scope> committed_ GUARDED_BY(mu_);  // weak: only readers keep a removed scope alive
   int64_t last_activity_ns_ GUARDED_BY(mu_) = 0;

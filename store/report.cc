@@ -13,7 +13,9 @@ nlohmann::json Limit(uint64_t value) {
   return value == std::numeric_limits<uint64_t>::max() ? nlohmann::json() : nlohmann::json(value);
 }
 
-nlohmann::json Time(int64_t ns) { return ns ? nlohmann::json(FormatIsoTime(ns)) : nlohmann::json(); }
+nlohmann::json Time(int64_t ns) {
+  return ns ? nlohmann::json(FormatIsoTime(ns)) : nlohmann::json();
+}
 
 }  // namespace
 
@@ -34,7 +36,8 @@ nlohmann::json StatsReport(const Store& store) {
   const CacheLimits& limits = store.limits();
   const StoreCounters counters = store.counters();
   auto average = [&](uint64_t total) { return entries ? double(total) / double(entries) : 0.0; };
-  const bool bounded = limits.max_size != std::numeric_limits<uint64_t>::max() && limits.max_size > 0;
+  const bool bounded =
+      limits.max_size != std::numeric_limits<uint64_t>::max() && limits.max_size > 0;
   return {
       {"total_entries", entries},
       {"total_size", stored},

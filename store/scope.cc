@@ -108,7 +108,8 @@ Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view 
   ASSIGN_OR_RETURN(size_t n, (*file)->ReadAt(0, bytes->data(), bytes->size()));
   bytes->resize(n);
   if (n != expected.size) {
-    return Status::Corruption(what + " is " + (n > expected.size ? "longer" : std::to_string(n) + " bytes") +
+    return Status::Corruption(what + " is " +
+                              (n > expected.size ? "longer" : std::to_string(n) + " bytes") +
                               ", expected " + std::to_string(expected.size) + " bytes");
   }
   if (Crc32(*bytes) != expected.crc32) return Status::Corruption(what + ": checksum mismatch");
@@ -129,17 +130,17 @@ Status Scope::Verify() const {
     dir = dir_;
   }
   const std::string what = "scope " + key() + ": ";
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(env_, Layout::Join(dir, kMetaFile),
-                                                      uint64_t{64} << 20));
+  ASSIGN_OR_RETURN(std::string text,
+                   ReadFileToString(env_, Layout::Join(dir, kMetaFile), uint64_t{64} << 20));
   Result<ScopeRecord> stored = ParseRecord(text);
   if (!stored.ok()) return stored.status().Annotate(what + "meta.json");
   stored->key = record_.key;  // a rename changes the key, never the file
   if (SerializeRecord(*stored) != SerializeRecord(record_)) {
     return Status::Corruption(what + "meta.json differs from the record loaded at start");
   }
-  for (auto [name, expected] : {std::pair{kNodesFile, &record_.nodes},
-                                std::pair{kLinksFile, &record_.links},
-                                std::pair{kMappingsGzFile, &record_.mappings}}) {
+  for (auto [name, expected] :
+       {std::pair{kNodesFile, &record_.nodes}, std::pair{kLinksFile, &record_.links},
+        std::pair{kMappingsGzFile, &record_.mappings}}) {
     ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
     RETURN_IF_ERROR(CheckCrc(*file, *expected, what + std::string(name)));
   }

@@ -74,7 +74,8 @@ Result<ScopeRecord> ParseRecord(std::string_view text) {
     r.mappings = FileFromJson(record.at("mappings"));
     r.meta_mtime_ns = record.at("meta_mtime_ns").get<int64_t>();
     ASSIGN_OR_RETURN(r.mappings_index, GzipIndexFromJson(record.at("mappings_index")));
-    if (r.nodes.size != BitsFileSize(r.total_nodes) || r.links.size != BitsFileSize(r.total_links) ||
+    if (r.nodes.size != BitsFileSize(r.total_nodes) ||
+        r.links.size != BitsFileSize(r.total_links) ||
         r.mappings.size != r.mappings_index.compressed_size) {
       return Status::Corruption("meta.json sizes disagree with its totals");
     }

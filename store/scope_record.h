@@ -10,10 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "store/gzip_index.h"
 #include "store/status.h"
@@ -35,9 +34,9 @@ struct ScopeRecord {
   nlohmann::json extra = nlohmann::json::object();  // the user's other meta.json keys
   StoredFile nodes;
   StoredFile links;
-  StoredFile mappings;       // the stored multi-member .gz
+  StoredFile mappings;        // the stored multi-member .gz
   int64_t meta_mtime_ns = 0;  // of the user's meta.json
-  GzipIndex mappings_index;  // mappings_index.uncompressed_size: what users read
+  GzipIndex mappings_index;   // mappings_index.uncompressed_size: what users read
 
   uint64_t stored_bytes() const { return nodes.size + links.size + mappings.size; }
 };
@@ -49,7 +48,8 @@ Result<ScopeRecord> ParseRecord(std::string_view text);
 
 // The meta.json users read: the old cache's keys plus mappings_size. `key` is
 // the scope's key now (a rename changes it; the record keeps the first).
-nlohmann::json UserMeta(const ScopeRecord& record, const std::string& key, int64_t last_accessed_ns);
+nlohmann::json UserMeta(const ScopeRecord& record, const std::string& key,
+                        int64_t last_accessed_ns);
 
 // The most bits a scope's total_nodes or total_links may count: 2^34, so a
 // bits file is at most 2 GiB. A reader holds a whole bits file in memory

@@ -21,23 +21,23 @@ class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk,
-    kNotFound,       // ENOENT
-    kExists,         // EEXIST
-    kInvalid,        // EINVAL: the caller's input is wrong
-    kCorruption,     // EIO: stored bytes fail their checks
-    kNoSpace,        // ENOSPC
-    kTooBig,         // EFBIG
-    kBusy,           // EBUSY
-    kPermission,     // EPERM: not allowed for this kind of object
-    kAccess,         // EACCES: committed scopes are immutable; the caller lacks the right
-    kStale,          // ESTALE: the object a handle or inode stood for is gone
-    kNotDir,         // ENOTDIR
-    kIsDir,          // EISDIR
-    kNotEmpty,       // ENOTEMPTY
-    kCrossDevice,    // EXDEV: files cannot move between scopes
-    kBadHandle,      // EBADF: the handle is not open for that
-    kNotSupported,   // EOPNOTSUPP
-    kIOError,        // the errno of a failed syscall
+    kNotFound,      // ENOENT
+    kExists,        // EEXIST
+    kInvalid,       // EINVAL: the caller's input is wrong
+    kCorruption,    // EIO: stored bytes fail their checks
+    kNoSpace,       // ENOSPC
+    kTooBig,        // EFBIG
+    kBusy,          // EBUSY
+    kPermission,    // EPERM: not allowed for this kind of object
+    kAccess,        // EACCES: committed scopes are immutable; the caller lacks the right
+    kStale,         // ESTALE: the object a handle or inode stood for is gone
+    kNotDir,        // ENOTDIR
+    kIsDir,         // EISDIR
+    kNotEmpty,      // ENOTEMPTY
+    kCrossDevice,   // EXDEV: files cannot move between scopes
+    kBadHandle,     // EBADF: the handle is not open for that
+    kNotSupported,  // EOPNOTSUPP
+    kIOError,       // the errno of a failed syscall
   };
 
   Status() = default;  // OK
@@ -58,7 +58,9 @@ class [[nodiscard]] Status {
   static Status NotEmpty(std::string msg) { return {Code::kNotEmpty, ENOTEMPTY, std::move(msg)}; }
   static Status CrossDevice(std::string msg) { return {Code::kCrossDevice, EXDEV, std::move(msg)}; }
   static Status BadHandle(std::string msg) { return {Code::kBadHandle, EBADF, std::move(msg)}; }
-  static Status NotSupported(std::string msg) { return {Code::kNotSupported, EOPNOTSUPP, std::move(msg)}; }
+  static Status NotSupported(std::string msg) {
+    return {Code::kNotSupported, EOPNOTSUPP, std::move(msg)};
+  }
   // From a failed syscall: keeps `err`. ENOENT, EEXIST, ENOSPC, EFBIG and the
   // errnos of kStale..kNotSupported map to their codes; EINVAL, EPERM, EACCES and
   // EBUSY from a syscall stay kIOError: they are the store's failure, not a refusal.
@@ -74,8 +76,7 @@ class [[nodiscard]] Status {
   Status Annotate(std::string_view context) const;
 
  private:
-  Status(Code code, int err, std::string msg)
-      : code_(code), err_(err), message_(std::move(msg)) {}
+  Status(Code code, int err, std::string msg) : code_(code), err_(err), message_(std::move(msg)) {}
 
   Code code_ = Code::kOk;
   int err_ = 0;
@@ -85,7 +86,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose, like StatusOr
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit on purpose, like StatusOr
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     if (std::get<Status>(v_).ok()) v_ = Status::Invalid("internal: Result built from OK status");
   }
@@ -113,10 +114,10 @@ class [[nodiscard]] Result {
 #define SCOPEFS_CONCAT(a, b) SCOPEFS_CONCAT_INNER(a, b)
 
 // Returns the Status of `expr` from the enclosing function if it is not OK.
-#define RETURN_IF_ERROR(expr)                                      \
-  do {                                                             \
-    ::scopefs::store::Status scopefs_status_ = (expr);             \
-    if (!scopefs_status_.ok()) return scopefs_status_;             \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::scopefs::store::Status scopefs_status_ = (expr); \
+    if (!scopefs_status_.ok()) return scopefs_status_; \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, ResultExpr())`: declares x from the value or returns the error.

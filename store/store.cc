@@ -33,14 +33,16 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& root,
   if (!made.ok() && made.code() != Status::Code::kExists) return made;
   ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, env->LockFile(layout.lock_file()));
   RETURN_IF_ERROR(layout.CreateDirs(env));
-  std::unique_ptr<Store> store(new Store(env, std::move(layout), std::move(options), std::move(lock)));
+  std::unique_ptr<Store> store(
+      new Store(env, std::move(layout), std::move(options), std::move(lock)));
   RETURN_IF_ERROR(store->Recover());
   store->EnforceLimits("");  // the limits may be lower than when the store was last served
   return store;
 }
 
 Status Store::Recover() {
-  for (const std::string& dir : {layout_.pending_dir(), layout_.staging_dir(), layout_.trash_dir()}) {
+  for (const std::string& dir :
+       {layout_.pending_dir(), layout_.staging_dir(), layout_.trash_dir()}) {
     ASSIGN_OR_RETURN(std::vector<std::string> leftovers, env_->ListDir(dir));
     for (const std::string& name : leftovers) {
       LogInfo("recovery: removing leftover " + dir + "/" + name);
@@ -67,9 +69,9 @@ void Store::LoadScope(const std::string& key) {
                      ReadFileToString(env_, Layout::Join(dir, kMetaFile), kMaxRecordBytes));
     ASSIGN_OR_RETURN(ScopeRecord record, ParseRecord(text));
     record.key = key;  // the directory's name is the key: renaming is one rename(2)
-    for (auto [name, expected] : {std::pair{kNodesFile, record.nodes.size},
-                                  std::pair{kLinksFile, record.links.size},
-                                  std::pair{kMappingsGzFile, record.mappings.size}}) {
+    for (auto [name, expected] :
+         {std::pair{kNodesFile, record.nodes.size}, std::pair{kLinksFile, record.links.size},
+          std::pair{kMappingsGzFile, record.mappings.size}}) {
       ASSIGN_OR_RETURN(FileInfo info, env_->Stat(Layout::Join(dir, name)));
       if (info.size != expected) {
         return Status::Corruption(std::string(name) + " is " + std::to_string(info.size) +
@@ -99,8 +101,8 @@ Result<std::shared_ptr<PendingScope>> Store::CreatePending(const std::string& ke
   if (pending_.count(key)) return Status::Exists("scope " + key + " is already pending");
   const std::string dir = layout_.pending_scope_dir(key);
   RETURN_IF_ERROR(env_->MakeDir(dir));
-  auto pending = std::make_shared<PendingScope>(env_, key, dir, options_.clock,
-                                                options_.max_file_size, this);
+  auto pending =
+      std::make_shared<PendingScope>(env_, key, dir, options_.clock, options_.max_file_size, this);
   pending_[key] = pending;
   return pending;
 }
@@ -182,8 +184,8 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::shared_ptr<PendingScope>
     return record.status();
   }
   if (auto old = FindAny(key); old && Expired(*old)) Drop(key, "expired", expirations_);
-  auto scope = std::make_shared<Scope>(env_, layout_.scope_dir(key), std::move(record).value(),
-                                       &cache_);
+  auto scope =
+      std::make_shared<Scope>(env_, layout_.scope_dir(key), std::move(record).value(), &cache_);
   if (accessed_ns) {
     scope->RecordAccess(*accessed_ns);
     access_dirty_ = true;

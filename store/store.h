@@ -17,15 +17,15 @@
 // map updates, never while compressing.
 #pragma once
 
+#include <oneapi/tbb/concurrent_hash_map.h>
+
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <oneapi/tbb/concurrent_hash_map.h>
 
 #include "store/clock.h"
 #include "store/commit.h"
@@ -41,9 +41,9 @@ namespace scopefs::store {
 
 // The cache's limits (SPEC "Limits, LRU and TTL").
 struct CacheLimits {
-  uint64_t max_size = uint64_t{10} << 30;  // stored bytes, committed + pending
-  uint64_t max_entries = 100;              // committed scopes
-  int64_t ttl_ns = int64_t{24} * 3600 * 1'000'000'000;  // since the last access; 0: never
+  uint64_t max_size = uint64_t{10} << 30;                      // stored bytes, committed + pending
+  uint64_t max_entries = 100;                                  // committed scopes
+  int64_t ttl_ns = int64_t{24} * 3600 * 1'000'000'000;         // since the last access; 0: never
   int64_t pending_timeout_ns = int64_t{3600} * 1'000'000'000;  // idle pending scopes go
 };
 
@@ -142,7 +142,9 @@ class Store final : public SpaceBudget {
   Status CheckMetaUnchanged(const std::string& key, std::string_view meta_json) const;
 
   // The scopes recovery dropped when the store opened (key, why), in key order.
-  const std::vector<std::pair<std::string, Status>>& dropped_at_open() const { return dropped_at_open_; }
+  const std::vector<std::pair<std::string, Status>>& dropped_at_open() const {
+    return dropped_at_open_;
+  }
 
   uint64_t stored_bytes() const { return stored_bytes_.load(); }
   uint64_t pending_bytes() const { return pending_bytes_.load(); }

@@ -1,9 +1,8 @@
 // The Store's cache policy: LRU eviction, TTL expiry, the space budget for
 // pending writes, maintenance, and access times that survive a restart.
 #include <algorithm>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "store/key.h"
 #include "store/log.h"
@@ -36,7 +35,8 @@ bool Store::Drop(const std::string& key, const char* why, std::atomic<uint64_t>&
   LogInfo(std::string(why) + ": " + key);
   Status st = Remove(key);
   if (!st.ok()) {
-    if (st.code() != Status::Code::kNotFound) LogError(std::string(why) + " " + key + " failed: " + st.ToString());
+    if (st.code() != Status::Code::kNotFound)
+      LogError(std::string(why) + " " + key + " failed: " + st.ToString());
     return false;
   }
   ++counter;

@@ -19,10 +19,14 @@ Result<uint64_t> ParseSize(const std::string& text) {
   uint64_t unit = 1;
   std::string digits = text;
   switch (text.back()) {
-    case 'K': case 'k': unit = uint64_t{1} << 10; break;
-    case 'M': case 'm': unit = uint64_t{1} << 20; break;
-    case 'G': case 'g': unit = uint64_t{1} << 30; break;
-    case 'T': case 't': unit = uint64_t{1} << 40; break;
+    case 'K':
+    case 'k': unit = uint64_t{1} << 10; break;
+    case 'M':
+    case 'm': unit = uint64_t{1} << 20; break;
+    case 'G':
+    case 'g': unit = uint64_t{1} << 30; break;
+    case 'T':
+    case 't': unit = uint64_t{1} << 40; break;
     default: break;
   }
   if (unit != 1) digits.pop_back();

@@ -217,8 +217,9 @@ int Main(int argc, char** argv) {
               100.0 * (static_cast<double>(last.size) / static_cast<double>(last.gzip_size) - 1));
   std::printf("random    %.1f us per 4 KiB ReadAt at a random offset, empty member cache\n",
               Median(random) * 1000);
-  std::printf("commit    %.2f s for the whole scope (validate + compress + copy + fsync), %.1f MB/s\n",
-              *commit, mb / *commit);
+  std::printf(
+      "commit    %.2f s for the whole scope (validate + compress + copy + fsync), %.1f MB/s\n",
+      *commit, mb / *commit);
   return 0;
 }
 

@@ -21,10 +21,11 @@ store::Status Fill(const std::string& root, int n) {
   for (int i = 0; i < n; ++i) {
     const std::string key = "scope-" + std::to_string(i);
     ASSIGN_OR_RETURN(std::shared_ptr<store::PendingScope> p, s->CreatePending(key));
-    for (auto [name, data] : {std::pair<const char*, std::string>{"nodes.bits", "\x80"},
-                              {"links.bits", "\x80"},
-                              {"mappings.json", mappings},
-                              {"meta.json", R"({"config_attributes":{"i":)" + std::to_string(i) + "}}"}}) {
+    for (auto [name, data] :
+         {std::pair<const char*, std::string>{"nodes.bits", "\x80"},
+          {"links.bits", "\x80"},
+          {"mappings.json", mappings},
+          {"meta.json", R"({"config_attributes":{"i":)" + std::to_string(i) + "}}"}}) {
       ASSIGN_OR_RETURN(std::shared_ptr<store::PendingFile> f, p->Create(name, 0644, 0, 0));
       RETURN_IF_ERROR(f->Write(0, data));
     }

@@ -31,7 +31,8 @@ TEST(AccessPolicyTest, TheWriteGroupCountsByPrimaryOrSupplementaryGid) {
   AccessPolicy policy(kDaemonUid, 0, kTeam);
   EXPECT_TRUE(policy.MayWrite(Of(kNobody, kTeam), "rm").ok());
   EXPECT_TRUE(policy.MayWrite(Of(kNobody, kNogroup, {10, kTeam}), "rm").ok());
-  EXPECT_EQ(policy.MayWrite(Of(kNobody, kNogroup, {10}), "rm").code(), store::Status::Code::kAccess);
+  EXPECT_EQ(policy.MayWrite(Of(kNobody, kNogroup, {10}), "rm").code(),
+            store::Status::Code::kAccess);
   EXPECT_EQ(policy.root_mode(), 0775u);
   EXPECT_EQ(policy.root_gid(), kTeam);
 }
@@ -39,8 +40,14 @@ TEST(AccessPolicyTest, TheWriteGroupCountsByPrimaryOrSupplementaryGid) {
 TEST(AccessPolicyTest, SupplementaryGroupsAreReadOnlyWhenTheyDecide) {
   AccessPolicy policy(kDaemonUid, 0, kTeam);
   int asked = 0;
-  Caller root{0, 0, 0, 0, [&] { ++asked; return std::vector<gid_t>{}; }};
-  Caller member{kNobody, kTeam, 0, 0, [&] { ++asked; return std::vector<gid_t>{}; }};
+  Caller root{0, 0, 0, 0, [&] {
+                ++asked;
+                return std::vector<gid_t>{};
+              }};
+  Caller member{kNobody, kTeam, 0, 0, [&] {
+                  ++asked;
+                  return std::vector<gid_t>{};
+                }};
   EXPECT_TRUE(policy.MayWrite(root, "x").ok());
   EXPECT_TRUE(policy.MayWrite(member, "x").ok());
   EXPECT_EQ(asked, 0);  // reading /proc costs a syscall per request

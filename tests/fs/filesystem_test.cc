@@ -50,10 +50,10 @@ class FilesystemTest : public ::testing::Test {
   std::shared_ptr<Node> AddScope(const std::string& key, const testing::ScopeFiles& files) {
     auto dir = root().Mkdir(*fs_, caller_, key, 0755);
     EXPECT_TRUE(dir.ok()) << dir.status().ToString();
-    for (const auto& [name, data] : {std::pair{"nodes.bits", &files.nodes_bits},
-                                     std::pair{"links.bits", &files.links_bits},
-                                     std::pair{"mappings.json", &files.mappings_json},
-                                     std::pair{"meta.json", &files.meta_json}}) {
+    for (const auto& [name, data] :
+         {std::pair{"nodes.bits", &files.nodes_bits}, std::pair{"links.bits", &files.links_bits},
+          std::pair{"mappings.json", &files.mappings_json},
+          std::pair{"meta.json", &files.meta_json}}) {
       fuse_file_info fi{};
       fi.flags = O_WRONLY | O_CREAT;
       auto h = (*dir)->Create(*fs_, caller_, name, 0644, &fi);

@@ -42,7 +42,8 @@ TEST(OptionsTest, LongOptionsAndMountOptionsAreTheSame) {
 TEST(OptionsTest, FstabStyleOptionsPassThroughToFuse) {
   auto inv = Parse({"s", "m", "-o", "defaults,rw,allow_other,max_size=1G,ttl=0,auto_unmount"});
   ASSERT_TRUE(inv.ok());
-  EXPECT_EQ(inv->config.fuse_options, (std::vector<std::string>{"rw", "allow_other", "auto_unmount"}));
+  EXPECT_EQ(inv->config.fuse_options,
+            (std::vector<std::string>{"rw", "allow_other", "auto_unmount"}));
   EXPECT_EQ(inv->config.ttl_s, 0);
 }
 

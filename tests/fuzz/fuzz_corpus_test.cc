@@ -13,7 +13,8 @@ namespace {
 
 TEST(FuzzCorpusTest, EverySavedInputPassesItsTarget) {
   for (const FuzzTarget& target : kFuzzTargets) {
-    const std::filesystem::path dir = std::filesystem::path(SCOPEFS_TESTS_DIR) / "fuzz/corpus" / target.name;
+    const std::filesystem::path dir =
+        std::filesystem::path(SCOPEFS_TESTS_DIR) / "fuzz/corpus" / target.name;
     int inputs = 0;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       std::ifstream in(entry.path(), std::ios::binary);

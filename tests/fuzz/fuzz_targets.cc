@@ -3,9 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "store/chunked_gzip_reader.h"
 #include "store/chunked_gzip_writer.h"
@@ -66,7 +65,8 @@ const Stored& StoredMappings() {
   static const Stored* stored = [] {
     auto* s = new Stored;
     s->json = "{\"node_id_mapping\":{";
-    for (int i = 0; i < 3000; ++i) s->json += (i ? ",\"n" : "\"n") + std::to_string(i) + "\":" + std::to_string(i);
+    for (int i = 0; i < 3000; ++i)
+      s->json += (i ? ",\"n" : "\"n") + std::to_string(i) + "\":" + std::to_string(i);
     s->json += "},\"link_id_mapping\":{\"a->b\":0}}";
     StringFile out("");
     store::ChunkedGzipOptions options;
@@ -111,7 +111,8 @@ int FuzzMappings(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   store::MappingsValidator validator(std::nullopt, std::nullopt);
   store::Status st;
-  for (size_t at = 0; st.ok() && at < text.size(); at += piece) st = validator.Feed(text.substr(at, piece));
+  for (size_t at = 0; st.ok() && at < text.size(); at += piece)
+    st = validator.Feed(text.substr(at, piece));
   if (st.ok()) st = validator.Finish();
   if (!st.ok()) return 0;
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -159,7 +160,8 @@ int FuzzGzipReader(const uint8_t* data, size_t size) {
   // Reads of a few sizes and offsets, each all-or-error.
   for (size_t step : {stored.json.size(), size_t{1000}, size_t{4096}}) {
     for (size_t at = 0; at < stored.json.size(); at += step) {
-      store::Result<size_t> n = reader.ReadAt(at, got.data(), std::min(step, stored.json.size() - at));
+      store::Result<size_t> n =
+          reader.ReadAt(at, got.data(), std::min(step, stored.json.size() - at));
       if (!n.ok()) continue;
       Expect(std::string_view(got.data(), *n) == std::string_view(stored.json).substr(at, *n),
              "served bytes that were never committed");

@@ -29,7 +29,9 @@ class AccessTest : public MountTest {
     if (IsSkipped() || HasFatalFailure()) return;
     src_ = dir_.path() + "/src";
     ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(src_) + " && chmod -R a+rX " +
-                    Quote(src_)).exit_code, 0);
+                    Quote(src_))
+                  .exit_code,
+              0);
     ASSERT_EQ(Shell("cp -r " + Quote(src_) + " " + Quote(Mnt("k1"))).exit_code, 0);
   }
 
@@ -55,12 +57,11 @@ TEST_F(AccessDefaultTest, EveryoneReadsOnlyRootAddsRemovesAndRenames) {
   EXPECT_EQ(st.st_gid, 0u);
 
   // Reading is for everyone: the data, the generated files, the statistics.
-  ShellResult read = Shell("su nobody -s /bin/sh -c " +
-                           Quote("cmp " + Quote(src_ + "/mappings.json") + " " +
-                                 Quote(Mnt("k1/mappings.json")) + " && cat " +
-                                 Quote(Mnt("k1/meta.json")) + " " +
-                                 Quote(Mnt(".scopefs/stats.json")) + " >/dev/null && ls " +
-                                 Quote(Mnt())));
+  ShellResult read =
+      Shell("su nobody -s /bin/sh -c " +
+            Quote("cmp " + Quote(src_ + "/mappings.json") + " " + Quote(Mnt("k1/mappings.json")) +
+                  " && cat " + Quote(Mnt("k1/meta.json")) + " " +
+                  Quote(Mnt(".scopefs/stats.json")) + " >/dev/null && ls " + Quote(Mnt())));
   EXPECT_EQ(read.exit_code, 0) << read.output;
 
   ExpectRefused(kNobody, "", "mkdir " + Quote(Mnt("k2")));
@@ -77,16 +78,16 @@ TEST_F(AccessDefaultTest, EveryoneReadsOnlyRootAddsRemovesAndRenames) {
   EXPECT_NE(mount_->log().find("uid 65534 may not"), std::string::npos) << mount_->log();
 
   // Root still may.
-  EXPECT_EQ(Shell("mv " + Quote(Mnt("k1")) + " " + Quote(Mnt("k5")) + " && rm -r " +
-                  Quote(Mnt("k5"))).exit_code, 0);
+  EXPECT_EQ(
+      Shell("mv " + Quote(Mnt("k1")) + " " + Quote(Mnt("k5")) + " && rm -r " + Quote(Mnt("k5")))
+          .exit_code,
+      0);
 }
 
 class AccessWriteGroupTest : public AccessTest {
  protected:
   // Debian's "users" group (gid 100) stands for a team's group.
-  std::vector<std::string> ExtraArgs() override {
-    return {"-o", "allow_other,write_group=users"};
-  }
+  std::vector<std::string> ExtraArgs() override { return {"-o", "allow_other,write_group=users"}; }
 };
 
 TEST_F(AccessWriteGroupTest, MembersAddAndRemoveScopesOthersStillCannot) {

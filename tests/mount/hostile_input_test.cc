@@ -56,15 +56,17 @@ TEST_F(HostileInputTest, EveryCaseGetsItsErrnoAndHarmsNothing) {
   // One log line each says what was wrong.
   const std::string log = mount_->log();
   size_t refusals = 0;
-  for (size_t at = log.find("refused scope "); at != std::string::npos; at = log.find("refused scope ", at + 1)) {
+  for (size_t at = log.find("refused scope "); at != std::string::npos;
+       at = log.find("refused scope ", at + 1)) {
     ++refusals;
   }
   EXPECT_EQ(refusals, 20u) << log;  // every meta.json, mappings and .gz case
-  for (const char* why : {"starts with '.'", "at most 200 are allowed", "nested deeper than 32 levels",
-                          "has the key \"total_nodes\" twice", "larger than 1048576 bytes",
-                          "is out of range [0, 10)", "missing \"link_id_mapping\"", "gzip file is truncated",
-                          "incorrect data check", "unexpected data after the last gzip member",
-                          "not a gzip file", "inflates to more than the limit"}) {
+  for (const char* why :
+       {"starts with '.'", "at most 200 are allowed", "nested deeper than 32 levels",
+        "has the key \"total_nodes\" twice", "larger than 1048576 bytes", "is out of range [0, 10)",
+        "missing \"link_id_mapping\"", "gzip file is truncated", "incorrect data check",
+        "unexpected data after the last gzip member", "not a gzip file",
+        "inflates to more than the limit"}) {
     EXPECT_NE(log.find(why), std::string::npos) << why << "\n" << log;
   }
   // Still up, nothing left over, and the committed scope untouched.
@@ -73,7 +75,10 @@ TEST_F(HostileInputTest, EveryCaseGetsItsErrnoAndHarmsNothing) {
   EXPECT_EQ(Shell("ls -A " + Quote(mount_->store() + "/pending")).output, "");
   // The 200 MiB bomb was refused while streaming: the daemon never held it.
   const long peak = PeakRssKb();
-  std::printf("hostile input: 32 cases refused as SPEC says; daemon peak RSS %ld KiB after a 200 MiB gzip bomb\n", peak);
+  std::printf(
+      "hostile input: 32 cases refused as SPEC says; daemon peak RSS %ld KiB after a 200 MiB gzip "
+      "bomb\n",
+      peak);
   EXPECT_LT(peak, 200 * 1024 * kSanitizerSlowdown) << "peak RSS in KiB";
 }
 
@@ -92,7 +97,10 @@ TEST_F(HostileInputTest, TwoWritersRacingOnOneKeyGiveOneWholeScope) {
   // Same totals, different bytes: any mix of the two would pass validation.
   const std::string& a = SmallScope();
   const std::string b = dir_.path() + "/seed7";
-  ASSERT_EQ(Shell(Quote(ScopectlPath()) + " gen --quiet --nodes 5001 --links 7003 --seed 7 " + Quote(b)).exit_code, 0);
+  ASSERT_EQ(
+      Shell(Quote(ScopectlPath()) + " gen --quiet --nodes 5001 --links 7003 --seed 7 " + Quote(b))
+          .exit_code,
+      0);
   int refused = 0, mixed = 0;
   for (int round = 0; round < 20; ++round) {
     const std::string key = "race" + std::to_string(round);
@@ -108,12 +116,13 @@ TEST_F(HostileInputTest, TwoWritersRacingOnOneKeyGiveOneWholeScope) {
       continue;
     }
     // Whichever won, the scope is one source's, whole.
-    ShellResult which = Shell("cmp -s " + Quote(a + "/mappings.json") + " " + Quote(Mnt(key + "/mappings.json")) +
-                              " && echo a || echo b");
+    ShellResult which = Shell("cmp -s " + Quote(a + "/mappings.json") + " " +
+                              Quote(Mnt(key + "/mappings.json")) + " && echo a || echo b");
     const std::string& src = which.output == "a\n" ? a : b;
-    ShellResult same = Shell("cmp " + Quote(src + "/nodes.bits") + " " + Quote(Mnt(key + "/nodes.bits")) +
-                             " && cmp " + Quote(src + "/links.bits") + " " + Quote(Mnt(key + "/links.bits")) +
-                             " && cmp " + Quote(src + "/mappings.json") + " " + Quote(Mnt(key + "/mappings.json")));
+    ShellResult same = Shell(
+        "cmp " + Quote(src + "/nodes.bits") + " " + Quote(Mnt(key + "/nodes.bits")) + " && cmp " +
+        Quote(src + "/links.bits") + " " + Quote(Mnt(key + "/links.bits")) + " && cmp " +
+        Quote(src + "/mappings.json") + " " + Quote(Mnt(key + "/mappings.json")));
     if (same.exit_code != 0) {
       ++mixed;
       ADD_FAILURE() << key << " mixes the two sources: " << same.output;

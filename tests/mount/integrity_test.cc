@@ -18,8 +18,10 @@ namespace {
 
 constexpr const char* kDataFiles[] = {"nodes.bits", "links.bits", "mappings.json"};
 // Each stored file, and the short name the test's keys use for it.
-constexpr std::pair<const char*, const char*> kStoredFiles[] = {
-    {"nodes", "nodes.bits"}, {"links", "links.bits"}, {"maps", "mappings.json.gz"}, {"meta", "meta.json"}};
+constexpr std::pair<const char*, const char*> kStoredFiles[] = {{"nodes", "nodes.bits"},
+                                                                {"links", "links.bits"},
+                                                                {"maps", "mappings.json.gz"},
+                                                                {"meta", "meta.json"}};
 constexpr const char* kDamages[] = {"flip", "truncate", "delete"};
 
 // What reading a whole file gave: its bytes, or the errno that stopped it.
@@ -159,14 +161,18 @@ TEST_F(IntegrityTest, EveryDamageIsDetectedAndNoWrongByteIsServed) {
   ASSERT_TRUE(mount_->Start(&error)) << error;
   for (const std::string& key : keys) {
     if (ReadsDetect(key, &wrong)) detected.insert(key);
-    EXPECT_NE(access(Mnt(key).c_str(), F_OK), 0) << key << " is still served after its damage was found";
+    EXPECT_NE(access(Mnt(key).c_str(), F_OK), 0)
+        << key << " is still served after its damage was found";
   }
-  for (const std::string& key : keys) EXPECT_TRUE(detected.count(key)) << key << " was never detected";
+  for (const std::string& key : keys)
+    EXPECT_TRUE(detected.count(key)) << key << " was never detected";
   const std::string log = mount_->log();
   EXPECT_NE(log.find("quarantining scope "), std::string::npos);
   EXPECT_NE(log.find("recovery: dropping scope "), std::string::npos);
-  std::printf("integrity: %zu damaged scopes (%zu kinds x %zu damages x 2 modes), %zu detected, %d wrong bytes\n",
-              keys.size(), std::size(kStoredFiles), std::size(kDamages), detected.size(), wrong);
+  std::printf(
+      "integrity: %zu damaged scopes (%zu kinds x %zu damages x 2 modes), %zu detected, %d wrong "
+      "bytes\n",
+      keys.size(), std::size(kStoredFiles), std::size(kDamages), detected.size(), wrong);
   EXPECT_EQ(wrong, 0);
 }
 

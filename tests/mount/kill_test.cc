@@ -7,12 +7,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <optional>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/mount/mount_test.h"
 
@@ -39,7 +38,8 @@ std::optional<int> WaitForStatus(const std::string& path, std::chrono::seconds l
 TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
   REQUIRE_FUSE();
   if (Python("import bitarray").exit_code != 0) GTEST_SKIP() << "/usr/bin/python3 lacks bitarray";
-  const std::vector<std::string> sources = {GenScope(3001, 4001), GenScope(2003, 5003), GenScope(40000, 60000)};
+  const std::vector<std::string> sources = {GenScope(3001, 4001), GenScope(2003, 5003),
+                                            GenScope(40000, 60000)};
   TempDir dir;
   const std::string root = dir.path(), mnt = root + "/mnt", store = root + "/store";
   // Whatever happens, no mount (dead or stacked) outlives the test.
@@ -47,14 +47,16 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
     std::string mnt;
     ~Unmounter() {
       Shell("for n in 1 2 3 4 5 6 7 8; do grep -q " + Quote(" " + mnt + " ") +
-            " /proc/mounts || break; fusermount3 -u -z " + Quote(mnt) + "; done", 30);
+                " /proc/mounts || break; fusermount3 -u -z " + Quote(mnt) + "; done",
+            30);
     }
   } unmounter{mnt};
   const std::vector<std::string> args = {"--max-entries", "6", "--maintenance-interval", "1s"};
   std::mt19937 rng(20261121);
   nlohmann::json source_of = nlohmann::json::object();  // every key ever tried → its source
   std::map<std::string, int> acknowledged;              // key → iteration its copy exited 0
-  int interrupted = 0, missed_mount = 0, lost = 0, partial = 0, leftovers = 0, slow_starts = 0, hung_readers = 0, reader_errors = 0;
+  int interrupted = 0, missed_mount = 0, lost = 0, partial = 0, leftovers = 0, slow_starts = 0,
+      hung_readers = 0, reader_errors = 0;
   double slowest_start = 0;
   const int iterations = Iterations();
 
@@ -63,7 +65,8 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
     ShellResult seen = RunScript("check_visible.py", {mnt, source_of.dump()});
     if (seen.exit_code != 0) {
       ++partial;
-      ADD_FAILURE() << "iteration " << iteration << ": a listed scope differs from its source:\n" << seen.output;
+      ADD_FAILURE() << "iteration " << iteration << ": a listed scope differs from its source:\n"
+                    << seen.output;
       return;
     }
     const std::string log = ScopefsMount(root).log();
@@ -76,8 +79,9 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
         const size_t begin = log.rfind('\n', at) + 1;
         mentions += log.substr(begin, log.find('\n', at) - begin) + "\n";
       }
-      ADD_FAILURE() << "iteration " << iteration << ": " << key << " (acknowledged in iteration " << when
-                    << ") is gone without an eviction; the log says:\n" << mentions;
+      ADD_FAILURE() << "iteration " << iteration << ": " << key << " (acknowledged in iteration "
+                    << when << ") is gone without an eviction; the log says:\n"
+                    << mentions;
     }
     for (const char* sub : {"pending", "staging", "trash"}) {
       ShellResult ls = Shell("ls -A " + Quote(store + "/" + sub));
@@ -95,7 +99,8 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
     const auto started = std::chrono::steady_clock::now();
     std::string error;
     ASSERT_TRUE(mount.Start(&error)) << error;
-    const double start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double start_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     slowest_start = std::max(slowest_start, start_s);
     if (start_s > 2.0) ++slow_starts;
     check(i);
@@ -108,8 +113,9 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
       auto it = acknowledged.begin();
       std::advance(it, static_cast<long>(rng() % acknowledged.size()));
       // (Not `exec 3<`: a failed redirection of a special builtin ends a POSIX shell.)
-      Shell("({ sleep 0.3; cat <&3 >/dev/null; } 3<" + Quote(mnt + "/" + it->first + "/mappings.json") +
-            "; echo $? >" + Quote(reader_status) + ") >/dev/null 2>&1 &");
+      Shell("({ sleep 0.3; cat <&3 >/dev/null; } 3<" +
+            Quote(mnt + "/" + it->first + "/mappings.json") + "; echo $? >" + Quote(reader_status) +
+            ") >/dev/null 2>&1 &");
     }
     // The activity the kill interrupts: a copy, then (some iterations) reads
     // that evict or persist access times.
@@ -118,26 +124,29 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
     source_of[key] = src;
     const std::string copy_status = root + "/copy." + std::to_string(i);
     const std::string done = root + "/done." + std::to_string(i);
-    const std::string copy = i % 4 == 1 ? "rsync -a " + Quote(src + "/") + " " + Quote(mnt + "/" + key + "/")
-                                        : "cp -r " + Quote(src) + " " + Quote(mnt + "/" + key);
+    const std::string copy =
+        i % 4 == 1 ? "rsync -a " + Quote(src + "/") + " " + Quote(mnt + "/" + key + "/")
+                   : "cp -r " + Quote(src) + " " + Quote(mnt + "/" + key);
     std::string then = "true";
     if (i % 4 == 2) then = "cat " + Quote(mnt) + "/*/nodes.bits";  // accesses change the LRU order
     if (i % 4 == 3) {  // maintenance passes, each saving access times
       then = "for n in 1 2 3 4 5; do cat " + Quote(mnt) + "/*/links.bits; echo gc >" +
              Quote(mnt + "/.scopefs/gc") + "; done";
     }
-    Shell("(" + copy + "; echo $? >" + Quote(copy_status) + "; " + then + "; echo 0 >" + Quote(done) +
-          ") >/dev/null 2>&1 &");
+    Shell("(" + copy + "; echo $? >" + Quote(copy_status) + "; " + then + "; echo 0 >" +
+          Quote(done) + ") >/dev/null 2>&1 &");
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 120));
     mount.KillLeavingDeadMount();
 
     std::optional<int> copied = WaitForStatus(copy_status, std::chrono::seconds(20));
     ASSERT_TRUE(copied.has_value()) << "the copy hung after the kill";
-    ASSERT_TRUE(WaitForStatus(done, std::chrono::seconds(20)).has_value()) << "reads hung after the kill";
+    ASSERT_TRUE(WaitForStatus(done, std::chrono::seconds(20)).has_value())
+        << "reads hung after the kill";
     // With auto_unmount the kill unmounts at once, and a copy that started
     // after that wrote into the bare mountpoint directory, not into scopefs:
     // the next mount would hide it. (The 1,000-iteration run met one.)
-    const std::string bare = Shell("grep -q " + Quote(" " + mnt + " ") + " /proc/mounts || ls -A " + Quote(mnt)).output;
+    const std::string bare =
+        Shell("grep -q " + Quote(" " + mnt + " ") + " /proc/mounts || ls -A " + Quote(mnt)).output;
     const bool into_bare_dir = bare.find(key + "\n") != std::string::npos;
     if (!bare.empty()) {
       ASSERT_EQ(Shell("rm -rf " + Quote(mnt) + " && mkdir " + Quote(mnt)).exit_code, 0);
@@ -154,9 +163,12 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
       std::optional<int> read = WaitForStatus(reader_status, std::chrono::seconds(20));
       if (!read) {
         ++hung_readers;
-        ADD_FAILURE() << "a reader hung after the kill:\n"
-                      << Shell("ps -eo pid,ppid,stat,wchan:32,args | grep -v grep | grep -E 'cat|sleep|exec 3'").output
-                      << Shell("grep " + Quote(mnt) + " /proc/mounts").output;
+        ADD_FAILURE()
+            << "a reader hung after the kill:\n"
+            << Shell(
+                   "ps -eo pid,ppid,stat,wchan:32,args | grep -v grep | grep -E 'cat|sleep|exec 3'")
+                   .output
+            << Shell("grep " + Quote(mnt) + " /proc/mounts").output;
       } else if (*read != 0) {
         ++reader_errors;
       }
@@ -170,11 +182,14 @@ TEST(KillTest, KillNineAtRandomMomentsLosesNothingAndLeavesNothingHalfDone) {
     check(iterations);
     EXPECT_EQ(mount.Stop(), 0);
   }
-  std::printf("kill -9: %d iterations, %d copies interrupted, %d started after the unmount, %zu scopes acknowledged, "
-              "%d lost, %d partial, %d leftovers, slowest restart %.3f s (%d over 2 s), %d readers got an error, "
-              "%d hung\n",
-              iterations, interrupted, missed_mount, acknowledged.size(), lost, partial, leftovers, slowest_start,
-              slow_starts, reader_errors, hung_readers);
+  std::printf(
+      "kill -9: %d iterations, %d copies interrupted, %d started after the unmount, %zu scopes "
+      "acknowledged, "
+      "%d lost, %d partial, %d leftovers, slowest restart %.3f s (%d over 2 s), %d readers got an "
+      "error, "
+      "%d hung\n",
+      iterations, interrupted, missed_mount, acknowledged.size(), lost, partial, leftovers,
+      slowest_start, slow_starts, reader_errors, hung_readers);
   EXPECT_EQ(slow_starts, 0);
 }
 

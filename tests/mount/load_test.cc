@@ -41,7 +41,8 @@ class LoadTest : public MountTest {
     MountTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     const double restart_s = TimeRestart();
-    ttl_seconds_ = std::max(kMinTtlSeconds, static_cast<int>(std::ceil(kRestartsPerTtl * restart_s)));
+    ttl_seconds_ =
+        std::max(kMinTtlSeconds, static_cast<int>(std::ceil(kRestartsPerTtl * restart_s)));
     std::printf("a restart takes %.2f s on this build: TTL %d s\n", restart_s, ttl_seconds_);
     if (ttl_seconds_ != kMinTtlSeconds) {  // start again with it
       ASSERT_EQ(mount_->Stop(), 0) << mount_->log();
@@ -133,7 +134,8 @@ class LoadTest : public MountTest {
 };
 
 TEST_F(LoadTest, ReadersSeeOnlyCommittedBytesWhileTheCacheChurnsAndRestarts) {
-  const std::vector<std::string> sources = {GenScope(20000, 30000), GenScope(3001, 4001), GenScope(40000, 60000)};
+  const std::vector<std::string> sources = {GenScope(20000, 30000), GenScope(3001, 4001),
+                                            GenScope(40000, 60000)};
   // Rounds of at most 15 minutes (at least two), with a restart between.
   const int rounds = std::max(2, ChurnSeconds() / 900);
   const int seconds = ChurnSeconds() / rounds;
@@ -148,9 +150,10 @@ TEST_F(LoadTest, ReadersSeeOnlyCommittedBytesWhileTheCacheChurnsAndRestarts) {
       const std::string text = error.get<std::string>();
       const std::string key = text.substr(0, text.find('/'));
       const std::string log = Quote(dir_.path() + "/daemon.log");
-      ADD_FAILURE() << text << "\nthe daemon on " << key << ":\n"
-                    << Shell("grep -F " + Quote(key) + " " + log + " | grep -v busy | head -20").output
-                    << Shell("grep -E 'error|quarantin' " + log + " | head -5").output;
+      ADD_FAILURE()
+          << text << "\nthe daemon on " << key << ":\n"
+          << Shell("grep -F " + Quote(key) + " " + log + " | grep -v busy | head -20").output
+          << Shell("grep -E 'error|quarantin' " + log + " | head -5").output;
     }
     EXPECT_GT(s["reads"].get<int>(), 500);
     EXPECT_GT(s["added"].get<int>(), 10);
@@ -190,8 +193,8 @@ TEST_F(MountTest, ASamplerNeverSeesAPartialScopeUnderACommittedName) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   long observations = 0, partial = -1;
   ASSERT_EQ(std::sscanf(r.output.c_str(), "%ld %ld", &observations, &partial), 2) << r.output;
-  std::printf("visibility: 200 scopes added, %ld observations of committed scopes, %ld partial\n", observations,
-              partial);
+  std::printf("visibility: 200 scopes added, %ld observations of committed scopes, %ld partial\n",
+              observations, partial);
   EXPECT_GT(observations, 200);
   EXPECT_EQ(partial, 0);
 }
@@ -208,28 +211,38 @@ TEST_F(MountTest, AScopeReadsWholeTheMomentItsCopyReturns) {
   const std::string& src = GenScope(101, 99);
   const std::string want = dir_.path() + "/want";
   ASSERT_EQ(Shell("cat " + Quote(src + "/nodes.bits") + " " + Quote(src + "/links.bits") + " " +
-                  Quote(src + "/mappings.json") + " >" + Quote(want)).exit_code, 0);
+                  Quote(src + "/mappings.json") + " >" + Quote(want))
+                .exit_code,
+            0);
   const auto start = std::chrono::steady_clock::now();
   int copies = 0;
   double slowest = 0;
-  while (copies < kCopies && (copies < kMinCopies || SecondsSince(start) + slowest <= kBudgetSeconds)) {
+  while (copies < kCopies &&
+         (copies < kMinCopies || SecondsSince(start) + slowest <= kBudgetSeconds)) {
     const double deadline = slowest > 0 ? 10 * slowest : kFirstDeadlineSeconds;
     const auto batch_start = std::chrono::steady_clock::now();
     ShellResult r = Shell("fail=0; for i in $(seq " + std::to_string(copies + 1) + " " +
-                          std::to_string(copies + kBatch) + "); do k=" + Quote(Mnt()) + "/a$i; "
-                          "cp -r " + Quote(src) + " $k && cat $k/nodes.bits $k/links.bits $k/mappings.json | "
-                          "cmp -s - " + Quote(want) + " || fail=$((fail+1)); done; rm -r " + Quote(Mnt()) +
-                          "/a* && echo $fail", static_cast<int>(std::ceil(deadline)));
+                              std::to_string(copies + kBatch) + "); do k=" + Quote(Mnt()) +
+                              "/a$i; "
+                              "cp -r " +
+                              Quote(src) +
+                              " $k && cat $k/nodes.bits $k/links.bits $k/mappings.json | "
+                              "cmp -s - " +
+                              Quote(want) + " || fail=$((fail+1)); done; rm -r " + Quote(Mnt()) +
+                              "/a* && echo $fail",
+                          static_cast<int>(std::ceil(deadline)));
     ASSERT_EQ(r.exit_code, 0) << "copies " << copies + 1 << " to " << copies + kBatch
-                              << " did not end within " << deadline << " s (the slowest batch before took "
-                              << slowest << " s): hung after " << copies << " copies\n" << r.output;
+                              << " did not end within " << deadline
+                              << " s (the slowest batch before took " << slowest
+                              << " s): hung after " << copies << " copies\n"
+                              << r.output;
     slowest = std::max(slowest, SecondsSince(batch_start));
     EXPECT_EQ(r.output, "0\n") << "copies " << copies + 1 << " to " << copies + kBatch
                                << ": the number whose immediate read failed or was short";
     copies += kBatch;
   }
-  std::printf("copy then read at once: %d copies in %.1f s (the slowest batch of %d: %.2f s)\n", copies,
-              SecondsSince(start), kBatch, slowest);
+  std::printf("copy then read at once: %d copies in %.1f s (the slowest batch of %d: %.2f s)\n",
+              copies, SecondsSince(start), kBatch, slowest);
 }
 
 class TwoEntriesTest : public MountTest {
@@ -240,18 +253,26 @@ class TwoEntriesTest : public MountTest {
 TEST_F(TwoEntriesTest, AGoneKeyIsEnoentAtOnceAndServesNewBytesWhenAddedAgain) {
   const std::string& first = SmallScope();
   const std::string second = dir_.path() + "/seed9";
-  ASSERT_EQ(Shell(Quote(ScopectlPath()) + " gen --quiet --nodes 5001 --links 7003 --seed 9 " + Quote(second)).exit_code, 0);
+  ASSERT_EQ(Shell(Quote(ScopectlPath()) + " gen --quiet --nodes 5001 --links 7003 --seed 9 " +
+                  Quote(second))
+                .exit_code,
+            0);
   // Removed by rm -r: gone at once; added again: the new bytes, not the cached old ones.
   ASSERT_EQ(Shell("cp -r " + Quote(first) + " " + Quote(Mnt("k")) + " && cat " + Quote(Mnt("k")) +
-                  "/*.bits >/dev/null && rm -r " + Quote(Mnt("k"))).exit_code, 0);
+                  "/*.bits >/dev/null && rm -r " + Quote(Mnt("k")))
+                .exit_code,
+            0);
   EXPECT_NE(access(Mnt("k").c_str(), F_OK), 0);
   ASSERT_EQ(Shell("cp -r " + Quote(second) + " " + Quote(Mnt("k"))).exit_code, 0);
   ExpectSameFiles(second, "k");
   // Evicted (max_entries 2): ENOENT within 1 s, though the kernel had cached it.
   ASSERT_EQ(Shell("cp -r " + Quote(first) + " " + Quote(Mnt("e")) + " && cat " + Quote(Mnt("e")) +
-                  "/*.bits >/dev/null && cat " + Quote(Mnt("k")) + "/*.bits >/dev/null").exit_code, 0);
+                  "/*.bits >/dev/null && cat " + Quote(Mnt("k")) + "/*.bits >/dev/null")
+                .exit_code,
+            0);
   ASSERT_EQ(Shell("cp -r " + Quote(first) + " " + Quote(Mnt("third"))).exit_code, 0);  // evicts "e"
-  ShellResult gone = Shell("for n in $(seq 100); do [ -e " + Quote(Mnt("e")) + " ] || { echo gone; exit 0; }; "
+  ShellResult gone = Shell("for n in $(seq 100); do [ -e " + Quote(Mnt("e")) +
+                           " ] || { echo gone; exit 0; }; "
                            "sleep 0.01; done; echo still there");
   EXPECT_EQ(gone.output, "gone\n");
   ASSERT_EQ(Shell("cp -r " + Quote(second) + " " + Quote(Mnt("e"))).exit_code, 0);

@@ -1,12 +1,12 @@
 // Tests that mount a real scopefs and drive it with the tools people use:
 // cp, rsync, tar, cmp, rm, mv, gzip, and Debian's python3 with bitarray.
+#include "tests/mount/mount_test.h"
+
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <fstream>
 #include <sstream>
-
-#include "tests/mount/mount_test.h"
 
 namespace scopefs::testing {
 namespace {
@@ -23,8 +23,10 @@ TEST_F(MountTest, EveryCopyToolAddsAScopeWithoutErrors) {
       {"by-rsync", "rsync -a " + Quote(src + "/") + " " + Quote(Mnt("by-rsync") + "/")},
       {"by-tar", "tar -C " + Quote(parent) + " -cf - " + Quote(base) + " | tar -x -C " +
                      Quote(Mnt()) + " --transform 's,^" + base + ",by-tar,'"},
-      {"by-python", "/usr/bin/python3 -c 'import shutil,sys; shutil.copytree(sys.argv[1], "
-                    "sys.argv[2])' " + Quote(src) + " " + Quote(Mnt("by-python"))},
+      {"by-python",
+       "/usr/bin/python3 -c 'import shutil,sys; shutil.copytree(sys.argv[1], "
+       "sys.argv[2])' " +
+           Quote(src) + " " + Quote(Mnt("by-python"))},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.key);
@@ -33,17 +35,18 @@ TEST_F(MountTest, EveryCopyToolAddsAScopeWithoutErrors) {
     EXPECT_EQ(r.output, "");  // no warnings either
     ExpectSameFiles(src, c.key);
     ExpectPythonSees(src, c.key);
-    ShellResult gz = Shell("gzip -t " + Quote(mount_->store() + "/scopes/" + c.key + "/mappings.json.gz"));
+    ShellResult gz =
+        Shell("gzip -t " + Quote(mount_->store() + "/scopes/" + c.key + "/mappings.json.gz"));
     EXPECT_EQ(gz.exit_code, 0) << gz.output;
   }
   ShellResult ls = Shell("ls " + Quote(Mnt()));
   EXPECT_EQ(ls.output, "by-cp\nby-cp-a\nby-python\nby-rsync\nby-tar\n");
-  ShellResult modes = Shell("stat -c '%A %n' " + Quote(Mnt("by-cp")) + " " + Quote(Mnt("by-cp")) + "/*");
-  EXPECT_EQ(modes.output, "dr-xr-xr-x " + Mnt("by-cp") + "\n" +
-                              "-r--r--r-- " + Mnt("by-cp") + "/links.bits\n" +
-                              "-r--r--r-- " + Mnt("by-cp") + "/mappings.json\n" +
-                              "-r--r--r-- " + Mnt("by-cp") + "/meta.json\n" +
-                              "-r--r--r-- " + Mnt("by-cp") + "/nodes.bits\n");
+  ShellResult modes =
+      Shell("stat -c '%A %n' " + Quote(Mnt("by-cp")) + " " + Quote(Mnt("by-cp")) + "/*");
+  EXPECT_EQ(modes.output, "dr-xr-xr-x " + Mnt("by-cp") + "\n" + "-r--r--r-- " + Mnt("by-cp") +
+                              "/links.bits\n" + "-r--r--r-- " + Mnt("by-cp") + "/mappings.json\n" +
+                              "-r--r--r-- " + Mnt("by-cp") + "/meta.json\n" + "-r--r--r-- " +
+                              Mnt("by-cp") + "/nodes.bits\n");
 }
 
 TEST_F(MountTest, FileTimesSetWhilePendingAreKept) {
@@ -68,13 +71,15 @@ TEST_F(MountTest, RsyncAgainOntoACommittedScopeSucceedsAndSendsNoData) {
   const std::string& src = SmallScope();
   const std::string dst = Quote(Mnt("k") + "/");
   ASSERT_EQ(Shell("rsync -a " + Quote(src + "/") + " " + dst).exit_code, 0);
-  const std::string stored = Shell("cat " + Quote(mount_->store()) + "/scopes/k/*.gz | md5sum").output;
+  const std::string stored =
+      Shell("cat " + Quote(mount_->store()) + "/scopes/k/*.gz | md5sum").output;
   // meta.json is generated, so rsync sends it again; the rename over it is
   // accepted because it says the same thing. No data file is sent.
   ShellResult again = Shell("rsync -a --itemize-changes " + Quote(src + "/") + " " + dst);
   EXPECT_EQ(again.exit_code, 0) << again.output;
   for (const char* f : {">f.* nodes.bits", ">f.* links.bits", ">f.* mappings.json"}) {
-    EXPECT_EQ(Shell("echo " + Quote(again.output) + " | grep -c '" + f + "'").output, "0\n") << again.output;
+    EXPECT_EQ(Shell("echo " + Quote(again.output) + " | grep -c '" + f + "'").output, "0\n")
+        << again.output;
   }
   ExpectSameFiles(src, "k");
   // A different scope onto the same key fails, and the committed bytes stay.
@@ -86,8 +91,9 @@ TEST_F(MountTest, RsyncAgainOntoACommittedScopeSucceedsAndSendsNoData) {
   ExpectSameFiles(src, "k");
   EXPECT_EQ(Shell("cat " + Quote(mount_->store()) + "/scopes/k/*.gz | md5sum").output, stored);
   // A changed meta.json is refused too.
-  ShellResult meta = Shell("printf '{\"config_attributes\":{\"x\":1}}' > " + Quote(dir_.path() + "/meta.json") +
-                           " && rsync " + Quote(dir_.path() + "/meta.json") + " " + dst);
+  ShellResult meta =
+      Shell("printf '{\"config_attributes\":{\"x\":1}}' > " + Quote(dir_.path() + "/meta.json") +
+            " && rsync " + Quote(dir_.path() + "/meta.json") + " " + dst);
   EXPECT_NE(meta.exit_code, 0) << meta.output;
   EXPECT_EQ(Shell("ls -A " + dst).output, "links.bits\nmappings.json\nmeta.json\nnodes.bits\n");
 }
@@ -98,9 +104,11 @@ TEST_F(MountTest, LargeMappingsServeEveryOffsetToConcurrentReaders) {
   ExpectSameFiles(src, "big");
   ShellResult r = RunScript("pread_compare.py", {src, Mnt("big")});
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  ShellResult concurrent = Shell("pids=; for i in 1 2 3 4 5 6 7 8; do cmp " + Quote(src + "/mappings.json") +
-                                 " " + Quote(Mnt("big/mappings.json")) + " & pids=\"$pids $!\"; done; "
-                                 "fail=0; for p in $pids; do wait $p || fail=1; done; exit $fail");
+  ShellResult concurrent =
+      Shell("pids=; for i in 1 2 3 4 5 6 7 8; do cmp " + Quote(src + "/mappings.json") + " " +
+            Quote(Mnt("big/mappings.json")) +
+            " & pids=\"$pids $!\"; done; "
+            "fail=0; for p in $pids; do wait $p || fail=1; done; exit $fail");
   EXPECT_EQ(concurrent.exit_code, 0) << concurrent.output;
 }
 
@@ -149,7 +157,9 @@ TEST_F(MountTest, StatusSaysWhatIsMissingOrWrongAndAFixCommits) {
   EXPECT_EQ(Shell("cat " + Quote(k + "/.status")).output,
             "waiting for: nodes.bits, links.bits, mappings.json, meta.json\n");
   ASSERT_EQ(Shell("cp " + Quote(src + "/meta.json") + " " + Quote(src + "/mappings.json") + " " +
-                  Quote(k)).exit_code, 0);
+                  Quote(k))
+                .exit_code,
+            0);
   EXPECT_EQ(Shell("cat " + Quote(k + "/.status")).output, "waiting for: nodes.bits, links.bits\n");
   ASSERT_EQ(Shell("cp " + Quote(src + "/links.bits") + " " + Quote(k)).exit_code, 0);
   // The last file is wrong: its close() fails with EINVAL and .status says why.
@@ -164,7 +174,8 @@ TEST_F(MountTest, StatusSaysWhatIsMissingOrWrongAndAFixCommits) {
   // Overwriting the wrong file commits the scope.
   ShellResult fix = Shell("cp " + Quote(src + "/nodes.bits") + " " + Quote(k + "/nodes.bits"));
   EXPECT_EQ(fix.exit_code, 0) << fix.output;
-  EXPECT_EQ(Shell("ls -A " + Quote(k)).output, "links.bits\nmappings.json\nmeta.json\nnodes.bits\n");
+  EXPECT_EQ(Shell("ls -A " + Quote(k)).output,
+            "links.bits\nmappings.json\nmeta.json\nnodes.bits\n");
   ExpectSameFiles(src, "k");
   EXPECT_NE(mount_->log().find("refused scope k: nodes.bits is 3 bytes"), std::string::npos);
 }
@@ -172,10 +183,13 @@ TEST_F(MountTest, StatusSaysWhatIsMissingOrWrongAndAFixCommits) {
 TEST_F(MountTest, InvalidMappingsAreRefusedWithTheirReason) {
   const std::string& src = SmallScope();
   const std::string k = Mnt("k");
-  ASSERT_EQ(Shell("mkdir " + Quote(k) + " && cp " + Quote(src) + "/*.bits " + Quote(src + "/meta.json") +
-                  " " + Quote(k)).exit_code, 0);
-  ShellResult bad = RunScript(
-      "write_file.py", {k + "/mappings.json", R"({"node_id_mapping":{"a":5001},"link_id_mapping":{}})"});
+  ASSERT_EQ(Shell("mkdir " + Quote(k) + " && cp " + Quote(src) + "/*.bits " +
+                  Quote(src + "/meta.json") + " " + Quote(k))
+                .exit_code,
+            0);
+  ShellResult bad =
+      RunScript("write_file.py",
+                {k + "/mappings.json", R"({"node_id_mapping":{"a":5001},"link_id_mapping":{}})"});
   EXPECT_EQ(bad.output, "Invalid argument\n");
   EXPECT_EQ(Shell("cat " + Quote(k + "/.status")).output,
             "invalid: mappings.json: node index 5001 for \"a\" is out of range [0, 5001)\n");
@@ -209,14 +223,17 @@ TEST_F(MountTest, RemovingAScopeWithRmOrRmtree) {
   EXPECT_EQ(Shell("ls " + Quote(Mnt())).output, "c\nd\n");
   EXPECT_EQ(Shell("ls " + Quote(mount_->store() + "/scopes")).output, "c\nd\n");
   // A reader holding a file of a removed scope reads on; the bytes go at close.
-  ShellResult held = Shell("exec 3< " + Quote(Mnt("c/mappings.json")) + " && rm -rf " + Quote(Mnt("c")) +
-                           " && ls " + Quote(mount_->store() + "/trash") + " | wc -l && cmp - " +
-                           Quote(src + "/mappings.json") + " <&3 && echo same");
+  ShellResult held =
+      Shell("exec 3< " + Quote(Mnt("c/mappings.json")) + " && rm -rf " + Quote(Mnt("c")) +
+            " && ls " + Quote(mount_->store() + "/trash") + " | wc -l && cmp - " +
+            Quote(src + "/mappings.json") + " <&3 && echo same");
   EXPECT_EQ(held.output, "1\nsame\n");
   // release() reaches the daemon after close() returns: wait for it, bounded.
   const std::string trash = Quote(mount_->store() + "/trash");
-  EXPECT_EQ(Shell("for i in $(seq 500); do [ -z \"$(ls " + trash + ")\" ] && break; sleep 0.01; done; ls " +
-                  trash).output, "");
+  EXPECT_EQ(Shell("for i in $(seq 500); do [ -z \"$(ls " + trash +
+                  ")\" ] && break; sleep 0.01; done; ls " + trash)
+                .output,
+            "");
   // rm -rf of everything clears the cache; the key can be used again.
   EXPECT_EQ(Shell("rm -rf " + Quote(Mnt()) + "/*").exit_code, 0);
   EXPECT_EQ(Shell("ls " + Quote(Mnt())).output, "");
@@ -251,8 +268,10 @@ TEST_F(MountTest, KilledMidCopyRestartsWithoutThePartialScope) {
   const std::string& big = GenScope(470000, 940000);
   ASSERT_EQ(Shell("cp -r " + Quote(small) + " " + Quote(Mnt("kept"))).exit_code, 0);
   // Copy the big scope in the background; kill the daemon once its pending files appear.
-  ShellResult kill = Shell("(cp -r " + Quote(big) + " " + Quote(Mnt("partial")) + " >/dev/null 2>&1 &) ; "
-                           "for i in $(seq 1000); do [ -e " + Quote(mount_->store() + "/pending/partial") +
+  ShellResult kill = Shell("(cp -r " + Quote(big) + " " + Quote(Mnt("partial")) +
+                           " >/dev/null 2>&1 &) ; "
+                           "for i in $(seq 1000); do [ -e " +
+                           Quote(mount_->store() + "/pending/partial") +
                            " ] && echo found && break; sleep 0.005; done");
   EXPECT_EQ(kill.output, "found\n");
   mount_->Kill();
@@ -281,7 +300,8 @@ class MountLimitsTest : public MountTest {
   std::string LsWithin(const std::string& want, double seconds) {
     const std::string ls = "ls " + Quote(Mnt()) + " | tr '\\n' ' '";
     return Shell("for i in $(seq " + std::to_string(int(seconds * 50)) + "); do [ \"$(" + ls +
-                 ")\" = " + Quote(want + " ") + " ] && break; sleep 0.02; done; " + ls).output;
+                 ")\" = " + Quote(want + " ") + " ] && break; sleep 0.02; done; " + ls)
+        .output;
   }
 };
 
@@ -289,20 +309,22 @@ TEST_F(MountLimitsTest, EvictsTheLeastRecentlyReadAndTheKernelForgetsIt) {
   for (const char* key : {"a", "b", "c"}) Add(key);
   // A reader opens b's mappings (an access), then a and c are read, so b is
   // the least recently used when d arrives, and is evicted while held open.
-  ShellResult held = Shell("exec 3< " + Quote(Mnt("b/mappings.json")) + "; cat " +
-                           Quote(Mnt("a/nodes.bits")) + " " + Quote(Mnt("c/nodes.bits")) +
-                           " >/dev/null; cp -r " + Quote(SmallScope()) + " " + Quote(Mnt("d")) +
-                           " && ls " + Quote(Mnt()) + " | tr '\\n' ' ' && cmp - " +
-                           Quote(SmallScope() + "/mappings.json") + " <&3 && echo same");
+  ShellResult held =
+      Shell("exec 3< " + Quote(Mnt("b/mappings.json")) + "; cat " + Quote(Mnt("a/nodes.bits")) +
+            " " + Quote(Mnt("c/nodes.bits")) + " >/dev/null; cp -r " + Quote(SmallScope()) + " " +
+            Quote(Mnt("d")) + " && ls " + Quote(Mnt()) + " | tr '\\n' ' ' && cmp - " +
+            Quote(SmallScope() + "/mappings.json") + " <&3 && echo same");
   EXPECT_EQ(held.output, "a c d same\n");
   // b is gone for lookups at once, not after the kernel's entry timeout.
   EXPECT_NE(Shell("stat " + Quote(Mnt("b"))).exit_code, 0);
-  EXPECT_NE(Shell("cat " + Quote(Mnt("b/nodes.bits"))).output.find("No such file"), std::string::npos);
+  EXPECT_NE(Shell("cat " + Quote(Mnt("b/nodes.bits"))).output.find("No such file"),
+            std::string::npos);
   ShellResult stats = RunScript("eviction_stats.py", {Mnt(), SmallScope()});
   EXPECT_EQ(stats.output, "3 1 4 3 True True\n");
   // Its bytes went when the reader closed.
   EXPECT_EQ(Shell("for i in $(seq 250); do [ -z \"$(ls " + Quote(mount_->store() + "/trash") +
-                  ")\" ] && break; sleep 0.02; done; ls " + Quote(mount_->store() + "/trash")).output,
+                  ")\" ] && break; sleep 0.02; done; ls " + Quote(mount_->store() + "/trash"))
+                .output,
             "");
 }
 
@@ -323,10 +345,11 @@ TEST_F(MountTtlTest, ExpiresTheUnreadScopeNotTheReadOne) {
   EXPECT_EQ(LsWithin("read", 3), "read ");
   EXPECT_NE(Shell("stat " + Quote(Mnt("unread"))).exit_code, 0);
   // The next maintenance pass removes it from disk.
-  EXPECT_EQ(Shell("for i in $(seq 150); do [ \"$(ls " + Quote(mount_->store() + "/scopes") +
-                  ")\" = read ] && break; sleep 0.02; done; ls " +
-                  Quote(mount_->store() + "/scopes")).output,
-            "read\n");
+  EXPECT_EQ(
+      Shell("for i in $(seq 150); do [ \"$(ls " + Quote(mount_->store() + "/scopes") +
+            ")\" = read ] && break; sleep 0.02; done; ls " + Quote(mount_->store() + "/scopes"))
+          .output,
+      "read\n");
 }
 
 TEST_F(MountLimitsTest, LruOrderSurvivesARestart) {
@@ -343,12 +366,15 @@ TEST(DaemonTest, SignalsUnmountCleanlyAndADeadMountIsClearedOnStart) {
   REQUIRE_FUSE();
   TempDir dir;
   ScopefsMount mount(dir.path(), {}, /*auto_unmount=*/false);
-  auto mounted = [&] { return Shell("grep -c " + Quote(" " + mount.mnt() + " ") + " /proc/mounts").output; };
+  auto mounted = [&] {
+    return Shell("grep -c " + Quote(" " + mount.mnt() + " ") + " /proc/mounts").output;
+  };
   std::string error;
   for (int signal : {SIGTERM, SIGINT}) {
     ASSERT_TRUE(mount.Start(&error)) << error;
     if (signal == SIGTERM) {
-      ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(mount.mnt() + "/a")).exit_code, 0);
+      ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(mount.mnt() + "/a")).exit_code,
+                0);
     }
     EXPECT_EQ(mount.Terminate(signal), 0) << mount.log();
     EXPECT_EQ(mounted(), "0\n");
@@ -376,7 +402,8 @@ TEST(DaemonTest, MountFuse3HelperMountsWithFstabOptions) {
   // built one there unless a scopefs is installed (then this tests that one's
   // helper path, with our daemon's options).
   const std::string link = "/usr/local/bin/scopefs";
-  const bool linked = access(link.c_str(), F_OK) != 0 && ::symlink(ScopefsPath().c_str(), link.c_str()) == 0;
+  const bool linked =
+      access(link.c_str(), F_OK) != 0 && ::symlink(ScopefsPath().c_str(), link.c_str()) == 0;
   struct Unlink {
     bool linked;
     std::string link;
@@ -389,12 +416,15 @@ TEST(DaemonTest, MountFuse3HelperMountsWithFstabOptions) {
   EXPECT_EQ(mount.exit_code, 0) << mount.output;
   ShellResult stats = RunScript("stats_fields.py", {mnt, "max_entries", "ttl_seconds"});
   EXPECT_EQ(stats.output, "5 3600\n");
-  EXPECT_EQ(Shell("grep -c " + Quote(" " + mnt + " fuse.scopefs ") + " /proc/mounts").output, "1\n");
+  EXPECT_EQ(Shell("grep -c " + Quote(" " + mnt + " fuse.scopefs ") + " /proc/mounts").output,
+            "1\n");
   EXPECT_EQ(Shell("umount " + Quote(mnt)).exit_code, 0);
   // The daemon goes with the mount (bounded wait), and nothing is left mounted.
   // ("scopef[s]" so pgrep does not find this very shell, whose command line holds the pattern.)
   EXPECT_EQ(Shell("for i in $(seq 250); do pgrep -f " + Quote("scopef[s] " + store) +
-                  " >/dev/null || exit 0; sleep 0.02; done; exit 1").exit_code, 0);
+                  " >/dev/null || exit 0; sleep 0.02; done; exit 1")
+                .exit_code,
+            0);
   Shell("grep -q " + Quote(" " + mnt + " ") + " /proc/mounts && fusermount3 -uz " + Quote(mnt));
 }
 
@@ -413,11 +443,12 @@ TEST(DaemonTest, RefusesBadArgumentsASecondDaemonAndAStoreInsideTheMount) {
   ASSERT_TRUE(first.Start(&error)) << error;
   const std::string other_mnt = dir.path() + "/other";
   ASSERT_EQ(Shell("mkdir " + Quote(other_mnt)).exit_code, 0);
-  ShellResult second = Shell(Quote(ScopefsPath()) + " -f " + Quote(first.store()) + " " + Quote(other_mnt), 20);
+  ShellResult second =
+      Shell(Quote(ScopefsPath()) + " -f " + Quote(first.store()) + " " + Quote(other_mnt), 20);
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.output.find("locked by another process"), std::string::npos) << second.output;
-  ShellResult inside = Shell(Quote(ScopefsPath()) + " -f " + Quote(first.mnt() + "/x") + " " +
-                             Quote(first.mnt()), 20);
+  ShellResult inside = Shell(
+      Quote(ScopefsPath()) + " -f " + Quote(first.mnt() + "/x") + " " + Quote(first.mnt()), 20);
   EXPECT_EQ(inside.exit_code, 1);
   EXPECT_NE(inside.output.find("inside the mountpoint"), std::string::npos) << inside.output;
   EXPECT_EQ(first.Stop(), 0);

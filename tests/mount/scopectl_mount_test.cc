@@ -50,7 +50,8 @@ TEST_F(ScopectlMountTest, ImportThroughTheMountServesTheOldBytes) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("3 imported, 0 already present, 1 expired, 3 skipped"), std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("skipped badindex: mappings.json.gz: node index 63"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("skipped badindex: mappings.json.gz: node index 63"), std::string::npos)
+      << r.output;
   EXPECT_EQ(Keys(), (std::vector<std::string>{"empty0", "wide", "odd13"}));
 
   // What a user's Python reads from the mount is what the old cache held.
@@ -64,7 +65,8 @@ TEST_F(ScopectlMountTest, ImportThroughTheMountServesTheOldBytes) {
 
 TEST_F(ScopectlMountTest, StatsLsInfoRmAndClear) {
   for (const char* key : {"a", "b", "c"}) Add(key);
-  ASSERT_EQ(Shell("cat " + Quote(Mnt("b/nodes.bits")) + " >/dev/null").exit_code, 0);  // b: most recent
+  ASSERT_EQ(Shell("cat " + Quote(Mnt("b/nodes.bits")) + " >/dev/null").exit_code,
+            0);  // b: most recent
 
   nlohmann::json stats = Json("stats");
   EXPECT_EQ(stats["total_entries"], 3);
@@ -115,8 +117,8 @@ TEST_F(ScopectlMountTest, VerifyQuarantinesADamagedScopeAndReadsGetEio) {
 
   // A shell user gets the same verdicts from the control file.
   // (coreutils' echo: dash's builtin reports every write error as "I/O error")
-  ShellResult echo = Shell("/bin/echo good > " + Quote(Mnt(".scopefs/verify")) + " && /bin/echo nosuch > " +
-                           Quote(Mnt(".scopefs/verify")));
+  ShellResult echo = Shell("/bin/echo good > " + Quote(Mnt(".scopefs/verify")) +
+                           " && /bin/echo nosuch > " + Quote(Mnt(".scopefs/verify")));
   EXPECT_NE(echo.exit_code, 0);
   EXPECT_NE(echo.output.find("No such file or directory"), std::string::npos) << echo.output;
 }
@@ -124,13 +126,18 @@ TEST_F(ScopectlMountTest, VerifyQuarantinesADamagedScopeAndReadsGetEio) {
 TEST_F(ScopectlMountTest, GcRemovesOrphansNow) {
   Add("kept");
   ASSERT_EQ(Shell("mkdir -p " + Quote(mount_->store() + "/staging/leftover") + " " +
-                  Quote(mount_->store() + "/scopes/stray")).exit_code, 0);
+                  Quote(mount_->store() + "/scopes/stray"))
+                .exit_code,
+            0);
   nlohmann::json gc = Json("gc");
   EXPECT_EQ(gc["orphans"], 2) << gc.dump();
   EXPECT_NE(access((mount_->store() + "/staging/leftover").c_str(), F_OK), 0);
   EXPECT_NE(access((mount_->store() + "/scopes/stray").c_str(), F_OK), 0);
   EXPECT_EQ(Keys(), (std::vector<std::string>{"kept"}));
-  EXPECT_EQ(Shell("cmp " + Quote(SmallScope() + "/nodes.bits") + " " + Quote(Mnt("kept/nodes.bits"))).exit_code, 0);
+  EXPECT_EQ(
+      Shell("cmp " + Quote(SmallScope() + "/nodes.bits") + " " + Quote(Mnt("kept/nodes.bits")))
+          .exit_code,
+      0);
 }
 
 }  // namespace

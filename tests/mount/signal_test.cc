@@ -24,7 +24,9 @@ TEST(SignalTest, StopsCleanlyIdleWithReadersAndMidCommit) {
   TempDir dir;
   ScopefsMount mount(dir.path(), {}, /*auto_unmount=*/false);
   const std::string mnt = mount.mnt();
-  auto mounted = [&] { return Shell("grep -c " + Quote(" " + mnt + " ") + " /proc/mounts").output != "0\n"; };
+  auto mounted = [&] {
+    return Shell("grep -c " + Quote(" " + mnt + " ") + " /proc/mounts").output != "0\n";
+  };
   std::string error;
   int round = 0;
   for (const char* scenario : {"idle", "readers", "commit"}) {
@@ -35,39 +37,50 @@ TEST(SignalTest, StopsCleanlyIdleWithReadersAndMidCommit) {
       const std::string done = dir.path() + "/" + key + ".done";
       if (std::string(scenario) != "commit") {
         ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(mnt + "/" + key) + " && cat " +
-                        Quote(mnt + "/" + key) + "/nodes.bits >/dev/null").exit_code, 0);
+                        Quote(mnt + "/" + key) + "/nodes.bits >/dev/null")
+                      .exit_code,
+                  0);
       }
       if (std::string(scenario) == "readers") {  // two readers holding files open
         for (const char* f : {"nodes.bits", "mappings.json"}) {
-          Shell("({ sleep 3; cat <&3 >/dev/null; } 3<" + Quote(mnt + "/" + key + "/" + f) + "; echo $? >>" +
-                Quote(done) + ") >/dev/null 2>&1 &");
+          Shell("({ sleep 3; cat <&3 >/dev/null; } 3<" + Quote(mnt + "/" + key + "/" + f) +
+                "; echo $? >>" + Quote(done) + ") >/dev/null 2>&1 &");
         }
       }
       if (std::string(scenario) == "commit") {
         Shell("(cp -r " + Quote(big) + " " + Quote(mnt + "/" + key) + "; echo $? >" + Quote(done) +
               ") >/dev/null 2>&1 &");
         // Signal once the last file is being written: its close commits.
-        Shell("for n in $(seq 500); do [ -e " + Quote(mnt + "/" + key + "/meta.json") + " ] && break; sleep 0.01; done");
+        Shell("for n in $(seq 500); do [ -e " + Quote(mnt + "/" + key + "/meta.json") +
+              " ] && break; sleep 0.01; done");
       }
       const auto signalled = std::chrono::steady_clock::now();
       EXPECT_EQ(mount.Terminate(signal), 0) << mount.log();
       const double took = Seconds(signalled);
       EXPECT_LE(took, (std::string(scenario) == "readers" ? 5.0 : 2.0) * kSanitizerSlowdown);
       EXPECT_FALSE(mounted());
-      std::printf("signal %s in %s: exit 0 in %.3f s\n", signal == SIGTERM ? "SIGTERM" : "SIGINT", scenario, took);
-      // Whatever the copy saw, the store is consistent, and the access made before the signal was saved.
+      std::printf("signal %s in %s: exit 0 in %.3f s\n", signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                  scenario, took);
+      // Whatever the copy saw, the store is consistent, and the access made before the signal was
+      // saved.
       Shell("for n in $(seq 500); do [ -s " + Quote(done) + " ] && break; sleep 0.01; done");
       ASSERT_TRUE(mount.Start(&error)) << error;
       if (std::string(scenario) == "commit") {
         const bool copied = Shell("cat " + Quote(done)).output == "0\n";
         if (copied) {
-          EXPECT_EQ(Shell("cmp " + Quote(big + "/mappings.json") + " " + Quote(mnt + "/" + key + "/mappings.json")).exit_code, 0);
+          EXPECT_EQ(Shell("cmp " + Quote(big + "/mappings.json") + " " +
+                          Quote(mnt + "/" + key + "/mappings.json"))
+                        .exit_code,
+                    0);
         } else {
-          EXPECT_NE(Shell("ls -ld " + Quote(mnt + "/" + key)).output.find("dr-xr-xr-x"), 0u);  // not committed
+          EXPECT_NE(Shell("ls -ld " + Quote(mnt + "/" + key)).output.find("dr-xr-xr-x"),
+                    0u);  // not committed
         }
       } else {
-        nlohmann::json meta = nlohmann::json::parse(Shell("cat " + Quote(mnt + "/" + key + "/meta.json")).output);
-        EXPECT_NE(meta["last_accessed"], meta["created_at"]) << "the access before the signal was lost";
+        nlohmann::json meta =
+            nlohmann::json::parse(Shell("cat " + Quote(mnt + "/" + key + "/meta.json")).output);
+        EXPECT_NE(meta["last_accessed"], meta["created_at"])
+            << "the access before the signal was lost";
       }
       EXPECT_EQ(mount.Stop(), 0);
     }
@@ -85,7 +98,9 @@ TEST(SmallDiskTest, AFullStoreFailsTheCopyWithEnospcAndRecovers) {
     std::string error;
     ASSERT_TRUE(mount.Start(&error)) << error;
     const std::string mnt = mount.mnt();
-    auto used = [&] { return std::stol(Shell("df --output=used -k " + Quote(root) + " | tail -1").output); };
+    auto used = [&] {
+      return std::stol(Shell("df --output=used -k " + Quote(root) + " | tail -1").output);
+    };
     const long before = used();
     const std::string& big = GenScope(400000, 600000);  // ~40 MB of mappings
     ShellResult full = Shell("cp -r " + Quote(big) + " " + Quote(mnt + "/big"));
@@ -96,7 +111,10 @@ TEST(SmallDiskTest, AFullStoreFailsTheCopyWithEnospcAndRecovers) {
     EXPECT_EQ(Shell("rm -r " + Quote(mnt + "/big")).exit_code, 0);
     EXPECT_LE(used(), before + 256) << "KiB still used after rm -r";
     ASSERT_EQ(Shell("cp -r " + Quote(SmallScope()) + " " + Quote(mnt + "/small")).exit_code, 0);
-    EXPECT_EQ(Shell("cmp " + Quote(SmallScope() + "/mappings.json") + " " + Quote(mnt + "/small/mappings.json")).exit_code, 0);
+    EXPECT_EQ(Shell("cmp " + Quote(SmallScope() + "/mappings.json") + " " +
+                    Quote(mnt + "/small/mappings.json"))
+                  .exit_code,
+              0);
     EXPECT_NE(mount.log().find("No space left on device"), std::string::npos) << mount.log();
     EXPECT_EQ(mount.Stop(), 0);
   }

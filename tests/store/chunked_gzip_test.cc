@@ -194,11 +194,8 @@ TEST_F(ChunkedGzipTest, RandomReadsMatchTheInput) {
       case 1:  // at or past the end
         offset = data.size() + rng() % 3;
         break;
-      case 2:
-        offset = uint64_t{1} << 62;
-        break;
-      default:
-        offset = rng() % data.size();
+      case 2: offset = uint64_t{1} << 62; break;
+      default: offset = rng() % data.size();
     }
     Result<size_t> got = reader.ReadAt(offset, buf.data(), n);
     ASSERT_TRUE(got.ok()) << got.status().ToString();

@@ -160,7 +160,8 @@ TEST_F(CommitTest, RefusesInvalidScopesWithAPreciseReason) {
   ExpectRefused(*store, "b", f, "links.bits is 4 bytes, total_links=20 needs 3");
   f = good;
   f.meta_json = R"({"total_nodes":50,"total_links":20})";
-  ExpectRefused(*store, "c", f, "mappings.json: node index 50 for \"n50-1\" is out of range [0, 50)");
+  ExpectRefused(*store, "c", f,
+                "mappings.json: node index 50 for \"n50-1\" is out of range [0, 50)");
   f = good;
   f.meta_json = "{not json";
   ExpectRefused(*store, "d", f, "meta.json is not valid JSON");
@@ -202,9 +203,11 @@ TEST_F(CommitTest, BothMappingFilesAreAmbiguous) {
   auto store = OpenStore();
   auto pending = Pend(*store, "k", MakeScopeFiles(10, 10));
   ASSERT_TRUE(pending->Create("mappings.json.gz", 0644, 0, 0).ok());
-  EXPECT_NE(pending->StatusLine().find("both mappings.json and mappings.json.gz"), std::string::npos);
+  EXPECT_NE(pending->StatusLine().find("both mappings.json and mappings.json.gz"),
+            std::string::npos);
   Result<std::shared_ptr<Scope>> r = store->Commit("k");
-  EXPECT_NE(r.status().message().find("both mappings.json and mappings.json.gz"), std::string::npos);
+  EXPECT_NE(r.status().message().find("both mappings.json and mappings.json.gz"),
+            std::string::npos);
 }
 
 TEST_F(CommitTest, TotalsPastTheLimitAreRefusedNamingIt) {

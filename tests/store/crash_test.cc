@@ -263,15 +263,17 @@ TEST_P(CrashTest, AccessTimesPersistAtomicallyAtEveryCrashPoint) {
     if (!crashed) break;
     ++points;
   }
-  std::printf("access times: %llu crash points covered (%s)\n", static_cast<unsigned long long>(points),
-              ModeName(GetParam()));
+  std::printf("access times: %llu crash points covered (%s)\n",
+              static_cast<unsigned long long>(points), ModeName(GetParam()));
   EXPECT_GT(points, 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModes, CrashTest,
                          ::testing::Values(CrashMode::kDropUnsynced, CrashMode::kZeroUnsynced,
                                            CrashMode::kKeepUnsynced),
-                         [](const auto& param_info) { return std::string(ModeName(param_info.param)); });
+                         [](const auto& param_info) {
+                           return std::string(ModeName(param_info.param));
+                         });
 
 // Fails the Nth call with EIO or ENOSPC, once or for good, until a commit gets
 // through: the error reaches the caller, nothing committed changes, the
@@ -327,9 +329,10 @@ TEST(IoErrorTest, CommitReportsEveryFailureAndLeavesTheStoreConsistent) {
         }
         EXPECT_EQ(fault.open_files(), 0);
       }
-      std::printf("commit with %s %s at each of %llu failing calls: all reported, nothing changed\n",
-                  err == EIO ? "EIO" : "ENOSPC", persistent ? "from then on" : "once",
-                  static_cast<unsigned long long>(failures));
+      std::printf(
+          "commit with %s %s at each of %llu failing calls: all reported, nothing changed\n",
+          err == EIO ? "EIO" : "ENOSPC", persistent ? "from then on" : "once",
+          static_cast<unsigned long long>(failures));
       EXPECT_GT(failures, 10u);
     }
   }

@@ -60,7 +60,8 @@ class StoreLimitsTest : public ::testing::Test {
     StoreOptions options;
     options.commit.codec.chunk_size = 4096;
     auto store = Store::Open(&scratch, "/store", options).value();
-    EXPECT_TRUE(testing::WriteScopeFiles(*store->CreatePending("x").value(), MakeScopeFiles(50, 50)).ok());
+    EXPECT_TRUE(
+        testing::WriteScopeFiles(*store->CreatePending("x").value(), MakeScopeFiles(50, 50)).ok());
     EXPECT_TRUE(store->Commit("x").ok());
     return store->stored_bytes();
   }
@@ -250,7 +251,7 @@ TEST_F(StoreLimitsTest, AccessTimesSurviveARestart) {
     ASSERT_TRUE(Add(*store, "a").ok());
     ASSERT_TRUE(Add(*store, "b").ok());
     Access(*store, "a");  // b is least recently used...
-  }  // ...and the destructor saves that
+  }                       // ...and the destructor saves that
   auto store = Open(limits);
   ASSERT_TRUE(Add(*store, "c").ok());
   EXPECT_EQ(Keys(*store), (std::vector<std::string>{"a", "c"}));

@@ -157,10 +157,13 @@ TEST_F(StoreTest, ReopenDropsScopesThatFailTheirChecks) {
   }
   ASSERT_TRUE(env_.Unlink("/store/scopes/no-nodes/nodes.bits").ok());
   ASSERT_TRUE((*env_.Open("/store/scopes/short-gz/mappings.json.gz", OpenMode::kReadWrite))
-                  ->Truncate(10).ok());
+                  ->Truncate(10)
+                  .ok());
   ASSERT_TRUE((*env_.Open("/store/scopes/bad-record/meta.json", OpenMode::kReadWrite))
-                  ->WriteAt(30, "X", 1).ok());
-  ASSERT_TRUE(env_.Rename("/store/scopes/wrong-key", "/store/scopes/other", RenameMode::kNoReplace).ok());
+                  ->WriteAt(30, "X", 1)
+                  .ok());
+  ASSERT_TRUE(
+      env_.Rename("/store/scopes/wrong-key", "/store/scopes/other", RenameMode::kNoReplace).ok());
   ASSERT_TRUE(env_.MakeDir("/store/scopes/.bad key").ok());
 
   ::testing::internal::CaptureStderr();
@@ -365,11 +368,13 @@ TEST(IsoTimeTest, ParsesWhatFormatAndPythonWrite) {
   // No offset: local time, as Python's datetime.now().isoformat() means it.
   setenv("TZ", "Europe/Berlin", 1);
   tzset();
-  EXPECT_EQ(ParseIsoTime("2023-11-14T23:13:20.000001"), int64_t{1'700'000'000} * 1'000'000'000 + 1000);
+  EXPECT_EQ(ParseIsoTime("2023-11-14T23:13:20.000001"),
+            int64_t{1'700'000'000} * 1'000'000'000 + 1000);
   unsetenv("TZ");
   tzset();
-  for (const char* bad : {"", "2023-11-14", "2023-13-01T00:00:00", "2023-11-14T22:13", "2023-11-14T22:13:20.",
-                          "2023-11-14T22:13:20+2", "2023-11-14T22:13:20 junk", "yesterday"}) {
+  for (const char* bad :
+       {"", "2023-11-14", "2023-13-01T00:00:00", "2023-11-14T22:13", "2023-11-14T22:13:20.",
+        "2023-11-14T22:13:20+2", "2023-11-14T22:13:20 junk", "yesterday"}) {
     EXPECT_FALSE(ParseIsoTime(bad).has_value()) << bad;
   }
 }

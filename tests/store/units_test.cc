@@ -26,8 +26,8 @@ TEST(UnitsTest, DurationsTakeSecondsMinutesHoursAndDays) {
 }
 
 TEST(UnitsTest, BadInputIsInvalidWithTheTextInTheMessage) {
-  for (const char* bad : {"", "K", "10X", "-5", "1.5G", " 1", "99999999999T",
-                          "18446744073709551616"}) {
+  for (const char* bad :
+       {"", "K", "10X", "-5", "1.5G", " 1", "99999999999T", "18446744073709551616"}) {
     Result<uint64_t> r = ParseSize(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), Status::Code::kInvalid) << bad;

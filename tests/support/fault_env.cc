@@ -73,8 +73,7 @@ Status FaultEnv::Check(const std::string& what, bool mutating) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<store::File>> FaultEnv::Open(const std::string& path,
-                                                    store::OpenMode mode) {
+Result<std::unique_ptr<store::File>> FaultEnv::Open(const std::string& path, store::OpenMode mode) {
   bool creates = mode == store::OpenMode::kCreate || mode == store::OpenMode::kCreateExclusive;
   RETURN_IF_ERROR(Check("open " + path, creates));
   ASSIGN_OR_RETURN(std::unique_ptr<store::File> file, base_->Open(path, mode));

@@ -11,8 +11,8 @@ using store::Status;
 
 struct MemEnv::Node {
   bool is_dir = false;
-  std::string data;          // volatile bytes
-  std::string durable_data;  // bytes on stable storage
+  std::string data;                                              // volatile bytes
+  std::string durable_data;                                      // bytes on stable storage
   std::map<std::string, std::shared_ptr<Node>> entries;          // volatile
   std::map<std::string, std::shared_ptr<Node>> durable_entries;  // on stable storage
 };

@@ -61,16 +61,18 @@ class MemEnv final : public store::Env {
   // REQUIRES: mu_ held. The node at `path`, or nullptr.
   std::shared_ptr<Node> Find(const std::string& path) const;
   // REQUIRES: mu_ held. The parent directory of `path` and the last component.
-  store::Result<std::pair<std::shared_ptr<Node>, std::string>> Parent(const std::string& path) const;
+  store::Result<std::pair<std::shared_ptr<Node>, std::string>> Parent(
+      const std::string& path) const;
 
   mutable std::mutex mu_;
-  std::shared_ptr<Node> root_;  // GUARDED_BY(mu_)
-  uint64_t generation_ = 0;     // GUARDED_BY(mu_); bumped by SimulateCrash
+  std::shared_ptr<Node> root_;    // GUARDED_BY(mu_)
+  uint64_t generation_ = 0;       // GUARDED_BY(mu_); bumped by SimulateCrash
   std::set<std::string> locked_;  // GUARDED_BY(mu_)
   // Renames whose directories are not both synced yet. A journaling filesystem
   // commits a rename as one transaction, so syncing either directory makes the
   // rename durable in both: a directory is never durably in two places.
-  std::vector<std::pair<std::shared_ptr<Node>, std::shared_ptr<Node>>> unsynced_renames_;  // GUARDED_BY(mu_)
+  std::vector<std::pair<std::shared_ptr<Node>, std::shared_ptr<Node>>>
+      unsynced_renames_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace scopefs::testing

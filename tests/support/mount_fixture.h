@@ -73,8 +73,8 @@ std::string WhyFuseIsUnavailable();
 // The one check that a test may mount: in a TEST body or a fixture's SetUp,
 // skips the test (SKIPPED, with the reason) unless WhyFuseIsUnavailable() is
 // empty. A macro because GTEST_SKIP() must return from the test itself.
-#define REQUIRE_FUSE()                                                                   \
+#define REQUIRE_FUSE()                                                                    \
   if (const std::string scopefs_why_no_fuse = ::scopefs::testing::WhyFuseIsUnavailable(); \
-      scopefs_why_no_fuse.empty()) {                                                     \
-  } else                                                                                 \
+      scopefs_why_no_fuse.empty()) {                                                      \
+  } else                                                                                  \
     GTEST_SKIP() << scopefs_why_no_fuse

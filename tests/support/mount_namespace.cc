@@ -10,7 +10,8 @@ namespace scopefs::testing {
 
 std::string EnterPrivateMountNamespace() {
   static const std::string error = []() -> std::string {
-    if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+    if (::unshare(CLONE_NEWNS) != 0)
+      return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
       return std::string("making / private: ") + std::strerror(errno);
     return "";

@@ -15,7 +15,8 @@ std::string Quote(const std::string& s) {
 }
 
 ShellResult Shell(const std::string& command, int timeout_s) {
-  std::string full = "timeout -k 5 " + std::to_string(timeout_s) + " sh -c " + Quote(command) + " 2>&1";
+  std::string full =
+      "timeout -k 5 " + std::to_string(timeout_s) + " sh -c " + Quote(command) + " 2>&1";
   ShellResult r;
   FILE* p = ::popen(full.c_str(), "r");
   if (p == nullptr) return r;

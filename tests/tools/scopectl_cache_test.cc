@@ -5,10 +5,9 @@
 
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "store/env.h"
 #include "store/store.h"
@@ -36,8 +35,9 @@ class ScopectlCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (Python("import bitarray").exit_code != 0) GTEST_SKIP() << "/usr/bin/python3 lacks bitarray";
-    ShellResult made = Shell("/usr/bin/python3 " + Quote(SCOPEFS_TESTS_DIR "/support/make_old_cache.py") +
-                             " " + Quote(old_));
+    ShellResult made =
+        Shell("/usr/bin/python3 " + Quote(SCOPEFS_TESTS_DIR "/support/make_old_cache.py") + " " +
+              Quote(old_));
     ASSERT_EQ(made.exit_code, 0) << made.output;
   }
 
@@ -82,10 +82,12 @@ TEST_F(ScopectlCacheTest, ImportKeepsTimesAndBytesAndSkipsBrokenEntriesWithAReas
     EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
   }
   EXPECT_NE(r.out.find("3 imported, 0 already present, 1 expired, 3 skipped, of 7 entries"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   // The validation's own reason, not just "invalid".
   const size_t bad = r.out.find("skipped badindex: ");
-  EXPECT_NE(r.out.find("node index 63 for \"node-x\" is out of range [0, 13)", bad), std::string::npos)
+  EXPECT_NE(r.out.find("node index 63 for \"node-x\" is out of range [0, 13)", bad),
+            std::string::npos)
       << r.out;
 
   // Most recently used first; times and attributes as the old metadata said.
@@ -103,7 +105,8 @@ for key in ("odd13", "wide", "empty0"):
     for f in ("total_nodes", "total_links", "config_attributes", "nodes_file_size", "links_file_size"):
         assert new[f] == old[key][f], (key, f, new[f], old[key][f])
 print("ok")
-)", {old_, SCOPECTL_PATH, store_});
+)",
+                            {old_, SCOPECTL_PATH, store_});
   EXPECT_EQ(same.exit_code, 0) << same.output;
 
   // The stored bytes are the old ones: bits as they were, mappings as zcat reads them.
@@ -115,8 +118,9 @@ print("ok")
       EXPECT_EQ(cmp.exit_code, 0) << key << " " << kind << ": " << cmp.output;
     }
     const std::string stored = dir_.path() + "/stored.json";
-    ShellResult maps = Shell("zcat " + Quote(scope + "/mappings.json.gz") + " >" + Quote(stored) + " && zcat " +
-                             Quote(old_ + "/" + k + "_mappings.json.gz") + " | cmp - " + Quote(stored));
+    ShellResult maps =
+        Shell("zcat " + Quote(scope + "/mappings.json.gz") + " >" + Quote(stored) + " && zcat " +
+              Quote(old_ + "/" + k + "_mappings.json.gz") + " | cmp - " + Quote(stored));
     EXPECT_EQ(maps.exit_code, 0) << key << ": " << maps.output;
   }
 
@@ -132,13 +136,17 @@ print("ok")
 }
 
 TEST_F(ScopectlCacheTest, ImportShowsAProgressBarOnATerminal) {
-  if (Shell("command -v script").exit_code != 0) GTEST_SKIP() << "no script(1) to give it a terminal";
-  ShellResult r = Shell("script -qec " + Quote(Quote(SCOPECTL_PATH) + " import --store " + Quote(store_) + " " +
-                                               Quote(old_)) + " /dev/null");
+  if (Shell("command -v script").exit_code != 0)
+    GTEST_SKIP() << "no script(1) to give it a terminal";
+  ShellResult r =
+      Shell("script -qec " +
+            Quote(Quote(SCOPECTL_PATH) + " import --store " + Quote(store_) + " " + Quote(old_)) +
+            " /dev/null");
   EXPECT_NE(r.output.find("\r\033[K"), std::string::npos) << r.output;  // redrawn in place
   EXPECT_NE(r.output.find("] 7/7 entries"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("3 imported"), std::string::npos) << r.output;
-  EXPECT_EQ(r.output.find("committed scope"), std::string::npos) << "the store's chatter: " << r.output;
+  EXPECT_EQ(r.output.find("committed scope"), std::string::npos)
+      << "the store's chatter: " << r.output;
 }
 
 TEST_F(ScopectlCacheTest, VerifyFindsAFlippedByteInEachKindOfStoredFile) {
@@ -160,7 +168,8 @@ import sys
 path, at = sys.argv[1], int(sys.argv[2])
 with open(path, "r+b") as f:
     f.seek(at); b = f.read(1); f.seek(at); f.write(bytes([b[0] ^ 0x10]))
-)", {path, std::to_string(size / 2)});
+)",
+                              {path, std::to_string(size / 2)});
     ASSERT_EQ(flip.exit_code, 0) << flip.output;
 
     CtlResult r = Ctl("verify");
@@ -206,26 +215,30 @@ TEST_F(ScopectlCacheTest, OfflineCommandsRefuseAStoreADaemonHolds) {
   CtlResult r = Ctl("ls");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("is locked by another process (pid " + std::to_string(getpid()) + ")"),
-            std::string::npos) << r.err;
+            std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("--mount"), std::string::npos) << r.err;
 }
 
 TEST_F(ScopectlCacheTest, BadArgumentsExit2AndEveryCommandHasHelp) {
-  for (const char* args : {"info", "info a b", "rm", "import", "ls extra", "gc extra", "ls --bogus"}) {
+  for (const char* args :
+       {"info", "info a b", "rm", "import", "ls extra", "gc extra", "ls --bogus"}) {
     CtlResult r = Ctl(args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
     EXPECT_NE(r.err.find("usage: scopectl"), std::string::npos) << args << ": " << r.err;
   }
   ShellResult both = Shell(Quote(SCOPECTL_PATH) + " ls --mount /a --store /b");
   EXPECT_EQ(both.exit_code, 2) << both.output;
-  for (const char* command : {"stats", "ls", "info", "rm", "clear", "gc", "verify", "import", "gen"}) {
+  for (const char* command :
+       {"stats", "ls", "info", "rm", "clear", "gc", "verify", "import", "gen"}) {
     ShellResult help = Shell(Quote(SCOPECTL_PATH) + " " + command + " --help");
     EXPECT_EQ(help.exit_code, 0) << command;
     EXPECT_EQ(help.output.rfind(std::string("usage: scopectl ") + command, 0), 0u) << help.output;
   }
   ShellResult no_mount = Shell("SCOPEFS_MOUNT=/nonexistent " + Quote(SCOPECTL_PATH) + " ls");
   EXPECT_EQ(no_mount.exit_code, 1);
-  EXPECT_NE(no_mount.output.find("/nonexistent is not a scopefs mount"), std::string::npos) << no_mount.output;
+  EXPECT_NE(no_mount.output.find("/nonexistent is not a scopefs mount"), std::string::npos)
+      << no_mount.output;
   // Cache options may come before the command too.
   ShellResult leading = Shell(Quote(SCOPECTL_PATH) + " --store " + Quote(store_) + " --json stats");
   EXPECT_EQ(leading.exit_code, 0) << leading.output;

@@ -41,14 +41,16 @@ std::optional<int> ParseCacheArgs(int argc, char** argv, std::span<const OptionS
     std::printf("%s%s", usage, kCacheOptionsHelp);
     return kExitOk;
   }
-  if (parsed->Has("mount") && parsed->Has("store")) return fail("give --mount or --store, not both");
+  if (parsed->Has("mount") && parsed->Has("store"))
+    return fail("give --mount or --store, not both");
   if (auto mount = parsed->Get("mount")) out.client.mount = std::string(*mount);
   if (auto store = parsed->Get("store")) out.client.store = std::string(*store);
   if (auto ttl = parsed->Get("ttl")) {
     if (!out.client.store) return fail("--ttl is for --store; a mount uses its daemon's ttl");
     store::Result<int64_t> seconds = store::ParseDuration(std::string(*ttl));
     if (!seconds.ok()) return fail(seconds.status().message());
-    if (*seconds > INT64_MAX / 1'000'000'000) return fail("--ttl " + std::string(*ttl) + " is too long");
+    if (*seconds > INT64_MAX / 1'000'000'000)
+      return fail("--ttl " + std::string(*ttl) + " is too long");
     out.client.ttl_ns = *seconds * 1'000'000'000;
   }
   out.json = parsed->Has("json");

@@ -12,12 +12,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "store/status.h"
 #include "store/store.h"
@@ -59,8 +58,8 @@ class CacheClient {
 };
 
 struct ClientOptions {
-  std::optional<std::string> mount;  // default: $SCOPEFS_MOUNT, else kDefaultMount
-  std::optional<std::string> store;  // offline: the store directory
+  std::optional<std::string> mount;              // default: $SCOPEFS_MOUNT, else kDefaultMount
+  std::optional<std::string> store;              // offline: the store directory
   int64_t ttl_ns = store::CacheLimits{}.ttl_ns;  // offline: what counts as expired
 };
 

@@ -36,7 +36,8 @@ constexpr char kImportUsage[] =
 int RunImport(int argc, char** argv) {
   CacheArgs a;
   if (auto exit = ParseCacheArgs(argc, argv, {}, kImportUsage, a)) return *exit;
-  if (a.args.positional.size() != 1) return UsageError("import", "give exactly one OLD_CACHE_DIR", kImportUsage);
+  if (a.args.positional.size() != 1)
+    return UsageError("import", "give exactly one OLD_CACHE_DIR", kImportUsage);
   const std::string& dir = a.args.positional[0];
 
   store::Result<std::vector<OldCacheEntry>> entries = ReadOldCache(dir);
@@ -49,8 +50,10 @@ int RunImport(int argc, char** argv) {
 
   uint64_t total_bytes = 0;
   for (const OldCacheEntry& e : *entries) total_bytes += e.bytes;
-  nlohmann::json report = {{"imported", nlohmann::json::array()}, {"present", nlohmann::json::array()},
-                           {"expired", nlohmann::json::array()}, {"skipped", nlohmann::json::array()}};
+  nlohmann::json report = {{"imported", nlohmann::json::array()},
+                           {"present", nlohmann::json::array()},
+                           {"expired", nlohmann::json::array()},
+                           {"skipped", nlohmann::json::array()}};
   {
     Progress progress(a.json ? stderr : stdout, stderr, entries->size(), total_bytes);
     for (const OldCacheEntry& e : *entries) {
@@ -60,8 +63,8 @@ int RunImport(int argc, char** argv) {
       if (!e.problem.empty()) {
         outcome = "skipped", reason = e.problem;
       } else if (ttl_ns > 0 && now - e.source.accessed_ns >= ttl_ns) {
-        outcome = "expired", reason = "last accessed " + HumanAgo(e.source.accessed_ns, now) + ", ttl " +
-                                      HumanDuration(ttl_ns);
+        outcome = "expired", reason = "last accessed " + HumanAgo(e.source.accessed_ns, now) +
+                                      ", ttl " + HumanDuration(ttl_ns);
       } else if (store::Status st = cache->Add(e.source); st.ok()) {
         outcome = "imported", reason = HumanSize(e.bytes);
       } else if (st.code() == store::Status::Code::kExists) {
@@ -78,9 +81,10 @@ int RunImport(int argc, char** argv) {
   if (a.json) {
     std::printf("%s\n", report.dump(2).c_str());
   } else {
-    std::printf("%zu imported, %zu already present, %zu expired, %zu skipped, of %zu entries in %s\n",
-                report["imported"].size(), report["present"].size(), report["expired"].size(),
-                report["skipped"].size(), entries->size(), dir.c_str());
+    std::printf(
+        "%zu imported, %zu already present, %zu expired, %zu skipped, of %zu entries in %s\n",
+        report["imported"].size(), report["present"].size(), report["expired"].size(),
+        report["skipped"].size(), entries->size(), dir.c_str());
   }
   return report["skipped"].empty() ? kExitOk : kExitFailure;
 }

@@ -83,8 +83,9 @@ int RunStats(int argc, char** argv) {
     used += " (" + std::to_string(size * 100 / Number(s, "max_size")) + "%)";
   }
   row("cache", cache->where());
-  row("entries", std::to_string(Number(s, "total_entries")) + " of " + Limit(s["max_entries"], false) +
-                     ", " + std::to_string(Number(s, "pending_entries")) + " pending");
+  row("entries", std::to_string(Number(s, "total_entries")) + " of " +
+                     Limit(s["max_entries"], false) + ", " +
+                     std::to_string(Number(s, "pending_entries")) + " pending");
   row("size", used + ", " + HumanSize(Number(s, "pending_size")) + " pending");
   const int64_t ttl = s.value("ttl_seconds", int64_t{0});
   row("ttl", ttl > 0 ? HumanDuration(ttl * 1'000'000'000) : "never");
@@ -103,8 +104,9 @@ int RunStats(int argc, char** argv) {
                       std::to_string(Number(s, "expirations")) + " expired, " +
                       std::to_string(Number(s, "quarantined")) + " quarantined");
   if (s.contains("hits")) {
-    row("served", std::to_string(Number(s, "hits")) + " hits, " + std::to_string(Number(s, "misses")) +
-                      " misses, " + HumanSize(Number(s, "bytes_served")) + " read");
+    row("served", std::to_string(Number(s, "hits")) + " hits, " +
+                      std::to_string(Number(s, "misses")) + " misses, " +
+                      HumanSize(Number(s, "bytes_served")) + " read");
   }
   row("held open", HumanSize(Number(s, "bytes_held_by_open_files")) + " of removed scopes");
   return kExitOk;
@@ -126,9 +128,10 @@ int RunLs(int argc, char** argv) {
   Table table({"KEY", ">SIZE", ">NODES", ">LINKS", "CREATED", "ACCESSED", "TTL LEFT"});
   for (const nlohmann::json& meta : *scopes) {
     table.Add({meta.value("scope_key", ""), HumanSize(StoredSize(meta)),
-               std::to_string(Number(meta, "total_nodes")), std::to_string(Number(meta, "total_links")),
-               HumanAgo(TimeField(meta, "created_at"), now), HumanAgo(TimeField(meta, "last_accessed"), now),
-               TtlLeft(meta, ttl, now)});
+               std::to_string(Number(meta, "total_nodes")),
+               std::to_string(Number(meta, "total_links")),
+               HumanAgo(TimeField(meta, "created_at"), now),
+               HumanAgo(TimeField(meta, "last_accessed"), now), TtlLeft(meta, ttl, now)});
   }
   table.Print(stdout);
   return kExitOk;
@@ -168,8 +171,9 @@ int RunInfo(int argc, char** argv) {
   row("config_attributes", m.value("config_attributes", nlohmann::json::object()).dump());
   for (const auto& [name, value] : m.items()) {
     static constexpr const char* kShown[] = {
-        "scope_key", "created_at", "last_accessed", "total_nodes", "total_links", "nodes_file_size",
-        "links_file_size", "mappings_file_size", "mappings_size", "config_attributes"};
+        "scope_key",     "created_at",       "last_accessed",   "total_nodes",
+        "total_links",   "nodes_file_size",  "links_file_size", "mappings_file_size",
+        "mappings_size", "config_attributes"};
     if (std::find(std::begin(kShown), std::end(kShown), name) != std::end(kShown)) continue;
     row(name.c_str(), value.dump());
   }

@@ -77,8 +77,8 @@ int Main(int argc, char** argv) {
   std::vector<char*> args(argv, argv + argc);
   std::vector<char*> leading;
   size_t first_command = 1;
-  for (bool takes_value = false; first_command < args.size() &&
-                                 IsLeadingOption(args[first_command], &takes_value);) {
+  for (bool takes_value = false;
+       first_command < args.size() && IsLeadingOption(args[first_command], &takes_value);) {
     leading.push_back(args[first_command++]);
     if (takes_value && first_command < args.size()) leading.push_back(args[first_command++]);
   }

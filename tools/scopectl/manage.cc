@@ -1,10 +1,11 @@
 // scopectl rm, clear, gc, verify: changing and checking what is in the cache.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <string>
-#include <unistd.h>
 
 #include "tools/scopectl/cache_args.h"
 #include "tools/scopectl/commands.h"
@@ -54,15 +55,17 @@ bool Confirm(const std::string& question) {
 }
 
 // Removes `keys`, one line each; exit status 1 if any failed.
-int RemoveKeys(CacheClient& cache, const std::vector<std::string>& keys, bool json, const char* command) {
+int RemoveKeys(CacheClient& cache, const std::vector<std::string>& keys, bool json,
+               const char* command) {
   nlohmann::json results = nlohmann::json::array();
   int exit = kExitOk;
   for (const std::string& key : keys) {
     store::Status st = cache.Remove(key);
     if (!st.ok()) exit = kExitFailure;
     if (json) {
-      results.push_back(st.ok() ? nlohmann::json{{"key", key}, {"status", "removed"}}
-                                : nlohmann::json{{"key", key}, {"status", "error"}, {"error", st.message()}});
+      results.push_back(
+          st.ok() ? nlohmann::json{{"key", key}, {"status", "removed"}}
+                  : nlohmann::json{{"key", key}, {"status", "error"}, {"error", st.message()}});
     } else if (st.ok()) {
       std::printf("removed %s\n", key.c_str());
     } else {
@@ -105,9 +108,8 @@ int RunClear(int argc, char** argv) {
     std::fputs(a.json ? "[]\n" : "the cache is empty\n", stdout);
     return kExitOk;
   }
-  if (!a.args.Has("yes") &&
-      !Confirm("Remove all " + std::to_string(keys.size()) + " scopes (" + HumanSize(bytes) +
-               ") from " + cache->where() + "?")) {
+  if (!a.args.Has("yes") && !Confirm("Remove all " + std::to_string(keys.size()) + " scopes (" +
+                                     HumanSize(bytes) + ") from " + cache->where() + "?")) {
     std::fprintf(stderr, "scopectl clear: nothing removed\n");
     return kExitFailure;
   }
@@ -123,11 +125,13 @@ int RunGc(int argc, char** argv) {
   store::Result<store::GarbageReport> r = cache->CollectGarbage();
   if (!r.ok()) return ReportError("gc", r.status()), kExitFailure;
   if (a.json) {
-    nlohmann::json out = {{"expired", r->expired}, {"pending_dropped", r->pending_dropped}, {"orphans", r->orphans}};
+    nlohmann::json out = {
+        {"expired", r->expired}, {"pending_dropped", r->pending_dropped}, {"orphans", r->orphans}};
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf("removed %llu expired scopes, %llu idle pending scopes, %llu orphans\n",
-                static_cast<unsigned long long>(r->expired), static_cast<unsigned long long>(r->pending_dropped),
+                static_cast<unsigned long long>(r->expired),
+                static_cast<unsigned long long>(r->pending_dropped),
                 static_cast<unsigned long long>(r->orphans));
   }
   return kExitOk;
@@ -146,8 +150,8 @@ int RunVerify(int argc, char** argv) {
   }
   // Scopes damaged so badly that opening the store dropped them count too.
   std::map<std::string, store::Status> dropped;
-  for (auto& [key, why] : cache->DroppedAtOpen()) dropped[key] = store::Status::Corruption(
-      "dropped when the store was opened: " + why.message());
+  for (auto& [key, why] : cache->DroppedAtOpen())
+    dropped[key] = store::Status::Corruption("dropped when the store was opened: " + why.message());
   if (a.args.positional.empty()) {
     for (const auto& [key, why] : dropped) keys.push_back(key);
   }
@@ -155,8 +159,9 @@ int RunVerify(int argc, char** argv) {
   std::vector<std::string> bad;
   for (const std::string& key : keys) {
     const auto was_dropped = dropped.find(key);
-    const store::Status st = was_dropped != dropped.end() ? was_dropped->second : cache->Verify(key);
-    const char* verdict = st.ok() ? "ok"
+    const store::Status st =
+        was_dropped != dropped.end() ? was_dropped->second : cache->Verify(key);
+    const char* verdict = st.ok()                                         ? "ok"
                           : st.code() == store::Status::Code::kCorruption ? "corrupt"
                           : st.code() == store::Status::Code::kNotFound   ? "missing"
                                                                           : "error";
@@ -166,18 +171,20 @@ int RunVerify(int argc, char** argv) {
       if (!st.ok()) line["error"] = st.message();
       results.push_back(std::move(line));
     } else {
-      std::printf("%-8s %s%s%s\n", verdict, key.c_str(), st.ok() ? "" : ": ", st.ok() ? "" : st.message().c_str());
+      std::printf("%-8s %s%s%s\n", verdict, key.c_str(), st.ok() ? "" : ": ",
+                  st.ok() ? "" : st.message().c_str());
       std::fflush(stdout);
     }
   }
   if (a.json) {
     std::printf("%s\n", results.dump(2).c_str());
   } else {
-    std::printf("verified %zu scopes: %zu ok, %zu damaged or missing\n", keys.size(), keys.size() - bad.size(),
-                bad.size());
+    std::printf("verified %zu scopes: %zu ok, %zu damaged or missing\n", keys.size(),
+                keys.size() - bad.size(), bad.size());
   }
   if (!bad.empty() && !a.json) {
-    std::fprintf(stderr, "scopectl verify: %zu of %zu scopes failed (damaged ones are quarantined):\n",
+    std::fprintf(stderr,
+                 "scopectl verify: %zu of %zu scopes failed (damaged ones are quarantined):\n",
                  bad.size(), keys.size());
     for (const std::string& line : bad) std::fprintf(stderr, "  %s\n", line.c_str());
   }

@@ -112,7 +112,8 @@ class MountClient final : public CacheClient {
   Result<nlohmann::json> Info(const std::string& key) override {
     RETURN_IF_ERROR(store::ValidateKey(key));
     Result<nlohmann::json> meta = ReadJson(ScopePath(key) + "/meta.json");
-    if (meta.status().code() == Status::Code::kBusy) return Status::NotFound("scope " + key + " is pending");
+    if (meta.status().code() == Status::Code::kBusy)
+      return Status::NotFound("scope " + key + " is pending");
     return meta;
   }
 
@@ -120,7 +121,8 @@ class MountClient final : public CacheClient {
     RETURN_IF_ERROR(store::ValidateKey(key));
     struct stat st;
     if (::lstat(ScopePath(key).c_str(), &st) != 0) {
-      return errno == ENOENT ? Status::NotFound("no scope " + key) : FromMountErrno(errno, ScopePath(key));
+      return errno == ENOENT ? Status::NotFound("no scope " + key)
+                             : FromMountErrno(errno, ScopePath(key));
     }
     std::error_code ec;
     std::filesystem::remove_all(ScopePath(key), ec);
@@ -133,8 +135,10 @@ class MountClient final : public CacheClient {
     RETURN_IF_ERROR(written);
     ASSIGN_OR_RETURN(std::string out, std::move(answer));
     nlohmann::json doc = nlohmann::json::parse(out, nullptr, false);
-    if (!doc.is_object()) return Status::Invalid(Control(store::kGcAction) + ": unexpected answer: " + out);
-    return store::GarbageReport{doc.value("expired", uint64_t{0}), doc.value("pending_dropped", uint64_t{0}),
+    if (!doc.is_object())
+      return Status::Invalid(Control(store::kGcAction) + ": unexpected answer: " + out);
+    return store::GarbageReport{doc.value("expired", uint64_t{0}),
+                                doc.value("pending_dropped", uint64_t{0}),
                                 doc.value("orphans", uint64_t{0})};
   }
 
@@ -180,7 +184,8 @@ class MountClient final : public CacheClient {
   std::string ScopePath(const std::string& key) const { return mnt_ + "/" + key; }
 
   // Writes `request` to action file `name` and reads its answer back.
-  std::pair<Result<std::string>, Status> RunAction(std::string_view name, const std::string& request) {
+  std::pair<Result<std::string>, Status> RunAction(std::string_view name,
+                                                   const std::string& request) {
     const std::string path = Control(name);
     Fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (fd.fd < 0) {
@@ -194,11 +199,14 @@ class MountClient final : public CacheClient {
   Status Fill(const ScopeSource& source, const std::string& dir) {
     RETURN_IF_ERROR(CopyFile(source.nodes_path, dir + "/" + std::string(store::kNodesFile)));
     RETURN_IF_ERROR(CopyFile(source.links_path, dir + "/" + std::string(store::kLinksFile)));
-    RETURN_IF_ERROR(CopyFile(source.mappings_gz_path, dir + "/" + std::string(store::kMappingsGzFile)));
+    RETURN_IF_ERROR(
+        CopyFile(source.mappings_gz_path, dir + "/" + std::string(store::kMappingsGzFile)));
     // Times set on the pending directory become created_at and last_accessed.
-    const timespec times[2] = {{source.accessed_ns / 1'000'000'000, source.accessed_ns % 1'000'000'000},
-                               {source.created_ns / 1'000'000'000, source.created_ns % 1'000'000'000}};
-    if (::utimensat(AT_FDCWD, dir.c_str(), times, 0) != 0) return FromMountErrno(errno, "set times of " + dir);
+    const timespec times[2] = {
+        {source.accessed_ns / 1'000'000'000, source.accessed_ns % 1'000'000'000},
+        {source.created_ns / 1'000'000'000, source.created_ns % 1'000'000'000}};
+    if (::utimensat(AT_FDCWD, dir.c_str(), times, 0) != 0)
+      return FromMountErrno(errno, "set times of " + dir);
     // meta.json last: closing it commits the scope, and close() reports the verdict.
     const std::string meta_path = dir + "/" + std::string(store::kMetaFile);
     Fd meta(::open(meta_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));

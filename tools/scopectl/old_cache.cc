@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <set>
 #include <optional>
+#include <set>
 
 #include "store/clock.h"
 #include "store/env.h"
@@ -83,7 +83,8 @@ std::string Describe(const std::string& dir, const nlohmann::json& meta, OldCach
 
 Result<std::vector<OldCacheEntry>> ReadOldCache(const std::string& dir) {
   const std::string path = dir + "/cache_metadata.json";
-  ASSIGN_OR_RETURN(std::string text, store::ReadFileToString(store::PosixEnv(), path, kMaxMetadataBytes));
+  ASSIGN_OR_RETURN(std::string text,
+                   store::ReadFileToString(store::PosixEnv(), path, kMaxMetadataBytes));
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return Status::Invalid(path + " is not a JSON object of entries");
 

@@ -31,7 +31,7 @@ void Progress::Done(uint64_t bytes, const std::string& line) {
 
 std::string Progress::Bar() const {
   constexpr size_t kWidth = 24;
-  const double done = total_bytes_ ? double(bytes_) / double(total_bytes_)
+  const double done = total_bytes_   ? double(bytes_) / double(total_bytes_)
                       : total_items_ ? double(items_) / double(total_items_)
                                      : 1.0;
   const auto filled = static_cast<size_t>(done * kWidth);
@@ -44,7 +44,8 @@ std::string Progress::Bar() const {
     const double rate = double(bytes_) / (double(elapsed) / 1e9);
     bar += "  " + HumanSize(static_cast<uint64_t>(rate)) + "/s";
     if (bytes_ < total_bytes_) {
-      bar += "  ETA " + HumanDuration(static_cast<int64_t>(double(total_bytes_ - bytes_) / rate * 1e9));
+      bar += "  ETA " +
+             HumanDuration(static_cast<int64_t>(double(total_bytes_ - bytes_) / rate * 1e9));
     }
   }
   return bar;

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-
 #include <limits>
 
 #include "store/env.h"
@@ -68,7 +67,8 @@ class StoreClient final : public CacheClient {
   }
 
   Status Add(const ScopeSource& source) override {
-    ASSIGN_OR_RETURN(std::shared_ptr<store::PendingScope> pending, store_->CreatePending(source.key));
+    ASSIGN_OR_RETURN(std::shared_ptr<store::PendingScope> pending,
+                     store_->CreatePending(source.key));
     Status st = Fill(source, pending);
     if (!st.ok()) {
       if (Status dropped = store_->DropPending(source.key); !dropped.ok()) {
@@ -108,7 +108,8 @@ Result<std::unique_ptr<CacheClient>> NewStoreClient(const std::string& store_dir
   options.limits.max_size = std::numeric_limits<uint64_t>::max();
   options.limits.max_entries = std::numeric_limits<uint64_t>::max();
   options.limits.ttl_ns = ttl_ns;
-  Result<std::unique_ptr<store::Store>> store = store::Store::Open(store::PosixEnv(), store_dir, options);
+  Result<std::unique_ptr<store::Store>> store =
+      store::Store::Open(store::PosixEnv(), store_dir, options);
   if (!store.ok()) {
     if (store.status().code() == Status::Code::kBusy) {
       return Status::Busy(store.status().message() + " (work through its mount with --mount DIR)");
@@ -130,8 +131,9 @@ Result<std::unique_ptr<CacheClient>> OpenCacheClient(const ClientOptions& option
   }
   struct stat st;
   if (::stat((mnt + "/.scopefs/stats.json").c_str(), &st) != 0) {
-    return Status::Invalid(mnt + " is not a scopefs mount (no .scopefs/stats.json: " +
-                           std::strerror(errno) + "); give --mount MOUNTPOINT or --store STORE_DIR");
+    return Status::Invalid(
+        mnt + " is not a scopefs mount (no .scopefs/stats.json: " + std::strerror(errno) +
+        "); give --mount MOUNTPOINT or --store STORE_DIR");
   }
   return NewMountClient(std::move(mnt));
 }
