@@ -71,12 +71,20 @@ void SetTimes(struct stat& st, int64_t atime_ns, int64_t mtime_ns, int64_t ctime
   st.st_ctim = ts(ctime_ns);
 }
 
-struct stat DirStat(const Filesystem& fs, const Node& node, mode_t mode) {
+namespace {
+// What every stat of the mount shares: the inode, the daemon's user and group.
+struct stat OwnedStat(const Filesystem& fs, const Node& node) {
   struct stat st {};
   st.st_ino = node.ino();
   st.st_uid = fs.access().daemon_uid();
   st.st_gid = fs.access().daemon_gid();
   st.st_blksize = 4096;
+  return st;
+}
+}  // namespace
+
+struct stat DirStat(const Filesystem& fs, const Node& node, mode_t mode) {
+  struct stat st = OwnedStat(fs, node);
   st.st_mode = S_IFDIR | mode;
   st.st_nlink = 2;
   st.st_size = 4096;
@@ -84,11 +92,7 @@ struct stat DirStat(const Filesystem& fs, const Node& node, mode_t mode) {
 }
 
 struct stat FileStat(const Filesystem& fs, const Node& node, mode_t mode, uint64_t size) {
-  struct stat st {};
-  st.st_ino = node.ino();
-  st.st_uid = fs.access().daemon_uid();
-  st.st_gid = fs.access().daemon_gid();
-  st.st_blksize = 4096;
+  struct stat st = OwnedStat(fs, node);
   st.st_mode = S_IFREG | mode;
   st.st_nlink = 1;
   st.st_size = static_cast<off_t>(size);

@@ -69,23 +69,10 @@ class RacingClock final : public Clock {
 
 class CommitTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Store> OpenStore() {
-    StoreOptions options;
-    options.clock = &clock_;
-    options.commit.codec.chunk_size = 4096;  // many members even for small scopes
-    Result<std::unique_ptr<Store>> store = Store::Open(&env_, "/store", options);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
-
-  // Creates pending/<key> holding `files`.
+  std::unique_ptr<Store> OpenStore() { return testing::OpenTestStore(&env_, &clock_); }
   std::shared_ptr<PendingScope> Pend(Store& store, const std::string& key,
                                      const ScopeFiles& files) {
-    Result<std::shared_ptr<PendingScope>> pending = store.CreatePending(key);
-    EXPECT_TRUE(pending.ok()) << pending.status().ToString();
-    if (!pending.ok()) return nullptr;
-    EXPECT_TRUE(WriteScopeFiles(**pending, files).ok());
-    return *pending;
+    return testing::PendTestScope(store, key, files);
   }
 
   // Commits `files` under `key` expecting `reason` in the refusal.

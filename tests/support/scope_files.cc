@@ -1,5 +1,6 @@
 #include "tests/support/scope_files.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <random>
@@ -55,6 +56,24 @@ store::Status WriteScopeFiles(store::PendingScope& pending, const ScopeFiles& fi
     RETURN_IF_ERROR(WritePendingFile(pending, std::string(name), *data));
   }
   return store::Status::Ok();
+}
+
+std::unique_ptr<store::Store> OpenTestStore(store::Env* env, const store::Clock* clock) {
+  store::StoreOptions options;
+  options.clock = clock;
+  options.commit.codec.chunk_size = 4096;
+  store::Result<std::unique_ptr<store::Store>> store = store::Store::Open(env, "/store", options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+std::shared_ptr<store::PendingScope> PendTestScope(store::Store& store, const std::string& key,
+                                                   const ScopeFiles& files) {
+  store::Result<std::shared_ptr<store::PendingScope>> pending = store.CreatePending(key);
+  EXPECT_TRUE(pending.ok()) << pending.status().ToString();
+  if (!pending.ok()) return nullptr;
+  EXPECT_TRUE(WriteScopeFiles(**pending, files).ok());
+  return *pending;
 }
 
 TempDir::TempDir() {

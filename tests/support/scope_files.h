@@ -6,6 +6,7 @@
 
 #include "store/env.h"
 #include "store/pending_scope.h"
+#include "store/store.h"
 
 namespace scopefs::testing {
 
@@ -25,6 +26,13 @@ store::Status WriteScopeFiles(store::PendingScope& pending, const ScopeFiles& fi
 // Creates `name` in the scope (or takes the existing one) and writes `data` at 0.
 store::Status WritePendingFile(store::PendingScope& pending, const std::string& name,
                                std::string_view data);
+
+// A store on `env` under /store, timed by `clock`, with 4 KiB mappings members
+// so that even small scopes have many. Null (and a test failure) if it fails.
+std::unique_ptr<store::Store> OpenTestStore(store::Env* env, const store::Clock* clock);
+// Creates pending/<key> in `store` holding `files`; null (and a failure) if it fails.
+std::shared_ptr<store::PendingScope> PendTestScope(store::Store& store, const std::string& key,
+                                                   const ScopeFiles& files);
 
 // A temporary directory on the real filesystem, removed with everything in it.
 class TempDir {
