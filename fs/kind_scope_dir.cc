@@ -152,6 +152,18 @@ store::Result<std::vector<DirEntry>> ScopeDirNode::List(const Filesystem&) const
   return Gone("scope " + name());
 }
 
+namespace {
+// Opens the node a create just made; if that fails, the kernel will never hear
+// of the node, so its lookup is undone.
+store::Result<std::unique_ptr<Handle>> OpenCreated(Filesystem& fs, const Caller& caller,
+                                                   const std::shared_ptr<Node>& node,
+                                                   fuse_file_info* fi) {
+  store::Result<std::unique_ptr<Handle>> handle = node->Open(fs, caller, fi);
+  if (!handle.ok()) fs.inodes().Forget(node->ino(), 1);
+  return handle;
+}
+}  // namespace
+
 store::Result<std::unique_ptr<Handle>> ScopeDirNode::Create(Filesystem& fs, const Caller& caller,
                                                             const std::string& name, mode_t mode,
                                                             fuse_file_info* fi) {
@@ -165,10 +177,7 @@ store::Result<std::unique_ptr<Handle>> ScopeDirNode::Create(Filesystem& fs, cons
     attrs.atime_ns = attrs.mtime_ns = attrs.ctime_ns = fs.clock().NowNanos();
     ASSIGN_OR_RETURN(std::shared_ptr<MetaDraft> draft,
                      fs.drafts().Create(b.scope, name, attrs, caller.pid, attrs.ctime_ns));
-    std::shared_ptr<Node> node = MetaDraftNode::For(fs, draft, name);
-    store::Result<std::unique_ptr<Handle>> handle = node->Open(fs, caller, fi);
-    if (!handle.ok()) fs.inodes().Forget(node->ino(), 1);
-    return handle;
+    return OpenCreated(fs, caller, MetaDraftNode::For(fs, draft, name), fi);
   }
   if (b.scope || unlinked()) {
     return store::Status::Access("create " + store::Printable(name) + " in committed scope " +
@@ -178,10 +187,7 @@ store::Result<std::unique_ptr<Handle>> ScopeDirNode::Create(Filesystem& fs, cons
   RETURN_IF_ERROR(ClaimPending(caller, *b.pending));
   ASSIGN_OR_RETURN(std::shared_ptr<store::PendingFile> file,
                    b.pending->Create(name, file_mode, caller.uid, caller.gid));
-  std::shared_ptr<Node> node = PendingFileNode::For(fs, b.pending, file, name);
-  store::Result<std::unique_ptr<Handle>> handle = node->Open(fs, caller, fi);
-  if (!handle.ok()) fs.inodes().Forget(node->ino(), 1);  // the kernel will not hear of it
-  return handle;
+  return OpenCreated(fs, caller, PendingFileNode::For(fs, b.pending, file, name), fi);
 }
 
 store::Status ScopeDirNode::Unlink(Filesystem& fs, const std::string& name) {
