@@ -5,47 +5,31 @@
 #include "store/crc32.h"
 #include "store/gzip_stream.h"
 #include "store/input_meta.h"
+#include "store/key.h"
 #include "store/log.h"
 #include "store/mappings_validator.h"
+#include "store/watched_file.h"
 
 namespace scopefs::store {
 namespace {
 
 constexpr size_t kCopyBuffer = size_t{1} << 20;
 
-// A staged file that asks for room (CommitOptions::make_room) before it grows.
-class RoomMakingFile : public File {
- public:
-  RoomMakingFile(std::unique_ptr<File> file, const std::function<void(uint64_t)>& make_room)
-      : file_(std::move(file)), make_room_(make_room) {}
-
-  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const override {
-    return file_->ReadAt(offset, buf, n);
-  }
-  Status WriteAt(uint64_t offset, const char* data, size_t n) override {
-    if (offset + n > end_) {
-      make_room_(offset + n - end_);
-      end_ = offset + n;
-    }
-    return file_->WriteAt(offset, data, n);
-  }
-  Status Truncate(uint64_t size) override { return file_->Truncate(size); }
-  Status Sync() override { return file_->Sync(); }
-  Result<uint64_t> Size() const override { return file_->Size(); }
-
- private:
-  std::unique_ptr<File> file_;
-  const std::function<void(uint64_t)>& make_room_;
-  uint64_t end_ = 0;  // the furthest byte room was made for
-};
-
 // A new file in staging/<key>.
 Result<std::unique_ptr<File>> CreateStaged(Env* env, const std::string& path,
                                            const CommitOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->Open(path, OpenMode::kCreateExclusive));
   if (!options.make_room) return file;
-  return std::unique_ptr<File>(
-      std::make_unique<RoomMakingFile>(std::move(file), options.make_room));
+  // Room is made for each byte past the furthest one written so far.
+  auto make_room = [&make_room = options.make_room, end = uint64_t{0}](
+                       uint64_t offset, std::string_view data) mutable {
+    if (offset + data.size() > end) {
+      make_room(offset + data.size() - end);
+      end = offset + data.size();
+    }
+    return Status::Ok();
+  };
+  return std::unique_ptr<File>(std::make_unique<WatchedFile>(std::move(file), make_room));
 }
 
 // NotFound is an answer here; any other failure is an error to report.
@@ -102,7 +86,8 @@ Status CheckIndexRange(const MappingsResult& m, const ScopeRecord& r) {
                    const char* noun) -> Status {
     if (s.max_index && *s.max_index >= total) {
       return Status::Invalid(m.name + ": " + noun + " index " + std::to_string(*s.max_index) +
-                             " is out of range [0, " + std::to_string(total) + ")");
+                             " for \"" + Printable(s.max_index_id) + "\" is out of range [0, " +
+                             std::to_string(total) + ")");
     }
     return Status::Ok();
   };
@@ -160,6 +145,19 @@ Result<MappingsResult> EncodeMappings(Env* env, const std::string& source, bool 
   return result;
 }
 
+// Mappings encoded as they were written: validated then, in the same pass.
+Result<MappingsResult> SealedMappings(const EncodedMappings& encoded) {
+  const std::string name(kMappingsFile);
+  RETURN_IF_ERROR(encoded.validation.Annotate(name));
+  MappingsResult result;
+  result.name = name;
+  result.nodes = encoded.nodes;
+  result.links = encoded.links;
+  result.index = encoded.index;
+  result.crc32 = encoded.crc32;
+  return result;
+}
+
 Status CheckBitsSize(Env* env, const std::string& path, const char* file, const char* total_name,
                      uint64_t total) {
   ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
@@ -192,10 +190,14 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   RETURN_IF_ERROR(RemoveAll(env, staging));  // a leftover of an earlier failed attempt
   RETURN_IF_ERROR(env->MakeDir(staging));
 
-  ASSIGN_OR_RETURN(bool gzipped, Exists(env, in(kMappingsGzFile)));
-  ASSIGN_OR_RETURN(MappingsResult mappings,
-                   EncodeMappings(env, in(gzipped ? kMappingsGzFile : kMappingsFile), gzipped,
-                                  out(kMappingsGzFile), meta, options));
+  MappingsResult mappings;
+  if (options.encoded_mappings) {
+    ASSIGN_OR_RETURN(mappings, SealedMappings(*options.encoded_mappings));
+  } else {
+    ASSIGN_OR_RETURN(bool gzipped, Exists(env, in(kMappingsGzFile)));
+    ASSIGN_OR_RETURN(mappings, EncodeMappings(env, in(gzipped ? kMappingsGzFile : kMappingsFile),
+                                              gzipped, out(kMappingsGzFile), meta, options));
+  }
 
   ScopeRecord r;
   r.key = key;
@@ -225,7 +227,7 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   };
   r.nodes.mtime_ns = mtime(kNodesFile);
   r.links.mtime_ns = mtime(kLinksFile);
-  r.mappings.mtime_ns = mtime(gzipped ? kMappingsGzFile : kMappingsFile);
+  r.mappings.mtime_ns = mtime(mappings.name);
   r.meta_mtime_ns = mtime(kMetaFile);
 
   std::string record = SerializeRecord(r);
@@ -234,6 +236,15 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
                    env->Open(out(kMetaFile), OpenMode::kCreateExclusive));
   RETURN_IF_ERROR(meta_file->WriteAt(0, record.data(), record.size()));
   RETURN_IF_ERROR(meta_file->Sync());
+  if (const std::optional<EncodedMappings>& encoded = options.encoded_mappings) {
+    // Last, so any failure before it leaves the encoded file with its pending scope.
+    RETURN_IF_ERROR(env->Rename(encoded->path, out(kMappingsGzFile), RenameMode::kNoReplace));
+    if (Status st = env->SyncDir(staging); !st.ok()) {
+      ReclaimEncodedMappings(env, layout, key, *encoded);
+      return st;
+    }
+    return r;
+  }
   RETURN_IF_ERROR(env->SyncDir(staging));
   return r;
 }
@@ -282,8 +293,15 @@ void DiscardStagedScope(Env* env, const Layout& layout, const std::string& key) 
 Status PublishStagedScope(Env* env, const Layout& layout, const std::string& key) {
   Status st = MoveDirDurably(env, layout.staging_scope_dir(key), layout.scope_dir(key));
   if (st.code() == Status::Code::kExists) st = Status::Exists("scope " + key + " already exists");
-  if (!st.ok()) DiscardStagedScope(env, layout, key);
   return st;
+}
+
+void ReclaimEncodedMappings(Env* env, const Layout& layout, const std::string& key,
+                            const EncodedMappings& encoded) {
+  const std::string staged = Layout::Join(layout.staging_scope_dir(key), kMappingsGzFile);
+  if (Status st = env->Rename(staged, encoded.path, RenameMode::kNoReplace); !st.ok()) {
+    LogError("cannot move " + staged + " back to " + encoded.path + ": " + st.ToString());
+  }
 }
 
 void DiscardPendingFiles(Env* env, const Layout& layout, const std::string& key) {

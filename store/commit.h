@@ -3,13 +3,13 @@
 // Reads pending/<key>/ (nodes.bits, links.bits, meta.json, and exactly one of
 // mappings.json / mappings.json.gz), validates them as SPEC "Commit" says,
 // and assembles staging/<key>/: the bits files copied with their CRC-32, the
-// mappings re-encoded as a multi-member gzip (validated in the same streaming
-// pass, so memory stays bounded), and the record. Every file and the staging
-// directory are fsynced; then one rename moves staging/<key> to scopes/<key>
-// and scopes/ is fsynced. A crash before that rename leaves only leftovers that
-// recovery removes; after it, the scope is complete. The pending files are
-// removed last, and are left untouched when validation fails, so the user can
-// fix the wrong one.
+// mappings as a multi-member gzip, and the record. Mappings encoded as they
+// were written (mappings_encoder.h) are moved in as they are; others are
+// encoded now, validated in the same streaming pass, so memory stays bounded. Every file and the
+// staging directory are fsynced; then one rename moves staging/<key> to scopes/<key> and scopes/ is
+// fsynced. A crash before that rename leaves only leftovers that recovery removes; after it, the
+// scope is complete. The pending files are removed last, and are left untouched when validation
+// fails, so the user can fix the wrong one.
 //
 // Thread-safety: one commit per key at a time (the Store serializes them).
 #pragma once
@@ -24,6 +24,7 @@
 #include "store/clock.h"
 #include "store/env.h"
 #include "store/layout.h"
+#include "store/mappings_encoder.h"
 #include "store/scope_record.h"
 
 namespace scopefs::store {
@@ -39,6 +40,9 @@ struct CommitOptions {
   // Called before a staged data file (bits, mappings) grows by `bytes`, so the
   // cache can evict to make room for the copy before it exists (may be empty).
   std::function<void(uint64_t bytes)> make_room;
+  // The pending mappings.json as encoded while it was written (sealed); unset
+  // when the commit must read and encode the pending file itself.
+  std::optional<EncodedMappings> encoded_mappings;
 };
 
 // What a pending scope still lacks, e.g. "links.bits, meta.json"; empty when
@@ -55,8 +59,13 @@ Result<ScopeRecord> StagePendingScope(Env* env, const Layout& layout, const std:
 
 // Step 2, fast: renames staging/<key> to scopes/<key> and fsyncs both parents.
 // Exists when scopes/<key> is taken. After OK the scope survives a crash.
-// On failure staging/<key> is removed.
+// On failure staging/<key> is left for the caller to discard.
 Status PublishStagedScope(Env* env, const Layout& layout, const std::string& key);
+
+// After a failed publish: moves the encoded mappings the staging took back to
+// where they were encoded, so the pending scope still has them. Best effort, logged.
+void ReclaimEncodedMappings(Env* env, const Layout& layout, const std::string& key,
+                            const EncodedMappings& encoded);
 
 // Removes staging/<key> instead of publishing it (its scope went away
 // meanwhile). Failures are logged: recovery removes what is left.

@@ -10,7 +10,8 @@ Layout::Layout(std::string root) : root_(std::move(root)) {
 
 Status Layout::CreateDirs(Env* env) const {
   bool created = false;
-  for (const std::string& dir : {root_, scopes_dir(), pending_dir(), staging_dir(), trash_dir()}) {
+  for (const std::string& dir :
+       {root_, scopes_dir(), pending_dir(), staging_dir(), trash_dir(), encoding_dir()}) {
     Status st = env->MakeDir(dir);
     if (st.ok()) {
       created = true;

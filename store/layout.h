@@ -6,6 +6,7 @@
 //   scopes/<key>/          committed scopes (see FORMAT.md)
 //   pending/<key>/         scopes being written, files by the names the user gave
 //   staging/<key>/         a commit being assembled; renamed into scopes/
+//   encoding/<n>.gz        pending mappings compressed as they are written
 //   trash/<n>/             removed scopes whose files are still open
 // Nothing else reads or writes under STORE_DIR by building its own path.
 //
@@ -49,6 +50,7 @@ class Layout {
   std::string pending_dir() const { return root_ + "/pending"; }
   std::string staging_dir() const { return root_ + "/staging"; }
   std::string trash_dir() const { return root_ + "/trash"; }
+  std::string encoding_dir() const { return root_ + "/encoding"; }
 
   std::string scope_dir(std::string_view key) const { return Join(scopes_dir(), key); }
   std::string pending_scope_dir(std::string_view key) const { return Join(pending_dir(), key); }

@@ -72,16 +72,23 @@ Status MappingsValidator::EndTopKey() {
 
 Status MappingsValidator::EndIndex() {
   const char* noun = kSectionNouns[section_];
-  auto id = [&] { return "\"" + Printable(key_) + (key_truncated_ ? "...\"" : "\""); };
-  if (negative_) return Fail(std::string(noun) + " index for " + id() + " is negative");
+  if (negative_) return Fail(std::string(noun) + " index for " + QuotedId() + " is negative");
   if (const std::optional<uint64_t>& total = totals_[section_]; total && number_ >= *total) {
-    return Fail(std::string(noun) + " index " + std::to_string(number_) + " for " + id() +
+    return Fail(std::string(noun) + " index " + std::to_string(number_) + " for " + QuotedId() +
                 " is out of range [0, " + std::to_string(*total) + ")");
   }
   SectionStats& stats = sections_[section_];
   ++stats.entries;
-  if (!stats.max_index || number_ > *stats.max_index) stats.max_index = number_;
+  if (!stats.max_index || number_ > *stats.max_index) {
+    stats.max_index = number_;
+    stats.max_index_id.assign(key_);  // assign: no allocation per entry once it has room
+    if (key_truncated_) stats.max_index_id += "...";
+  }
   return Status::Ok();
+}
+
+std::string MappingsValidator::QuotedId() const {
+  return "\"" + Printable(key_) + (key_truncated_ ? "...\"" : "\"");
 }
 
 Status MappingsValidator::ScanString(std::string_view data, size_t& i, bool& closed) {

@@ -28,6 +28,7 @@ class MappingsValidator {
   struct SectionStats {
     uint64_t entries = 0;
     std::optional<uint64_t> max_index;  // empty when the section has no entries
+    std::string max_index_id;           // its id, capped (then ending "..."), for messages
   };
 
   // Indices at or above a given total are refused as they stream by; without
@@ -50,6 +51,7 @@ class MappingsValidator {
   Status UnpairedSurrogate();
   Status EndTopKey();
   Status EndIndex();
+  std::string QuotedId() const;  // the current id, for messages
   // Consumes string bytes from data[i]; returns false at the closing quote.
   Status ScanString(std::string_view data, size_t& i, bool& closed);
 

@@ -5,6 +5,7 @@
 
 #include "store/key.h"
 #include "store/layout.h"
+#include "store/log.h"
 #include "store/mount_names.h"
 
 namespace scopefs::store {
@@ -21,45 +22,118 @@ bool IsAllowedPendingName(std::string_view name) {
          name.find('/') == std::string_view::npos;
 }
 
+bool IsEncodedName(std::string_view name) {
+  if (name == kMappingsFile) return true;
+  // rsync's temporary name for mappings.json, not for mappings.json.gz.
+  const std::string_view temp = ".mappings.json.";
+  return name.starts_with(temp) && name.size() > temp.size() &&
+         !name.starts_with(".mappings.json.gz");
+}
+
+namespace {
+std::atomic<uint64_t> next_encoded_file{0};  // names files under encoding/, emptied at start
+}  // namespace
+
 PendingFile::PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock,
-                         uint64_t max_size, SpaceBudget* budget)
-    : clock_(clock), max_size_(max_size), budget_(budget), file_(std::move(file)), attrs_(attrs) {}
+                         uint64_t max_size, SpaceBudget* budget, Env* env,
+                         const MappingsEncoding* encoding)
+    : clock_(clock),
+      max_size_(max_size),
+      budget_(budget),
+      env_(env),
+      encoding_(env != nullptr && encoding != nullptr && !encoding->dir.empty() ? encoding
+                                                                                : nullptr),
+      file_(std::move(file)),
+      attrs_(attrs) {}
 
 PendingFile::~PendingFile() {
   // No lock: nobody else holds this file any more.
-  if (file_ != nullptr && budget_ != nullptr) budget_->Release(attrs_.size);
+  if (file_ != nullptr) Uncount(counted_.load());
 }
 
-Status PendingFile::Account(uint64_t old_size, uint64_t new_size) {
-  if (budget_ == nullptr) return Status::Ok();
-  if (new_size > old_size) return budget_->Reserve(new_size - old_size);
-  budget_->Release(old_size - new_size);
+Status PendingFile::Count(uint64_t bytes) {
+  if (budget_ != nullptr) RETURN_IF_ERROR(budget_->Reserve(bytes));
+  counted_ += bytes;
+  return Status::Ok();
+}
+
+void PendingFile::Uncount(uint64_t bytes) {
+  counted_ -= bytes;
+  if (budget_ != nullptr) budget_->Release(bytes);
+}
+
+Status PendingFile::CheckOpen() const {
+  if (!file_)
+    return Status::Access("the scope was committed or removed: its files no longer change");
   return Status::Ok();
 }
 
 void PendingFile::Close() {
   MutexLock io(&io_mu_);
   if (file_ == nullptr) return;
+  encoder_.reset();
   file_.reset();
   // Under io_mu_, with the file closed: no write can land between the two.
-  if (budget_ != nullptr) budget_->Release(attrs().size);
+  Uncount(counted_.load());
 }
 
-Status PendingFile::Resize(const std::function<uint64_t(uint64_t)>& size_after,
-                           const std::function<Status(File&)>& io) {
-  MutexLock io_lock(&io_mu_);
-  if (!file_)
-    return Status::Access("the scope was committed or removed: its files no longer change");
-  const uint64_t old_size = attrs().size;
-  const uint64_t new_size = size_after(old_size);
-  RETURN_IF_ERROR(Account(old_size, new_size));
-  if (Status st = io(*file_); !st.ok()) {
-    (void)Account(new_size, old_size);
+void PendingFile::SetSize(uint64_t size) {
+  MutexLock lock(&mu_);
+  attrs_.size = size;
+  attrs_.mtime_ns = attrs_.ctime_ns = clock_->NowNanos();
+}
+
+bool PendingFile::StartEncoding() {
+  if (encoding_ == nullptr) return false;
+  const std::string path =
+      Layout::Join(encoding_->dir, std::to_string(next_encoded_file++) + ".gz");
+  Result<std::unique_ptr<MappingsEncoder>> encoder = MappingsEncoder::Create(
+      env_, path, encoding_->codec, [this](uint64_t bytes) { return Count(bytes); });
+  if (!encoder.ok()) {
+    LogWarning("cannot encode mappings as they are written (" + encoder.status().ToString() +
+               "); they are kept raw and compressed at commit");
+    return false;
+  }
+  encoder_ = std::move(encoder).value();
+  return true;
+}
+
+void PendingFile::DropEncoder() {
+  const uint64_t bytes = encoder_->stored_bytes();
+  encoder_.reset();
+  Uncount(bytes);
+}
+
+Status PendingFile::DecodeLocked() {
+  const uint64_t raw = encoder_->size();
+  RETURN_IF_ERROR(Count(raw));
+  if (Status st = encoder_->Decode(*file_); !st.ok()) {
+    (void)file_->Truncate(0);
+    Uncount(raw);
     return st;
   }
-  MutexLock lock(&mu_);
-  attrs_.size = new_size;
-  attrs_.mtime_ns = attrs_.ctime_ns = clock_->NowNanos();
+  DropEncoder();
+  LogInfo("mappings written out of order: kept raw, compressed at commit");
+  return Status::Ok();
+}
+
+Status PendingFile::ResizeRaw(uint64_t new_size, const std::function<Status(File&)>& io) {
+  if (encoder_ != nullptr) RETURN_IF_ERROR(DecodeLocked());
+  const uint64_t old_size = counted_.load();  // raw: what is counted is the file
+  if (new_size > old_size) {
+    RETURN_IF_ERROR(Count(new_size - old_size));
+  } else {
+    Uncount(old_size - new_size);
+  }
+  if (Status st = io(*file_); !st.ok()) {
+    if (new_size > old_size) {
+      Uncount(new_size - old_size);
+    } else {
+      (void)Count(old_size - new_size);  // the file did not shrink: count it again
+    }
+    return st;
+  }
+  SetSize(new_size);
   return Status::Ok();
 }
 
@@ -68,9 +142,17 @@ Status PendingFile::Write(uint64_t offset, std::string_view data) {
     return Status::TooBig("a write up to byte " + std::to_string(offset + data.size()) +
                           " passes the limit of " + std::to_string(max_size_) + " bytes");
   }
-  const uint64_t end = offset + data.size();
-  return Resize([end](uint64_t old_size) { return std::max(old_size, end); },
-                [&](File& file) { return file.WriteAt(offset, data.data(), data.size()); });
+  MutexLock io_lock(&io_mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  const uint64_t size = attrs().size;
+  const bool appends = offset == size && !data.empty();
+  if (appends && (encoder_ != nullptr ? !encoder_->sealed() : size == 0 && StartEncoding())) {
+    RETURN_IF_ERROR(encoder_->Append(data));
+    SetSize(size + data.size());
+    return Status::Ok();
+  }
+  return ResizeRaw(std::max(size, offset + data.size()),
+                   [&](File& file) { return file.WriteAt(offset, data.data(), data.size()); });
 }
 
 Status PendingFile::Truncate(uint64_t size) {
@@ -78,7 +160,35 @@ Status PendingFile::Truncate(uint64_t size) {
     return Status::TooBig("size " + std::to_string(size) + " passes the limit of " +
                           std::to_string(max_size_) + " bytes");
   }
-  return Resize([size](uint64_t) { return size; }, [&](File& file) { return file.Truncate(size); });
+  MutexLock io_lock(&io_mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  if (encoder_ != nullptr && (size == 0 || size == attrs().size)) {
+    if (size == 0) DropEncoder();  // written again from the start: encoded afresh
+    SetSize(size);
+    return Status::Ok();
+  }
+  return ResizeRaw(size, [&](File& file) { return file.Truncate(size); });
+}
+
+bool PendingFile::encoded() const {
+  MutexLock io_lock(&io_mu_);
+  return encoder_ != nullptr;
+}
+
+Result<std::optional<EncodedMappings>> PendingFile::SealEncoded() {
+  MutexLock io_lock(&io_mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  if (encoder_ == nullptr) return std::optional<EncodedMappings>();
+  Result<const EncodedMappings*> sealed = encoder_->Seal();
+  // Its last member is lost with the failed write, as a failed write(2) loses its data.
+  if (!sealed.ok()) return sealed.status().Annotate("mappings.json must be written again");
+  return std::optional<EncodedMappings>(**sealed);
+}
+
+Status PendingFile::MakeRaw() {
+  MutexLock io_lock(&io_mu_);
+  RETURN_IF_ERROR(CheckOpen());
+  return encoder_ == nullptr ? Status::Ok() : DecodeLocked();
 }
 
 FileAttrs PendingFile::attrs() const {
@@ -106,11 +216,12 @@ int PendingFile::writers() const {
 }
 
 PendingScope::PendingScope(Env* env, std::string key, std::string dir, const Clock* clock,
-                           uint64_t max_file_size, SpaceBudget* budget)
+                           uint64_t max_file_size, SpaceBudget* budget, MappingsEncoding encoding)
     : env_(env),
       clock_(clock),
       max_file_size_(max_file_size),
       budget_(budget),
+      encoding_(std::move(encoding)),
       key_(std::move(key)),
       dir_(std::move(dir)) {
   int64_t now = clock_->NowNanos();
@@ -172,7 +283,8 @@ Result<std::shared_ptr<PendingFile>> PendingScope::Create(const std::string& nam
   attrs.gid = gid;
   attrs.atime_ns = attrs.mtime_ns = attrs.ctime_ns = clock_->NowNanos();
   auto entry =
-      std::make_shared<PendingFile>(std::move(file), attrs, clock_, max_file_size_, budget_);
+      std::make_shared<PendingFile>(std::move(file), attrs, clock_, max_file_size_, budget_, env_,
+                                    IsEncodedName(name) ? &encoding_ : nullptr);
   files_[name] = entry;
   refusal_.clear();
   return entry;
@@ -249,6 +361,26 @@ bool PendingScope::ReadyToCommit(const PendingFile* closing) const {
   }
   return mappings && files_.count(std::string(kNodesFile)) &&
          files_.count(std::string(kLinksFile)) && files_.count(std::string(kMetaFile));
+}
+
+Result<std::optional<EncodedMappings>> PendingScope::PrepareCommit() {
+  std::vector<std::pair<std::string, std::shared_ptr<PendingFile>>> files;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [name, file] : files_) {
+      if (IsScopeFileName(name)) files.emplace_back(name, file);
+    }
+  }
+  // Without mu_: the files' io_mu_ comes before it.
+  std::optional<EncodedMappings> mappings;
+  for (const auto& [name, file] : files) {
+    if (name == kMappingsFile) {
+      ASSIGN_OR_RETURN(mappings, file->SealEncoded());
+    } else {
+      RETURN_IF_ERROR(file->MakeRaw());  // e.g. a temporary mappings name renamed oddly
+    }
+  }
+  return mappings;
 }
 
 FileAttrs PendingScope::dir_attrs() const {

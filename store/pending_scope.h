@@ -22,8 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "store/chunked_gzip_writer.h"
 #include "store/clock.h"
 #include "store/env.h"
+#include "store/mappings_encoder.h"
 #include "store/mutex.h"
 #include "store/space_budget.h"
 #include "store/status.h"
@@ -36,6 +38,16 @@ class Scope;
 bool IsAllowedPendingName(std::string_view name);
 // True for the files a commit waits for (temporary names are not).
 bool IsScopeFileName(std::string_view name);
+// True for the names whose files are encoded as they are written (see
+// mappings_encoder.h): mappings.json, and the hidden temporary name rsync
+// gives it (".mappings.json.XXXXXX").
+bool IsEncodedName(std::string_view name);
+
+// How pending mappings are encoded as written.
+struct MappingsEncoding {
+  std::string dir;  // where the compressed files go (the store's encoding/); empty: never
+  ChunkedGzipOptions codec;
+};
 
 struct FileAttrs {
   uint64_t size = 0;
@@ -63,15 +75,20 @@ void ApplyAttrChange(const AttrChange& change, int64_t now_ns, FileAttrs& attrs)
 // One file of a pending scope. Open handles hold it, so writes keep landing in
 // the same file across a rename, and after an unlink (as an fd would).
 //
-// Its bytes count against the budget for as long as it can still hold or
-// write them: an unlinked or replaced file keeps counting until the last
+// Mappings written front to back are held compressed, by a MappingsEncoder;
+// any other file, and mappings written out of order, are held raw (an
+// encoded file is decoded at its first write that is not at its end).
+// What it holds on disk counts against the budget for as long as it can still
+// hold or write it: an unlinked or replaced file keeps counting until the last
 // holder lets go of it (the destructor) or it is closed (Close()).
 // Thread-safety: thread-safe; writes are serialized by io_mu_.
 class PendingFile {
  public:
-  // `budget` (may be null) is asked for room whenever the file grows.
+  // `budget` (may be null) is asked for room whenever the file grows. With
+  // `encoding` (null: never; it must outlive the file), writes from offset 0
+  // onwards are encoded into a new file under encoding->dir.
   PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock, uint64_t max_size,
-              SpaceBudget* budget);
+              SpaceBudget* budget, Env* env = nullptr, const MappingsEncoding* encoding = nullptr);
   // Gives the file's bytes back to the budget, unless Close() did.
   ~PendingFile();
   PendingFile(const PendingFile&) = delete;
@@ -85,6 +102,17 @@ class PendingFile {
   void SetAttrs(const AttrChange& change) EXCLUDES(mu_);  // all but size
 
   int writers() const EXCLUDES(mu_);
+  // True while the file holds encoded bytes.
+  bool encoded() const EXCLUDES(io_mu_);
+
+  // For the commit: the mappings as encoded while written, sealed (the last
+  // member written and synced); nullopt if the file holds raw bytes, which
+  // the commit compresses. Access once closed.
+  Result<std::optional<EncodedMappings>> SealEncoded() EXCLUDES(io_mu_, mu_);
+  // For the commit of a file it reads raw (all but the mappings): decodes an
+  // encoded one. Access once closed.
+  Status MakeRaw() EXCLUDES(io_mu_, mu_);
+
   // The scope was committed or dropped: closes the file now (its name is
   // gone already), so its descriptor and disk space do not wait for the
   // kernel to forget the inode, and gives its bytes back to the budget.
@@ -95,22 +123,35 @@ class PendingFile {
   friend class PendingScope;
   friend class Store;  // names these mutexes in the lock order (store.h)
 
-  // Asks the budget for the growth from `old_size` to `new_size`.
-  Status Account(uint64_t old_size, uint64_t new_size) REQUIRES(io_mu_);
-  // Under io_mu_: takes room for the size `size_after(current size)`, runs `io`
-  // on the file, gives the room back if it fails, else records the new size
-  // and mtime. Access once closed.
-  Status Resize(const std::function<uint64_t(uint64_t)>& size_after,
-                const std::function<Status(File&)>& io) EXCLUDES(io_mu_, mu_);
+  Status CheckOpen() const REQUIRES(io_mu_);
+  // Takes room for `bytes` more from the budget and counts them; or gives them back.
+  Status Count(uint64_t bytes);
+  void Uncount(uint64_t bytes);
+  // Makes the raw file `new_size` bytes with `io`, counting the change;
+  // decodes first if the file was encoded.
+  Status ResizeRaw(uint64_t new_size, const std::function<Status(File&)>& io) REQUIRES(io_mu_)
+      EXCLUDES(mu_);
+  // Starts encoding (the file is empty); false if this file is never encoded
+  // or the encoder cannot start (then it stays raw).
+  bool StartEncoding() REQUIRES(io_mu_);
+  // Out of order: inflates the encoded bytes into the raw file and drops the encoder.
+  Status DecodeLocked() REQUIRES(io_mu_);
+  void DropEncoder() REQUIRES(io_mu_);
+  void SetSize(uint64_t size) EXCLUDES(mu_);  // and the times a write sets
 
   const Clock* const clock_;
   const uint64_t max_size_;
   SpaceBudget* const budget_;
+  Env* const env_;
+  const MappingsEncoding* const encoding_;
+  std::atomic<uint64_t> counted_{0};  // bytes this file holds in the budget
   // Serializes WriteAt/Truncate on file_. Held across the budget's Reserve,
   // which may evict: so it comes before the Store's locks.
-  Mutex io_mu_ ACQUIRED_BEFORE(mu_);
+  mutable Mutex io_mu_ ACQUIRED_BEFORE(mu_);
   // Null once closed; while it is set, the file's size counts in the budget.
   std::unique_ptr<File> file_ GUARDED_BY(io_mu_);
+  // Set while the file is encoded; file_ then stays empty.
+  std::unique_ptr<MappingsEncoder> encoder_ GUARDED_BY(io_mu_);
   mutable Mutex mu_;  // guards the fields below; held for no I/O
   FileAttrs attrs_ GUARDED_BY(mu_);
   int writers_ GUARDED_BY(mu_) = 0;
@@ -119,7 +160,8 @@ class PendingFile {
 class PendingScope {
  public:
   PendingScope(Env* env, std::string key, std::string dir, const Clock* clock,
-               uint64_t max_file_size, SpaceBudget* budget = nullptr);
+               uint64_t max_file_size, SpaceBudget* budget = nullptr,
+               MappingsEncoding encoding = {});
   ~PendingScope();
   PendingScope(const PendingScope&) = delete;
   PendingScope& operator=(const PendingScope&) = delete;
@@ -155,6 +197,9 @@ class PendingScope {
   // True when every file a commit needs exists and none of them, except
   // `closing` (whose writer is closing now), is open for writing.
   bool ReadyToCommit(const PendingFile* closing) const EXCLUDES(mu_);
+  // For the commit: seals the mappings if they were encoded as written (see
+  // PendingFile::SealEncoded), and decodes any other scope file that was.
+  Result<std::optional<EncodedMappings>> PrepareCommit() EXCLUDES(mu_);
 
   // The directory's own attributes (setattr on the scope directory).
   FileAttrs dir_attrs() const EXCLUDES(mu_);
@@ -196,6 +241,7 @@ class PendingScope {
   const Clock* const clock_;
   const uint64_t max_file_size_;
   SpaceBudget* const budget_;
+  const MappingsEncoding encoding_;
 
   std::atomic<bool> closed_{false};
   Mutex commit_mu_ ACQUIRED_BEFORE(PendingFile::io_mu_);

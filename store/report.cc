@@ -59,6 +59,8 @@ nlohmann::json StatsReport(const Store& store) {
       {"evictions", counters.evictions},
       {"expirations", counters.expirations},
       {"quarantined", counters.quarantined},
+      {"mappings_encoded_as_written", counters.mappings_encoded_as_written},
+      {"mappings_compressed_at_commit", counters.mappings_compressed_at_commit},
       {"bytes_held_by_open_files", store.held_bytes()},
       {"member_cache_bytes", store.member_cache_bytes()},
   };

@@ -41,8 +41,8 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& root,
 }
 
 Status Store::Recover() {
-  for (const std::string& dir :
-       {layout_.pending_dir(), layout_.staging_dir(), layout_.trash_dir()}) {
+  for (const std::string& dir : {layout_.pending_dir(), layout_.staging_dir(), layout_.trash_dir(),
+                                 layout_.encoding_dir()}) {
     ASSIGN_OR_RETURN(std::vector<std::string> leftovers, env_->ListDir(dir));
     for (const std::string& name : leftovers) {
       LogInfo("recovery: removing leftover " + dir + "/" + name);
@@ -101,8 +101,14 @@ Result<std::shared_ptr<PendingScope>> Store::CreatePending(const std::string& ke
   if (pending_.count(key)) return Status::Exists("scope " + key + " is already pending");
   const std::string dir = layout_.pending_scope_dir(key);
   RETURN_IF_ERROR(env_->MakeDir(dir));
-  auto pending =
-      std::make_shared<PendingScope>(env_, key, dir, options_.clock, options_.max_file_size, this);
+  MappingsEncoding encoding;
+  if (options_.encode_mappings_as_written) {
+    encoding.dir = layout_.encoding_dir();
+    encoding.codec = options_.commit.codec;
+    encoding.codec.max_uncompressed = options_.commit.max_mappings_size;
+  }
+  auto pending = std::make_shared<PendingScope>(env_, key, dir, options_.clock,
+                                                options_.max_file_size, this, std::move(encoding));
   pending_[key] = pending;
   return pending;
 }
@@ -152,6 +158,7 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::shared_ptr<PendingScope>
     return Status::NotFound("pending scope " + key + " was removed");
   }
   CommitOptions commit = options_.commit;
+  ASSIGN_OR_RETURN(commit.encoded_mappings, pending->PrepareCommit());
   commit.mtimes_ns = pending->Mtimes();
   std::optional<int64_t> accessed_ns;
   if (pending->dir_times_set()) {
@@ -164,6 +171,7 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::shared_ptr<PendingScope>
   // within max_size while both the pending files and the copy exist. Unlike
   // Reserve it is never refused: a commit under way finishes even when
   // evicting everything left too little room (its pending files go right after).
+  // Mappings encoded as written are moved, not copied: they need no room.
   struct StagedCopy {
     Store* store;
     uint64_t bytes = 0;
@@ -197,13 +205,21 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::shared_ptr<PendingScope>
       DiscardStagedScope(env_, layout_, key);
       return Status::NotFound("pending scope " + key + " was removed while it was committed");
     }
-    RETURN_IF_ERROR(PublishStagedScope(env_, layout_, key));
+    if (Status st = PublishStagedScope(env_, layout_, key); !st.ok()) {
+      if (commit.encoded_mappings)
+        ReclaimEncodedMappings(env_, layout_, key, *commit.encoded_mappings);
+      DiscardStagedScope(env_, layout_, key);
+      return st;
+    }
+    // Until CloseFiles below, the moved mappings also still count as pending:
+    // a Reserve racing this moment may evict early, never late.
     stored_bytes_ += scope->record().stored_bytes();
     Release(std::exchange(staged.bytes, 0));
     AddScopeLocked(key, scope);
     pending_.erase(key);
   }
   ++commits_;
+  ++(commit.encoded_mappings ? encoded_as_written_ : compressed_at_commit_);
   pending->MarkCommitted(scope);
   DiscardPendingFiles(env_, layout_, key);
   pending->CloseFiles();

@@ -53,6 +53,9 @@ struct StoreOptions {
   uint64_t max_file_size = uint64_t{64} << 30;  // a pending file may not grow past this
   const Clock* clock = SystemClock();
   size_t member_cache_bytes = size_t{64} << 20;  // inflated mappings shared by readers
+  // Compress pending mappings.json as it is written (mappings_encoder.h);
+  // false: keep it raw and compress it at commit.
+  bool encode_mappings_as_written = true;
 };
 
 // What the store has done since it opened (for stats.json and metrics).
@@ -62,6 +65,10 @@ struct StoreCounters {
   uint64_t evictions = 0;
   uint64_t expirations = 0;
   uint64_t quarantined = 0;
+  // Commits whose mappings were compressed as they were written, and those
+  // compressed at the commit (written out of order, or given as .gz).
+  uint64_t mappings_encoded_as_written = 0;
+  uint64_t mappings_compressed_at_commit = 0;
 };
 
 // What one CollectGarbage() pass removed.
@@ -242,6 +249,7 @@ class Store final : public SpaceBudget {
   std::atomic<uint64_t> next_trash_{0};
   std::atomic<bool> access_dirty_{false};
   std::atomic<uint64_t> commits_{0}, rejected_{0}, evictions_{0}, expirations_{0}, quarantined_{0};
+  std::atomic<uint64_t> encoded_as_written_{0}, compressed_at_commit_{0};
   std::function<void(const std::string&)> removal_listener_;  // set before serving
 };
 

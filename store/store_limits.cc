@@ -21,8 +21,13 @@ void Store::RecordAccess(Scope& scope) {
 }
 
 StoreCounters Store::counters() const {
-  return {commits_.load(), rejected_.load(), evictions_.load(), expirations_.load(),
-          quarantined_.load()};
+  return {commits_.load(),
+          rejected_.load(),
+          evictions_.load(),
+          expirations_.load(),
+          quarantined_.load(),
+          encoded_as_written_.load(),
+          compressed_at_commit_.load()};
 }
 
 void Store::SetRemovalListener(std::function<void(const std::string& key)> listener) {

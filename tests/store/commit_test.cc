@@ -147,8 +147,10 @@ TEST_F(CommitTest, RefusesInvalidScopesWithAPreciseReason) {
   ExpectRefused(*store, "b", f, "links.bits is 4 bytes, total_links=20 needs 3");
   f = good;
   f.meta_json = R"({"total_nodes":50,"total_links":20})";
+  // Mappings compressed as written are checked against meta.json's totals at
+  // the commit, which names the largest index.
   ExpectRefused(*store, "c", f,
-                "mappings.json: node index 50 for \"n50-1\" is out of range [0, 50)");
+                "mappings.json: node index 99 for \"n99-1\" is out of range [0, 50)");
   f = good;
   f.meta_json = "{not json";
   ExpectRefused(*store, "d", f, "meta.json is not valid JSON");
@@ -159,7 +161,7 @@ TEST_F(CommitTest, RefusesInvalidScopesWithAPreciseReason) {
   f.meta_json = R"({"total_links":20})";  // total_nodes defaults to the 100 entries
   f.mappings_json = R"({"node_id_mapping":{"a":0,"b":7},"link_id_mapping":{}})";
   f.nodes_bits.resize(1);
-  ExpectRefused(*store, "g", f, "mappings.json: node index 7 is out of range [0, 2)");
+  ExpectRefused(*store, "g", f, "mappings.json: node index 7 for \"b\" is out of range [0, 2)");
   EXPECT_EQ(store->size(), 0u);
   EXPECT_EQ(store->stored_bytes(), 0u);
 }

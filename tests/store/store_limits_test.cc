@@ -28,10 +28,13 @@ class ManualClock final : public Clock {
 
 class StoreLimitsTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Store> Open(CacheLimits limits) {
+  // `encode`: compress pending mappings as they are written (the default);
+  // false keeps them raw until the commit, the path of out-of-order writers.
+  std::unique_ptr<Store> Open(CacheLimits limits, bool encode = true) {
     StoreOptions options;
     options.clock = &clock_;
     options.limits = limits;
+    options.encode_mappings_as_written = encode;
     options.commit.codec.chunk_size = 4096;
     auto store = Store::Open(&env_, "/store", options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
@@ -55,13 +58,14 @@ class StoreLimitsTest : public ::testing::Test {
   }
 
   // What one scope made by Add() stores, measured on a scratch store.
-  uint64_t OneScopeBytes() {
+  uint64_t OneScopeBytes(uint64_t nodes = 50) {
     MemEnv scratch;
     StoreOptions options;
     options.commit.codec.chunk_size = 4096;
     auto store = Store::Open(&scratch, "/store", options).value();
     EXPECT_TRUE(
-        testing::WriteScopeFiles(*store->CreatePending("x").value(), MakeScopeFiles(50, 50)).ok());
+        testing::WriteScopeFiles(*store->CreatePending("x").value(), MakeScopeFiles(nodes, nodes))
+            .ok());
     EXPECT_TRUE(store->Commit("x").ok());
     return store->stored_bytes();
   }
@@ -115,7 +119,7 @@ TEST_F(StoreLimitsTest, SizeLimitHoldsAfterEveryCommitAndKeepsTheNewest) {
   ASSERT_GT(raw, one);  // pending (raw) bytes count too, and are the larger
   CacheLimits limits;
   limits.max_size = 3 * one + raw;  // three committed and one being written
-  auto store = Open(limits);
+  auto store = Open(limits, /*encode=*/false);
   for (int i = 0; i < 8; ++i) {
     ASSERT_TRUE(Add(*store, "k" + std::to_string(i)).ok()) << i;
     EXPECT_LE(store->stored_bytes() + store->pending_bytes(), limits.max_size);
@@ -130,12 +134,34 @@ TEST_F(StoreLimitsTest, SizeLimitHoldsAfterEveryCommitAndKeepsTheNewest) {
   EXPECT_EQ(store->pending_bytes(), 0u);  // committed scopes give their pending bytes back
 }
 
+// SPEC: after a commit, least recently used scopes are evicted until the
+// cache fits, and no further. Pending mappings count compressed, as they
+// will be stored, and the commit moves them rather than copying them: so with
+// room for three and a half scopes, a fourth evicts exactly one. (Counting
+// them raw, and again for a staged copy, evicted all three.)
+TEST_F(StoreLimitsTest, AddingAScopeEvictsExactlyTheLeastRecentlyUsedOne) {
+  const uint64_t one = OneScopeBytes(2000);
+  CacheLimits limits;
+  limits.max_size = one * 7 / 2;
+  auto store = Open(limits);
+  for (const char* key : {"a", "b", "c"}) ASSERT_TRUE(Add(*store, key, 2000).ok());
+  Access(*store, "a");  // b is now the least recently used
+  ASSERT_TRUE(Add(*store, "d", 2000).ok());
+  EXPECT_EQ(removed_, std::vector<std::string>{"b"});
+  EXPECT_EQ(Keys(*store), (std::vector<std::string>{"a", "c", "d"}));
+  EXPECT_EQ(store->stored_bytes(), 3 * one);
+  EXPECT_EQ(store->pending_bytes(), 0u);
+  ASSERT_TRUE(Add(*store, "e", 2000).ok());
+  EXPECT_EQ(removed_, (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(store->counters().mappings_encoded_as_written, 5u);
+}
+
 TEST_F(StoreLimitsTest, AWriteThatCannotFitEvenAnEmptyCacheIsNoSpace) {
   CacheLimits limits;
   limits.max_size = 4096;
   auto store = Open(limits);
   auto pending = store->CreatePending("big").value();
-  auto file = pending->Create("mappings.json", 0644, 0, 0).value();
+  auto file = pending->Create("nodes.bits", 0644, 0, 0).value();
   EXPECT_TRUE(file->Write(0, std::string(4000, 'x')).ok());
   Status st = file->Write(4000, std::string(200, 'x'));
   EXPECT_EQ(st.code(), Status::Code::kNoSpace) << st.ToString();
@@ -167,7 +193,7 @@ TEST_F(StoreLimitsTest, ACommitMakesRoomForItsStagedCopyBeforeWritingIt) {
   const uint64_t one = OneScopeBytes(), raw = OneScopeRawBytes();
   CacheLimits limits;
   limits.max_size = 2 * one + raw;  // a, b and c's raw files; not c's staged copy too
-  auto store = Open(limits);
+  auto store = Open(limits, /*encode=*/false);
   ASSERT_TRUE(Add(*store, "a").ok());
   ASSERT_TRUE(Add(*store, "b").ok());
   std::vector<std::string> c_at_eviction;
@@ -189,7 +215,7 @@ TEST_F(StoreLimitsTest, ACommitFinishesWhenItsStagedCopyCannotFitBesideItsPendin
   const uint64_t one = OneScopeBytes(), raw = OneScopeRawBytes();
   CacheLimits limits;
   limits.max_size = raw + one / 2;
-  auto store = Open(limits);
+  auto store = Open(limits, /*encode=*/false);
   ASSERT_TRUE(Add(*store, "a").ok());
   EXPECT_EQ(Keys(*store), std::vector<std::string>{"a"});
   EXPECT_EQ(store->pending_bytes(), 0u);

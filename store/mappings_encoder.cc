@@ -1,0 +1,76 @@
+#include "store/mappings_encoder.h"
+
+#include "store/crc32.h"
+#include "store/gzip_stream.h"
+#include "store/log.h"
+#include "store/watched_file.h"
+
+namespace scopefs::store {
+
+Result<std::unique_ptr<MappingsEncoder>> MappingsEncoder::Create(
+    Env* env, std::string path, const ChunkedGzipOptions& codec,
+    std::function<Status(uint64_t bytes)> reserve) {
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->Open(path, OpenMode::kCreateExclusive));
+  // The check runs on the thread that writes members (the caller of Append or
+  // Seal), in file order: so it can sum the CRC of the file as it grows.
+  auto encoder = std::unique_ptr<MappingsEncoder>(new MappingsEncoder(env, std::move(path)));
+  MappingsEncoder* self = encoder.get();
+  encoder->file_ = std::make_unique<WatchedFile>(
+      std::move(file), [self, reserve = std::move(reserve)](uint64_t, std::string_view data) {
+        RETURN_IF_ERROR(reserve(data.size()));
+        self->stored_bytes_ += data.size();
+        self->crc32_ = Crc32Update(self->crc32_, data);
+        return Status::Ok();
+      });
+  encoder->writer_ = std::make_unique<ChunkedGzipWriter>(encoder->file_.get(), codec);
+  return encoder;
+}
+
+MappingsEncoder::MappingsEncoder(Env* env, std::string path) : env_(env), path_(std::move(path)) {}
+
+MappingsEncoder::~MappingsEncoder() {
+  writer_.reset();  // waits for its background tasks before the file goes
+  file_.reset();
+  // NotFound: a commit moved the file into its scope.
+  if (Status st = env_->Unlink(path_); !st.ok() && st.code() != Status::Code::kNotFound) {
+    LogWarning("cannot remove " + path_ + ": " + st.ToString());
+  }
+}
+
+Status MappingsEncoder::Append(std::string_view data) {
+  if (is_sealed_) return Status::Invalid("mappings already sealed for a commit");
+  // A validation error is kept for the commit; the bytes are kept regardless,
+  // so a writer that then fixes them out of order loses nothing (Decode).
+  (void)validator_.Feed(data);
+  return writer_->Append(data);
+}
+
+Result<const EncodedMappings*> MappingsEncoder::Seal() {
+  if (!is_sealed_) {
+    is_sealed_ = true;
+    seal_status_ = [&]() -> Status {
+      ASSIGN_OR_RETURN(sealed_.index, writer_->Finish());
+      RETURN_IF_ERROR(file_->Sync());
+      return Status::Ok();
+    }();
+    sealed_.path = path_;
+    sealed_.crc32 = crc32_;
+    sealed_.validation = validator_.Finish();
+    sealed_.nodes = validator_.nodes();
+    sealed_.links = validator_.links();
+  }
+  RETURN_IF_ERROR(seal_status_);
+  return &sealed_;
+}
+
+Status MappingsEncoder::Decode(File& raw) {
+  RETURN_IF_ERROR(Seal().status());
+  uint64_t offset = 0;
+  return InflateGzipStream(*file_, UINT64_MAX, [&](std::string_view piece) {
+    RETURN_IF_ERROR(raw.WriteAt(offset, piece.data(), piece.size()));
+    offset += piece.size();
+    return Status::Ok();
+  });
+}
+
+}  // namespace scopefs::store

@@ -1,0 +1,87 @@
+// MappingsEncoder: a pending mappings.json, compressed and validated as it is written.
+//
+// A writer that writes mappings.json front to back (cp, rsync, tar, Python)
+// hands each write to Append. Its bytes are cut into the stored format's
+// members and compressed in the background on every core (ChunkedGzipWriter)
+// into a file of their own under the store's encoding/ directory, and
+// validated in the same pass (MappingsValidator). The compressed bytes are
+// what the pending scope holds and what it counts against max_size: each
+// write of them first asks `reserve` for room. The commit at the last close
+// then only seals it (the final member and an fsync) and moves the file
+// into the committed scope.
+//
+// A write anywhere but at the end cannot be encoded. The owner (PendingFile)
+// then has Decode give back the raw bytes and carries on with a raw file,
+// compressed at commit as before: nothing is lost for writing out of order.
+//
+// Ownership: owns its file and removes it when destroyed, unless a commit
+// moved it away (then there is nothing to remove).
+// Thread-safety: not thread-safe; the PendingFile's io_mu_ serializes calls.
+// Errors: the first error in compressing or writing (including NoSpace from
+// `reserve`) poisons it: Append and Seal keep returning it. A validation
+// error does not: it is kept for the commit, which refuses the scope with it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "store/chunked_gzip_writer.h"
+#include "store/env.h"
+#include "store/gzip_index.h"
+#include "store/mappings_validator.h"
+#include "store/status.h"
+
+namespace scopefs::store {
+
+// Sealed mappings, ready to become a committed scope's mappings.json.gz.
+struct EncodedMappings {
+  std::string path;  // the compressed file, under encoding/
+  GzipIndex index;
+  uint32_t crc32 = 0;  // of the compressed file's bytes
+  Status validation;   // Invalid with a one-line reason, or OK
+  MappingsValidator::SectionStats nodes;
+  MappingsValidator::SectionStats links;
+};
+
+class MappingsEncoder {
+ public:
+  // Creates `path` (which must not exist). `reserve(bytes)` is asked before
+  // the file grows by `bytes`; its error stops the write.
+  static Result<std::unique_ptr<MappingsEncoder>> Create(
+      Env* env, std::string path, const ChunkedGzipOptions& codec,
+      std::function<Status(uint64_t bytes)> reserve);
+  ~MappingsEncoder();
+  MappingsEncoder(const MappingsEncoder&) = delete;
+  MappingsEncoder& operator=(const MappingsEncoder&) = delete;
+
+  // Adds the next bytes of the text. Invalid once sealed.
+  Status Append(std::string_view data);
+  // Compresses and writes what is left and syncs the file. Later calls
+  // return the same result.
+  Result<const EncodedMappings*> Seal();
+  bool sealed() const { return is_sealed_; }
+  // Inflates everything appended into `raw` from offset 0. Seals first.
+  Status Decode(File& raw);
+
+  uint64_t size() const { return writer_->uncompressed_size(); }  // bytes appended
+  uint64_t stored_bytes() const { return stored_bytes_; }         // bytes in the file
+
+ private:
+  MappingsEncoder(Env* env, std::string path);
+
+  Env* const env_;
+  const std::string path_;
+  std::unique_ptr<File> file_;  // a WatchedFile: reserves room and sums the CRC
+  std::unique_ptr<ChunkedGzipWriter> writer_;
+  MappingsValidator validator_{std::nullopt, std::nullopt};  // totals are meta.json's, later
+  uint64_t stored_bytes_ = 0;
+  uint32_t crc32_ = 0;
+  bool is_sealed_ = false;
+  Status seal_status_;
+  EncodedMappings sealed_;
+};
+
+}  // namespace scopefs::store
