@@ -18,6 +18,24 @@ bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' &&
 // REQUIRES: IsHex(c).
 int HexValue(char c) { return IsDigit(c) ? c - '0' : (c | 0x20) - 'a' + 10; }
 
+void AppendUtf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
 }  // namespace
 
 enum class MappingsValidator::State : uint8_t {
@@ -77,6 +95,7 @@ Status MappingsValidator::EndIndex() {
     return Fail(std::string(noun) + " index " + std::to_string(number_) + " for " + QuotedId() +
                 " is out of range [0, " + std::to_string(*total) + ")");
   }
+  if (sink_) RETURN_IF_ERROR(sink_(section_, id_, number_));
   SectionStats& stats = sections_[section_];
   ++stats.entries;
   if (!stats.max_index || number_ > *stats.max_index) {
@@ -85,6 +104,28 @@ Status MappingsValidator::EndIndex() {
     if (key_truncated_) stats.max_index_id += "...";
   }
   return Status::Ok();
+}
+
+void MappingsValidator::AppendEscape(char c) {
+  switch (c) {
+    case 'b': id_ += '\b'; break;
+    case 'f': id_ += '\f'; break;
+    case 'n': id_ += '\n'; break;
+    case 'r': id_ += '\r'; break;
+    case 't': id_ += '\t'; break;
+    default: id_ += c; break;  // '"', '\\', '/'
+  }
+}
+
+void MappingsValidator::AppendCodeUnit(uint16_t unit) {
+  // Pairing was checked as the escape was scanned.
+  if (unit >= 0xD800 && unit <= 0xDBFF) {
+    high_surrogate_ = unit;
+  } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+    AppendUtf8(0x10000 + ((uint32_t{high_surrogate_} - 0xD800) << 10) + (unit - 0xDC00), id_);
+  } else {
+    AppendUtf8(unit, id_);
+  }
 }
 
 std::string MappingsValidator::QuotedId() const {
@@ -107,6 +148,7 @@ Status MappingsValidator::ScanString(std::string_view data, size_t& i, bool& clo
         const bool low = escape_value_ >= 0xDC00 && escape_value_ <= 0xDFFF;
         if (low != expect_low_surrogate_) return UnpairedSurrogate();
         expect_low_surrogate_ = high;
+        if (sink_) AppendCodeUnit(escape_value_);
       }
     } else if (in_escape_) {
       in_escape_ = false;
@@ -119,7 +161,9 @@ Status MappingsValidator::ScanString(std::string_view data, size_t& i, bool& clo
         case 'f':
         case 'n':
         case 'r':
-        case 't': break;
+        case 't':
+          if (sink_) AppendEscape(static_cast<char>(c));
+          break;
         case 'u':
           escape_hex_left_ = 4;
           escape_value_ = 0;
@@ -132,6 +176,7 @@ Status MappingsValidator::ScanString(std::string_view data, size_t& i, bool& clo
       utf8_lo_ = 0x80;
       utf8_hi_ = 0xBF;
       --utf8_left_;
+      if (sink_) id_ += static_cast<char>(c);
     } else if (c == '"') {
       ++i;
       ++offset_;
@@ -156,6 +201,7 @@ Status MappingsValidator::ScanString(std::string_view data, size_t& i, bool& clo
       } else {
         return Fail("invalid UTF-8 at byte " + std::to_string(offset_));
       }
+      if (sink_) id_ += static_cast<char>(c);
     } else {
       // Plain ASCII: take the whole run at once; this is the hot loop.
       size_t end = i + 1;
@@ -164,6 +210,7 @@ Status MappingsValidator::ScanString(std::string_view data, size_t& i, bool& clo
         if (d == '"' || d == '\\' || d < 0x20 || d >= 0x80) break;
         ++end;
       }
+      if (sink_) id_.append(data.data() + i, end - i);
       size_t room = kKeyCap - key_.size();
       key_.append(data.data() + i, std::min(room, end - i));
       if (end - i > room) key_truncated_ = true;
@@ -231,6 +278,7 @@ Status MappingsValidator::Feed(std::string_view data) {
       state_ = next;
       key_.clear();
       key_truncated_ = false;
+      id_.clear();
     };
     switch (state_) {
       case State::kTopOpen:

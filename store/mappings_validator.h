@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,12 @@ class MappingsValidator {
   // one, compare the sections' max_index with the total after Finish.
   MappingsValidator(std::optional<uint64_t> total_nodes, std::optional<uint64_t> total_links);
 
+  // Called with each entry as it completes: section 0 (nodes) or 1 (links),
+  // the id decoded as json.loads decodes it (escapes resolved, UTF-8), and
+  // its index. Its error stops the validator. Set it before the first Feed.
+  using EntrySink = std::function<Status(int section, std::string_view id, uint64_t index)>;
+  void SetEntrySink(EntrySink sink) { sink_ = std::move(sink); }
+
   Status Feed(std::string_view data);
   // The text is complete: checks that it ended properly and has both sections.
   Status Finish();
@@ -51,7 +58,9 @@ class MappingsValidator {
   Status UnpairedSurrogate();
   Status EndTopKey();
   Status EndIndex();
-  std::string QuotedId() const;  // the current id, for messages
+  std::string QuotedId() const;        // the current id, for messages
+  void AppendEscape(char c);           // decodes a one-character escape into id_
+  void AppendCodeUnit(uint16_t unit);  // decodes a \u escape into id_
   // Consumes string bytes from data[i]; returns false at the closing quote.
   Status ScanString(std::string_view data, size_t& i, bool& closed);
 
@@ -72,6 +81,10 @@ class MappingsValidator {
   bool expect_low_surrogate_ = false;        // a high surrogate must be followed by \uDC00-\uDFFF
   uint8_t utf8_left_ = 0;                    // continuation bytes still expected
   uint8_t utf8_lo_ = 0x80, utf8_hi_ = 0xBF;  // bounds for the next continuation byte
+  // The current id, decoded, in full; kept only with a sink.
+  EntrySink sink_;
+  std::string id_;
+  uint16_t high_surrogate_ = 0;  // a \uD800-\uDBFF waiting for its low half
   // Number state.
   uint64_t number_ = 0;
   uint32_t digits_ = 0;

@@ -1,0 +1,410 @@
+#include "store/mapping_index.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "store/crc32.h"
+#include "store/log.h"
+
+namespace scopefs::store {
+namespace {
+
+constexpr int kFanoutBits = 16;
+constexpr size_t kFanoutSlots = (size_t{1} << kFanoutBits) + 1;
+constexpr size_t kTableEntry = 24;
+constexpr size_t kPiece = size_t{1} << 20;
+enum Section { kFanout, kHashes, kValues, kOffsets, kIds, kByValue };
+
+void PutLe(uint64_t v, int width, char* out) {
+  for (int i = 0; i < width; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+uint64_t GetLe(const char* p, int width) {
+  uint64_t v = 0;
+  for (int i = width - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+void PutBe64(uint64_t v, char* out) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+}
+uint64_t GetBe64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+// An entry as the sorter holds it: hash, sequence number, value, id bytes.
+constexpr size_t kEntryHead = 4 + 8 + 8;
+struct Entry {
+  uint32_t hash;
+  uint64_t seq;
+  uint64_t value;
+  std::string_view id;
+};
+Entry ParseEntry(std::string_view r) {
+  return {static_cast<uint32_t>(GetLe(r.data(), 4)), GetLe(r.data() + 4, 8),
+          GetLe(r.data() + 12, 8), r.substr(kEntryHead)};
+}
+// Entry order: hash, then id bytes (a prefix first), then the order they came in.
+bool EntryLess(std::string_view a, std::string_view b) {
+  const Entry x = ParseEntry(a), y = ParseEntry(b);
+  if (x.hash != y.hash) return x.hash < y.hash;
+  if (const int c = x.id.compare(y.id); c != 0) return c < 0;
+  return x.seq < y.seq;
+}
+
+// Appends to a file through a buffer, summing a CRC of what it wrote.
+class Appender {
+ public:
+  Appender(File* file, uint64_t offset) : file_(file), offset_(offset) {}
+  Status Append(std::string_view data) {
+    crc_ = Crc32Update(crc_, data);
+    written_ += data.size();
+    buffer_.append(data);
+    return buffer_.size() >= kPiece ? Flush() : Status::Ok();
+  }
+  Status AppendInt(uint64_t v, int width) {
+    char bytes[8];
+    PutLe(v, width, bytes);
+    return Append(std::string_view(bytes, static_cast<size_t>(width)));
+  }
+  Status Flush() {
+    RETURN_IF_ERROR(file_->WriteAt(offset_, buffer_.data(), buffer_.size()));
+    offset_ += buffer_.size();
+    buffer_.clear();
+    return Status::Ok();
+  }
+  uint32_t crc() const { return crc_; }
+  uint64_t written() const { return written_; }
+
+ private:
+  File* const file_;
+  uint64_t offset_;
+  std::string buffer_;
+  uint32_t crc_ = 0;
+  uint64_t written_ = 0;
+};
+
+// Calls `each` with every `width`-byte integer of `file`, in order.
+Status ForEachInt(const File& file, int width, const std::function<Status(uint64_t)>& each) {
+  std::string buf(kPiece, '\0');
+  for (uint64_t offset = 0;;) {
+    ASSIGN_OR_RETURN(size_t n, file.ReadAt(offset, buf.data(), buf.size()));
+    if (n == 0) return Status::Ok();
+    for (size_t i = 0; i + static_cast<size_t>(width) <= n; i += static_cast<size_t>(width)) {
+      RETURN_IF_ERROR(each(GetLe(buf.data() + i, width)));
+    }
+    offset += n;  // kPiece is a multiple of every width
+  }
+}
+
+struct SectionSpan {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint32_t crc = 0;
+};
+
+struct Header {
+  uint64_t count = 0;
+  uint64_t total = 0;
+  int value_width = 0, offset_width = 0, position_width = 0;
+  std::array<SectionSpan, kIndexSections> sections;
+};
+
+std::string SerializeHeader(const Header& h) {
+  std::string out(kIndexHeaderSize + kIndexSections * kTableEntry, '\0');
+  char* p = out.data();
+  std::memcpy(p, kIndexMagic.data(), 8);
+  PutLe(kIndexVersion, 4, p + 8);
+  PutLe(kIndexHashCrc32, 4, p + 12);
+  PutLe(h.count, 8, p + 16);
+  PutLe(h.total, 8, p + 24);
+  p[32] = static_cast<char>(h.value_width);
+  p[33] = static_cast<char>(h.offset_width);
+  p[34] = static_cast<char>(h.position_width);
+  p[35] = static_cast<char>(kFanoutBits);
+  PutLe(kIndexSections, 4, p + 36);
+  for (int s = 0; s < kIndexSections; ++s) {
+    char* e = p + kIndexHeaderSize + s * kTableEntry;
+    PutLe(h.sections[s].offset, 8, e);
+    PutLe(h.sections[s].length, 8, e + 8);
+    PutLe(h.sections[s].crc, 4, e + 16);
+  }
+  const uint32_t crc =
+      Crc32Update(Crc32(std::string_view(p, 60)),
+                  std::string_view(p + kIndexHeaderSize, kIndexSections * kTableEntry));
+  PutLe(crc, 4, p + 60);
+  return out;
+}
+
+// Parses and checks the header and section table against `file_size`.
+Result<Header> ParseHeader(std::string_view bytes, uint64_t file_size) {
+  const size_t head = kIndexHeaderSize + kIndexSections * kTableEntry;
+  if (bytes.size() < head) return Status::Corruption("shorter than its header");
+  const char* p = bytes.data();
+  if (std::string_view(p, 8) != kIndexMagic) return Status::Corruption("not an index (bad magic)");
+  if (GetLe(p + 8, 4) != kIndexVersion) return Status::Corruption("unknown index version");
+  if (GetLe(p + 12, 4) != kIndexHashCrc32) return Status::Corruption("unknown hash function");
+  const uint32_t crc =
+      Crc32Update(Crc32(std::string_view(p, 60)),
+                  std::string_view(p + kIndexHeaderSize, kIndexSections * kTableEntry));
+  if (GetLe(p + 60, 4) != crc) return Status::Corruption("header checksum mismatch");
+  Header h;
+  h.count = GetLe(p + 16, 8);
+  h.total = GetLe(p + 24, 8);
+  h.value_width = static_cast<unsigned char>(p[32]);
+  h.offset_width = static_cast<unsigned char>(p[33]);
+  h.position_width = static_cast<unsigned char>(p[34]);
+  for (int w : {h.value_width, h.offset_width, h.position_width}) {
+    if (w != 4 && w != 8) return Status::Corruption("bad integer width");
+  }
+  if (static_cast<unsigned char>(p[35]) != kFanoutBits || GetLe(p + 36, 4) != kIndexSections) {
+    return Status::Corruption("unknown fan-out or section count");
+  }
+  if (h.count > file_size) return Status::Corruption("count larger than the file");
+  uint64_t end = head;
+  for (int s = 0; s < kIndexSections; ++s) {
+    const char* e = p + kIndexHeaderSize + s * kTableEntry;
+    SectionSpan& span = h.sections[s];
+    span = {GetLe(e, 8), GetLe(e + 8, 8), static_cast<uint32_t>(GetLe(e + 16, 4))};
+    if (span.offset % 8 != 0 || span.offset < end || span.offset - end > 7 ||
+        span.offset > file_size || span.length > file_size - span.offset) {
+      return Status::Corruption("section " + std::to_string(s) + " lies outside the file");
+    }
+    end = span.offset + span.length;
+  }
+  const uint64_t n = h.count;
+  const uint64_t expect[kIndexSections] = {kFanoutSlots * 8,
+                                           n * 4,
+                                           n * static_cast<uint64_t>(h.value_width),
+                                           (n + 1) * static_cast<uint64_t>(h.offset_width),
+                                           h.sections[kIds].length,
+                                           n * static_cast<uint64_t>(h.position_width)};
+  for (int s = 0; s < kIndexSections; ++s) {
+    if (h.sections[s].length != expect[s]) {
+      return Status::Corruption("section " + std::to_string(s) + " has the wrong length");
+    }
+  }
+  if (end != file_size) return Status::Corruption("bytes after the last section");
+  return h;
+}
+
+}  // namespace
+
+uint32_t IndexHash(std::string_view id) { return Crc32(id); }
+
+MappingIndexBuilder::MappingIndexBuilder(Env* env, std::string scratch_prefix, size_t memory_bytes)
+    : env_(env),
+      prefix_(std::move(scratch_prefix)),
+      entries_(env, prefix_ + ".entries", EntryLess, memory_bytes) {}
+
+MappingIndexBuilder::~MappingIndexBuilder() {
+  for (const char* name : {".hashes", ".values", ".offsets", ".ids"}) {
+    if (Status st = env_->Unlink(prefix_ + name);
+        !st.ok() && st.code() != Status::Code::kNotFound) {
+      LogWarning("cannot remove " + prefix_ + name + ": " + st.ToString());
+    }
+  }
+}
+
+Status MappingIndexBuilder::Add(std::string_view id, uint64_t value) {
+  std::string record(kEntryHead, '\0');
+  PutLe(IndexHash(id), 4, record.data());
+  PutLe(added_++, 8, record.data() + 4);
+  PutLe(value, 8, record.data() + 12);
+  record.append(id);
+  return entries_.Add(record);
+}
+
+Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
+  // Pass 1: the sorted, de-duplicated entries into one scratch file per
+  // section, 8-byte integers for now (the widths are known only at the end).
+  std::unique_ptr<File> scratch[4];
+  const char* names[4] = {".hashes", ".values", ".offsets", ".ids"};
+  std::vector<Appender> part;
+  for (int i = 0; i < 4; ++i) {
+    ASSIGN_OR_RETURN(scratch[i], env_->Open(prefix_ + names[i], OpenMode::kCreate));
+    part.emplace_back(scratch[i].get(), 0);
+  }
+  ExternalSorter by_value(env_, prefix_ + ".by_value",
+                          [](std::string_view a, std::string_view b) { return a < b; });
+  std::vector<uint64_t> fanout(kFanoutSlots, 0);
+  uint64_t count = 0, blob = 0;
+  bool have = false;
+  uint32_t last_hash = 0;
+  uint64_t last_value = 0;
+  std::string last_id;
+  auto emit = [&]() -> Status {
+    RETURN_IF_ERROR(part[0].AppendInt(last_hash, 4));
+    RETURN_IF_ERROR(part[1].AppendInt(last_value, 8));
+    RETURN_IF_ERROR(part[2].AppendInt(blob, 8));
+    RETURN_IF_ERROR(part[3].Append(last_id));
+    blob += last_id.size();
+    ++fanout[(last_hash >> (32 - kFanoutBits)) + 1];
+    char key[16];
+    PutBe64(last_value, key);
+    PutBe64(count++, key + 8);
+    return by_value.Add(std::string_view(key, 16));
+  };
+  auto take = [&](std::string_view record) -> Status {
+    const Entry e = ParseEntry(record);
+    // Equal ids come together, the last added last: it replaces the others.
+    if (have && (e.hash != last_hash || e.id != last_id)) RETURN_IF_ERROR(emit());
+    have = true;
+    last_hash = e.hash;
+    last_value = e.value;
+    last_id.assign(e.id);
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(entries_.Drain(take));
+  if (have) RETURN_IF_ERROR(emit());
+  RETURN_IF_ERROR(part[2].AppendInt(blob, 8));
+  for (Appender& a : part) RETURN_IF_ERROR(a.Flush());
+
+  Header h;
+  h.count = count;
+  h.total = total;
+  h.value_width = total <= (uint64_t{1} << 32) ? 4 : 8;
+  h.offset_width = blob < (uint64_t{1} << 32) ? 4 : 8;
+  h.position_width = count < (uint64_t{1} << 32) ? 4 : 8;
+  const uint64_t lengths[kIndexSections] = {kFanoutSlots * 8,
+                                            count * 4,
+                                            count * static_cast<uint64_t>(h.value_width),
+                                            (count + 1) * static_cast<uint64_t>(h.offset_width),
+                                            blob,
+                                            count * static_cast<uint64_t>(h.position_width)};
+  uint64_t at = kIndexHeaderSize + kIndexSections * kTableEntry;
+  for (int s = 0; s < kIndexSections; ++s) {
+    at = Align8(at);
+    h.sections[s].offset = at;
+    h.sections[s].length = lengths[s];
+    at += lengths[s];
+  }
+
+  // Pass 2: each section into place, at its width, with its CRC.
+  auto write_section = [&](int s, const std::function<Status(Appender&)>& fill) -> Status {
+    Appender a(&out, h.sections[s].offset);
+    RETURN_IF_ERROR(fill(a));
+    RETURN_IF_ERROR(a.Flush());
+    if (a.written() != h.sections[s].length) {
+      return Status::FromErrno(EIO, "index section " + std::to_string(s) + " came out " +
+                                        std::to_string(a.written()) + " bytes");
+    }
+    h.sections[s].crc = a.crc();
+    return Status::Ok();
+  };
+  auto fill_fanout = [&](Appender& a) -> Status {
+    uint64_t sum = 0;
+    for (uint64_t n : fanout) RETURN_IF_ERROR(a.AppendInt(sum += n, 8));
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(write_section(kFanout, fill_fanout));
+  auto copy_ints = [&](int s, int from, int width) {
+    return write_section(s, [&](Appender& a) {
+      return ForEachInt(*scratch[from], from == 0 ? 4 : 8,
+                        [&](uint64_t v) { return a.AppendInt(v, width); });
+    });
+  };
+  RETURN_IF_ERROR(copy_ints(kHashes, 0, 4));
+  RETURN_IF_ERROR(copy_ints(kValues, 1, h.value_width));
+  RETURN_IF_ERROR(copy_ints(kOffsets, 2, h.offset_width));
+  auto fill_ids = [&](Appender& a) -> Status {
+    std::string buf(kPiece, '\0');
+    for (uint64_t offset = 0;;) {
+      ASSIGN_OR_RETURN(size_t n, scratch[3]->ReadAt(offset, buf.data(), buf.size()));
+      if (n == 0) return Status::Ok();
+      RETURN_IF_ERROR(a.Append(std::string_view(buf.data(), n)));
+      offset += n;
+    }
+  };
+  RETURN_IF_ERROR(write_section(kIds, fill_ids));
+  RETURN_IF_ERROR(write_section(kByValue, [&](Appender& a) {
+    return by_value.Drain([&](std::string_view key) {
+      return a.AppendInt(GetBe64(key.data() + 8), h.position_width);
+    });
+  }));
+  // Zero the padding between sections, then the header with every CRC.
+  for (int s = 1; s < kIndexSections; ++s) {
+    const uint64_t end = h.sections[s - 1].offset + h.sections[s - 1].length;
+    if (const uint64_t pad = h.sections[s].offset - end; pad > 0) {
+      RETURN_IF_ERROR(out.WriteAt(end, "\0\0\0\0\0\0\0", pad));
+    }
+  }
+  const std::string head = SerializeHeader(h);
+  RETURN_IF_ERROR(out.WriteAt(0, head.data(), head.size()));
+  if (const uint64_t pad = h.sections[0].offset - head.size(); pad > 0) {
+    RETURN_IF_ERROR(out.WriteAt(head.size(), "\0\0\0\0\0\0\0", pad));
+  }
+  return at;
+}
+
+Status CheckMappingIndex(const File& file, std::string_view name) {
+  auto damaged = [&](const Status& st) { return st.Annotate(std::string(name)); };
+  ASSIGN_OR_RETURN(uint64_t size, file.Size());
+  std::string head(kIndexHeaderSize + kIndexSections * kTableEntry, '\0');
+  ASSIGN_OR_RETURN(size_t n, file.ReadAt(0, head.data(), head.size()));
+  head.resize(n);
+  Result<Header> h = ParseHeader(head, size);
+  if (!h.ok()) return damaged(h.status());
+  std::string buf(kPiece, '\0');
+  uint64_t end = head.size();
+  for (int s = 0; s < kIndexSections; ++s) {
+    const SectionSpan& span = h->sections[s];
+    // The padding before it is zero: no byte of the file goes unchecked.
+    char pad[8] = {};
+    RETURN_IF_ERROR(ReadExactly(file, end, pad, span.offset - end, std::string(name)));
+    if (std::string_view(pad, span.offset - end).find_first_not_of('\0') !=
+        std::string_view::npos) {
+      return damaged(Status::Corruption("non-zero padding before section " + std::to_string(s)));
+    }
+    end = span.offset + span.length;
+    uint32_t crc = 0;
+    for (uint64_t done = 0; done < span.length;) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(kPiece, span.length - done));
+      RETURN_IF_ERROR(ReadExactly(file, span.offset + done, buf.data(), want, std::string(name)));
+      crc = Crc32Update(crc, std::string_view(buf.data(), want));
+      done += want;
+    }
+    if (crc != span.crc) {
+      return damaged(Status::Corruption("section " + std::to_string(s) + " checksum mismatch"));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<uint64_t>> LookUpIndex(std::string_view index, std::string_view id) {
+  ASSIGN_OR_RETURN(Header h, ParseHeader(index, index.size()));
+  auto section = [&](int s) { return index.data() + h.sections[s].offset; };
+  const uint32_t hash = IndexHash(id);
+  const uint64_t top = hash >> (32 - kFanoutBits);
+  uint64_t lo = GetLe(section(kFanout) + 8 * top, 8);
+  const uint64_t hi = std::min(GetLe(section(kFanout) + 8 * (top + 1), 8), h.count);
+  auto hash_at = [&](uint64_t i) {
+    return static_cast<uint32_t>(GetLe(section(kHashes) + 4 * i, 4));
+  };
+  auto offset_at = [&](uint64_t i) {
+    return GetLe(section(kOffsets) + i * static_cast<uint64_t>(h.offset_width), h.offset_width);
+  };
+  for (uint64_t count = hi > lo ? hi - lo : 0; count > 0;) {  // lower bound of `hash`
+    const uint64_t step = count / 2;
+    if (hash_at(lo + step) < hash) {
+      lo += step + 1;
+      count -= step + 1;
+    } else {
+      count = step;
+    }
+  }
+  for (uint64_t i = lo; i < hi && hash_at(i) == hash; ++i) {
+    const uint64_t from = offset_at(i), to = offset_at(i + 1);
+    if (to < from || to > h.sections[kIds].length) return Status::Corruption("bad id offsets");
+    if (std::string_view(section(kIds) + from, to - from) == id) {
+      return std::optional<uint64_t>(
+          GetLe(section(kValues) + i * static_cast<uint64_t>(h.value_width), h.value_width));
+    }
+  }
+  return std::optional<uint64_t>();
+}
+
+}  // namespace scopefs::store

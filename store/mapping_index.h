@@ -1,0 +1,64 @@
+// The mapping index: an exact, mmap-able map of one mapping's ids to their
+// indices and back (nodes.idx, links.idx; the format is in FORMAT.md).
+//
+// MappingIndexBuilder takes the entries as the mappings stream by (from a
+// MappingsValidator's entry sink) and writes the index file at the end, in
+// bounded memory: entries are sorted by an ExternalSorter that spills to
+// scratch files. Ids are keyed by their decoded UTF-8 bytes; when one id
+// comes twice, the last one wins, as in json.loads.
+// CheckMappingIndex checks a file's header, section table and every CRC;
+// LookUpIndex answers one lookup from a whole file in memory (for tests and
+// for scopectl; readers mmap the file instead).
+//
+// Thread-safety: the builder is not thread-safe (one owner); the functions are.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/env.h"
+#include "store/external_sorter.h"
+#include "store/status.h"
+
+namespace scopefs::store {
+
+inline constexpr std::string_view kIndexMagic = "SCOPEIDX";
+inline constexpr uint32_t kIndexVersion = 1;
+inline constexpr uint32_t kIndexHashCrc32 = 1;
+inline constexpr size_t kIndexHeaderSize = 64;
+inline constexpr int kIndexSections = 6;
+
+// The hash of an id (hash function 1): the CRC-32 of its UTF-8 bytes.
+uint32_t IndexHash(std::string_view id);
+
+class MappingIndexBuilder {
+ public:
+  // Scratch files are named `<scratch_prefix>.*` and removed by the destructor.
+  MappingIndexBuilder(Env* env, std::string scratch_prefix, size_t memory_bytes = size_t{32} << 20);
+  ~MappingIndexBuilder();
+  MappingIndexBuilder(const MappingIndexBuilder&) = delete;
+  MappingIndexBuilder& operator=(const MappingIndexBuilder&) = delete;
+
+  Status Add(std::string_view id, uint64_t value);
+  // Writes the index into `out` (empty), for a mapping whose values are all
+  // below `total`, and returns its size. Call once.
+  Result<uint64_t> Finish(File& out, uint64_t total);
+
+ private:
+  Env* const env_;
+  const std::string prefix_;
+  ExternalSorter entries_;
+  uint64_t added_ = 0;
+};
+
+// Corruption naming what is wrong, or OK. Reads the whole file once.
+Status CheckMappingIndex(const File& file, std::string_view name);
+
+// The value of `id` in the index bytes `index`, or nullopt if absent.
+// Corruption if the bytes are not a valid index.
+Result<std::optional<uint64_t>> LookUpIndex(std::string_view index, std::string_view id);
+
+}  // namespace scopefs::store
