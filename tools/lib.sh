@@ -6,6 +6,7 @@ SCOPEFS_PACKAGES=(
   cmake ninja-build g++ pkg-config
   fuse3 libfuse3-dev libtbb-dev zlib1g-dev nlohmann-json3-dev libgtest-dev
   python3 python3-bitarray rsync gzip tar bc
+  python3-pytest python3-numpy  # the scopefs Python package's tests (tests/python)
   clang-14 libclang-rt-14-dev  # the fuzz tier (tools/fuzz.sh)
   clang-format-14              # tools/format.sh
   valgrind                     # the soak tier

@@ -17,11 +17,15 @@ for want in ./usr/bin/scopefs ./usr/bin/scopectl ./usr/lib/systemd/system/scopef
             ./usr/share/doc/scopefs/help/scopectl-import.txt \
             ./usr/share/man/man8/scopefs.8.gz ./usr/share/man/man1/scopectl.1.gz \
             ./usr/share/doc/scopefs/copyright ./usr/share/doc/scopefs/changelog.Debian.gz \
-            ./usr/share/lintian/overrides/scopefs; do
+            ./usr/share/lintian/overrides/scopefs \
+            ./usr/lib/python3/dist-packages/scopefs/__init__.py \
+            ./usr/lib/python3/dist-packages/scopefs/index.py; do
   grep -qx "$want" <<<"$files" || { echo "missing from $(basename "$deb"): $want"; exit 1; }
 done
 depends=$(dpkg-deb -f "$deb" Depends)
 for want in libc6 fuse3 libfuse3-3 libtbb12 zlib1g; do
   grep -qw "$want" <<<"$depends" || { echo "Depends lacks $want: $depends"; exit 1; }
 done
+recommends=$(dpkg-deb -f "$deb" Recommends)
+grep -qw python3-bitarray <<<"$recommends" || { echo "Recommends lacks python3-bitarray: $recommends"; exit 1; }
 echo "$(basename "$deb"): $(wc -l <<<"$files") entries; Depends: $depends"
