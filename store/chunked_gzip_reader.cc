@@ -1,7 +1,6 @@
 #include "store/chunked_gzip_reader.h"
 
 #include <oneapi/tbb/task_arena.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -10,30 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "store/crc32.h"
+#include "store/gzip_member.h"
 #include "store/happens_before.h"
 
 namespace scopefs::store {
-namespace {
-
-uint32_t GetLittleEndian32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
-class InflateGuard {
- public:
-  explicit InflateGuard(z_stream* zs) : zs_(zs) {}
-  ~InflateGuard() { inflateEnd(zs_); }
-  InflateGuard(const InflateGuard&) = delete;
-  InflateGuard& operator=(const InflateGuard&) = delete;
-
- private:
-  z_stream* zs_;
-};
-
-}  // namespace
 
 ChunkedGzipReader::ChunkedGzipReader(std::shared_ptr<const File> file, GzipIndex index,
                                      MemberCache* cache)
@@ -134,45 +113,9 @@ Result<std::string> ChunkedGzipReader::InflateMember(size_t i) const {
     return corrupt("file ends after " + std::to_string(got) + " of its " + std::to_string(c_size) +
                    " bytes");
   }
-  if (std::memcmp(compressed.data(), kGzipMemberHeader, kGzipHeaderSize) != 0) {
-    return corrupt("bad gzip member header");
-  }
-
-  std::string out(u_size, '\0');
-  z_stream zs{};
-  int rc = inflateInit2(&zs, -MAX_WBITS);
-  if (rc == Z_MEM_ERROR) return Status::FromErrno(ENOMEM, "inflateInit2");
-  if (rc != Z_OK) return Status::FromErrno(EIO, "inflateInit2 returned " + std::to_string(rc));
-  InflateGuard guard(&zs);
-  // Members are at most a few hundred MiB (the index is validated), so sizes fit uInt.
-  zs.next_in = reinterpret_cast<Bytef*>(compressed.data() + kGzipHeaderSize);
-  zs.avail_in = static_cast<uInt>(c_size - kGzipHeaderSize - kGzipTrailerSize);
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(u_size);
-  rc = inflate(&zs, Z_FINISH);
-  if (rc == Z_MEM_ERROR) return Status::FromErrno(ENOMEM, "inflate");
-  if (rc == Z_DATA_ERROR) {
-    return corrupt(std::string("bad deflate data: ") + (zs.msg != nullptr ? zs.msg : "?"));
-  }
-  if (rc != Z_STREAM_END) {
-    if (zs.avail_out == 0) {
-      return corrupt("inflates to more than the index's " + std::to_string(u_size) + " bytes");
-    }
-    return corrupt("deflate data is cut short");
-  }
-  if (zs.avail_out != 0) {
-    return corrupt("inflates to " + std::to_string(zs.total_out) + " bytes, index says " +
-                   std::to_string(u_size));
-  }
-  if (zs.avail_in != 0) {
-    return corrupt("deflate data ends " + std::to_string(zs.avail_in) +
-                   " bytes before the member's trailer");
-  }
-  const char* trailer = compressed.data() + c_size - kGzipTrailerSize;
-  if (GetLittleEndian32(trailer) != Crc32(std::string_view(out.data(), out.size())))
-    return corrupt("CRC-32 mismatch");
-  if (GetLittleEndian32(trailer + 4) != static_cast<uint32_t>(u_size & 0xffffffffu)) {
-    return corrupt("ISIZE mismatch");
+  Result<std::string> out = InflateGzipMember(compressed, u_size);
+  if (!out.ok() && out.status().code() == Status::Code::kCorruption) {
+    return corrupt(out.status().message());
   }
   return out;
 }

@@ -9,9 +9,10 @@
 // inflating, it inflates a later one itself, so a sequential `cat` keeps two
 // cores busy.
 //
-// Every member is checked as it is inflated: its fixed header, the deflate
-// data, the CRC-32 and ISIZE trailer, that it ends exactly where the next one
-// starts, and that it inflates to exactly the size the index gives. Any
+// Every member is checked as it is inflated (libdeflate, store/gzip_member.h):
+// its fixed header, the deflate data, the CRC-32 and ISIZE trailer, that it
+// ends exactly where the next one starts, and that it inflates to exactly the
+// size the index gives. Any
 // mismatch is Corruption("mappings member <i> at offset <compressed offset>:
 // <reason>"), and no byte of that member is returned.
 //

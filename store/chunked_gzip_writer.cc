@@ -1,7 +1,5 @@
 #include "store/chunked_gzip_writer.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -9,46 +7,10 @@
 #include <thread>
 #include <utility>
 
-#include "store/crc32.h"
+#include "store/gzip_member.h"
 #include "store/happens_before.h"
 
 namespace scopefs::store {
-namespace {
-
-void PutLittleEndian32(uint32_t v, char* out) {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-// One complete gzip member: the fixed header, raw deflate data, CRC-32 and ISIZE.
-// Raw deflate plus our own header keeps the header byte-for-byte the same at
-// every level (zlib's own varies XFL with the level).
-Result<std::string> CompressMember(std::string_view input, int level) {
-  z_stream zs{};
-  int rc = deflateInit2(&zs, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  if (rc == Z_MEM_ERROR) return Status::FromErrno(ENOMEM, "deflateInit2");
-  if (rc != Z_OK) return Status::Invalid("deflateInit2 failed for level " + std::to_string(level));
-  const uLong bound = deflateBound(&zs, static_cast<uLong>(input.size()));
-  std::string member(kGzipHeaderSize + bound + kGzipTrailerSize, '\0');
-  std::memcpy(member.data(), kGzipMemberHeader, kGzipHeaderSize);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-  zs.avail_in = static_cast<uInt>(input.size());  // chunks are at most kMaxGzipChunkSize
-  zs.next_out = reinterpret_cast<Bytef*>(member.data() + kGzipHeaderSize);
-  zs.avail_out = static_cast<uInt>(bound);
-  rc = deflate(&zs, Z_FINISH);
-  const size_t deflated = zs.total_out;
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) {
-    return Status::FromErrno(EIO, "deflate of a " + std::to_string(input.size()) +
-                                      "-byte chunk returned " + std::to_string(rc));
-  }
-  char* trailer = member.data() + kGzipHeaderSize + deflated;
-  PutLittleEndian32(Crc32(input), trailer);
-  PutLittleEndian32(static_cast<uint32_t>(input.size() & 0xffffffffu), trailer + 4);
-  member.resize(kGzipHeaderSize + deflated + kGzipTrailerSize);
-  return member;
-}
-
-}  // namespace
 
 struct ChunkedGzipWriter::Job {
   std::string input;  // freed once compressed
@@ -66,8 +28,9 @@ ChunkedGzipWriter::ChunkedGzipWriter(File* out, ChunkedGzipOptions options)
   if (options_.chunk_size == 0 || options_.chunk_size > kMaxGzipChunkSize) {
     error_ = Status::Invalid("gzip chunk size " + std::to_string(options_.chunk_size) +
                              " is out of range");
-  } else if (options_.level < 0 || options_.level > 9) {
-    error_ = Status::Invalid("gzip level " + std::to_string(options_.level) + " is not 0..9");
+  } else if (options_.level < kMinGzipLevel || options_.level > kMaxGzipLevel) {
+    error_ = Status::Invalid("gzip level " + std::to_string(options_.level) + " is not " +
+                             std::to_string(kMinGzipLevel) + ".." + std::to_string(kMaxGzipLevel));
   } else {
     pending_.reserve(options_.chunk_size);
   }
@@ -179,7 +142,7 @@ ChunkedGzipWriter::Job* ChunkedGzipWriter::ClaimPending() {
 
 void ChunkedGzipWriter::RunClaimed(Job& job) {
   try {
-    Result<std::string> member = CompressMember(job.input, options_.level);
+    Result<std::string> member = CompressGzipMember(job.input, options_.level);
     if (member.ok()) {
       job.member = std::move(member).value();
     } else {

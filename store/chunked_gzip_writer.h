@@ -12,14 +12,14 @@
 // by gzip, zcat and Python.
 //
 // Every member carries the same 10-byte header (kGzipMemberHeader) and its
-// own CRC-32 and ISIZE trailer.
+// own CRC-32 and ISIZE trailer; libdeflate compresses it (store/gzip_member.h).
 //
 // Ownership: the caller owns `out`, which must outlive the writer; the writer
 // writes it from offset 0 and never syncs it (the caller does, after Finish).
 // Thread-safety: not thread-safe; one thread at a time calls it. The
 // destructor waits for its background tasks, even when Finish was not called.
 //
-// Errors: the first error (a File error, TooBig, a zlib failure) poisons the
+// Errors: the first error (a File error, TooBig, a codec failure) poisons the
 // writer: every later call returns that same error.
 #pragma once
 
@@ -42,16 +42,22 @@ namespace scopefs::store {
 struct ChunkedGzipOptions {
   // Uncompressed bytes per member. A random read inflates one whole member, so
   // smaller members answer random reads sooner and compress a little worse: on
-  // scope mappings 64 KiB costs +0.9 % over gzip -6 and 1 MiB +0.1 % (README).
+  // scope mappings 64 KiB costs +0.9 % over gzip -6 and 1 MiB +0.1 % (measured
+  // with zlib, issue 2; docs/BENCHMARKS.md).
   size_t chunk_size = size_t{64} << 10;
-  int level = 6;                           // zlib level, 0..9
+  // libdeflate level, 0..12. 5 is the fastest level that stores at most 0.95x
+  // what `gzip -6` does (issue 13). On the 4 M / 8 M scope's mappings in 64 KiB
+  // members, one core, same run: level 5 compresses 61 MB/s to 0.924x gzip -6;
+  // level 4 80 MB/s but 0.952x; level 6 51 MB/s, 0.922x; zlib 6 (before) 20 MB/s,
+  // 1.009x. Inflate is 390-470 MB/s at levels 1-9 (docs/BENCHMARKS.md).
+  int level = 5;
   uint64_t max_uncompressed = UINT64_MAX;  // Append beyond this fails with TooBig
 };
 
 class ChunkedGzipWriter {
  public:
   // REQUIRES: out != nullptr, 0 < options.chunk_size <= kMaxGzipChunkSize,
-  // 0 <= options.level <= 9.
+  // kMinGzipLevel <= options.level <= kMaxGzipLevel (0..12, store/gzip_member.h).
   ChunkedGzipWriter(File* out, ChunkedGzipOptions options);
   ~ChunkedGzipWriter();
 

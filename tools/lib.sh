@@ -4,7 +4,7 @@
 # Debian packages the build, the tests and the daemon need.
 SCOPEFS_PACKAGES=(
   cmake ninja-build g++ pkg-config
-  fuse3 libfuse3-dev libtbb-dev zlib1g-dev nlohmann-json3-dev libgtest-dev
+  fuse3 libfuse3-dev libtbb-dev zlib1g-dev libdeflate-dev nlohmann-json3-dev libgtest-dev
   python3 python3-bitarray rsync gzip tar bc
   python3-pytest python3-numpy  # the scopefs Python package's tests (tests/python)
   clang-14 libclang-rt-14-dev  # the fuzz tier (tools/fuzz.sh)

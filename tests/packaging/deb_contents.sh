@@ -23,7 +23,7 @@ for want in ./usr/bin/scopefs ./usr/bin/scopectl ./usr/lib/systemd/system/scopef
   grep -qx "$want" <<<"$files" || { echo "missing from $(basename "$deb"): $want"; exit 1; }
 done
 depends=$(dpkg-deb -f "$deb" Depends)
-for want in libc6 fuse3 libfuse3-3 libtbb12 zlib1g; do
+for want in libc6 fuse3 libfuse3-3 libtbb12 zlib1g libdeflate0; do
   grep -qw "$want" <<<"$depends" || { echo "Depends lacks $want: $depends"; exit 1; }
 done
 recommends=$(dpkg-deb -f "$deb" Recommends)
