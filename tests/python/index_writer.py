@@ -63,10 +63,12 @@ def build_index(pairs, total: int, *, value_width: int | None = None,
     ]
     table, body = b"", b""
     position = 64 + 24 * len(sections)
-    for s in sections:
+    for i, s in enumerate(sections):
         table += struct.pack("<QQII", position, len(s), zlib.crc32(s), 0)
-        body += _pad8(s)
-        position += len(_pad8(s))
+        if i + 1 < len(sections):  # zeros up to the next section; none after the last
+            s = _pad8(s)
+        body += s
+        position += len(s)
     head = struct.pack("<8sIIQQBBBBI20s", b"SCOPEIDX", 1, 1, count, total, vw, ow, pw,
                        FANOUT_BITS, len(sections), b"\0" * 20)
     assert len(head) == 60
