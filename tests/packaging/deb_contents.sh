@@ -26,6 +26,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 for want in libc6 fuse3 libfuse3-3 libtbb12 zlib1g libdeflate0; do
   grep -qw "$want" <<<"$depends" || { echo "Depends lacks $want: $depends"; exit 1; }
 done
+grep -qw python3 <<<"$depends" || { echo "Depends lacks python3: $depends"; exit 1; }
 recommends=$(dpkg-deb -f "$deb" Recommends)
 grep -qw python3-bitarray <<<"$recommends" || { echo "Recommends lacks python3-bitarray: $recommends"; exit 1; }
 echo "$(basename "$deb"): $(wc -l <<<"$files") entries; Depends: $depends"
