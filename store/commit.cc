@@ -7,6 +7,7 @@
 #include "store/input_meta.h"
 #include "store/key.h"
 #include "store/log.h"
+#include "store/mapping_index.h"
 #include "store/mappings_validator.h"
 #include "store/watched_file.h"
 
@@ -77,6 +78,7 @@ struct MappingsResult {
   MappingsValidator::SectionStats links;
   GzipIndex index;
   uint32_t crc32 = 0;
+  std::shared_ptr<MappingIndexBuilder> index_builders[2];  // null without an index
 };
 
 // Needed when meta.json gave no totals: they default to the entry counts,
@@ -98,7 +100,8 @@ Status CheckIndexRange(const MappingsResult& m, const ScopeRecord& r) {
 // One streaming pass over the user's mappings (plain or gzip): validate and
 // re-encode into `stored_path`, which is synced.
 Result<MappingsResult> EncodeMappings(Env* env, const std::string& source, bool gzipped,
-                                      const std::string& stored_path, const InputMeta& meta,
+                                      const std::string& stored_path,
+                                      const std::string& index_scratch, const InputMeta& meta,
                                       const CommitOptions& options) {
   const std::string name = gzipped ? "mappings.json.gz" : "mappings.json";
   ASSIGN_OR_RETURN(std::unique_ptr<File> in, env->Open(source, OpenMode::kRead));
@@ -107,6 +110,16 @@ Result<MappingsResult> EncodeMappings(Env* env, const std::string& source, bool 
   codec.max_uncompressed = options.max_mappings_size;
   ChunkedGzipWriter writer(out.get(), codec);
   MappingsValidator validator(meta.total_nodes, meta.total_links);
+  MappingsResult result;
+  if (options.build_index) {
+    for (int s = 0; s < 2; ++s) {
+      result.index_builders[s] = std::make_shared<MappingIndexBuilder>(
+          env, index_scratch + (s == 0 ? ".nodes" : ".links"));
+    }
+    validator.SetEntrySink([&](int section, std::string_view id, uint64_t value) {
+      return result.index_builders[section]->Add(id, value);
+    });
+  }
 
   // Validation errors name the user's file; I/O errors keep their own context.
   auto sink = [&](std::string_view piece) -> Status {
@@ -134,7 +147,6 @@ Result<MappingsResult> EncodeMappings(Env* env, const std::string& source, bool 
     }
   }
   RETURN_IF_ERROR(validator.Finish().Annotate(name));
-  MappingsResult result;
   result.name = name;
   ASSIGN_OR_RETURN(result.index, writer.Finish());
   RETURN_IF_ERROR(out->Sync());
@@ -155,7 +167,20 @@ Result<MappingsResult> SealedMappings(const EncodedMappings& encoded) {
   result.links = encoded.links;
   result.index = encoded.index;
   result.crc32 = encoded.crc32;
+  result.index_builders[0] = encoded.index_builders[0];
+  result.index_builders[1] = encoded.index_builders[1];
   return result;
+}
+
+// Writes one mapping's index file into staging, synced, and returns its record.
+Result<StoredFile> WriteIndex(Env* env, MappingIndexBuilder& builder, const std::string& path,
+                              uint64_t total, const CommitOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<File> out, CreateStaged(env, path, options));
+  StoredFile stored;
+  ASSIGN_OR_RETURN(stored.size, builder.Finish(*out, total));
+  RETURN_IF_ERROR(out->Sync());
+  ASSIGN_OR_RETURN(stored.crc32, FileCrc(*out));
+  return stored;
 }
 
 Status CheckBitsSize(Env* env, const std::string& path, const char* file, const char* total_name,
@@ -196,7 +221,9 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   } else {
     ASSIGN_OR_RETURN(bool gzipped, Exists(env, in(kMappingsGzFile)));
     ASSIGN_OR_RETURN(mappings, EncodeMappings(env, in(gzipped ? kMappingsGzFile : kMappingsFile),
-                                              gzipped, out(kMappingsGzFile), meta, options));
+                                              gzipped, out(kMappingsGzFile),
+                                              Layout::Join(layout.encoding_dir(), key + ".index"),
+                                              meta, options));
   }
 
   ScopeRecord r;
@@ -220,6 +247,12 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   r.mappings.size = mappings.index.compressed_size;
   r.mappings.crc32 = mappings.crc32;
   r.mappings_index = std::move(mappings.index);
+  if (mappings.index_builders[0] && options.build_index) {
+    ASSIGN_OR_RETURN(r.nodes_idx, WriteIndex(env, *mappings.index_builders[0], out(kNodesIndexFile),
+                                             r.total_nodes, options));
+    ASSIGN_OR_RETURN(r.links_idx, WriteIndex(env, *mappings.index_builders[1], out(kLinksIndexFile),
+                                             r.total_links, options));
+  }
 
   auto mtime = [&](std::string_view name) {
     auto it = options.mtimes_ns.find(std::string(name));
@@ -229,6 +262,7 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   r.links.mtime_ns = mtime(kLinksFile);
   r.mappings.mtime_ns = mtime(mappings.name);
   r.meta_mtime_ns = mtime(kMetaFile);
+  if (r.nodes_idx) r.nodes_idx->mtime_ns = r.links_idx->mtime_ns = r.mappings.mtime_ns;
 
   std::string record = SerializeRecord(r);
   // The record is not counted in stored bytes (nor in max_size): no room asked.

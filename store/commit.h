@@ -3,10 +3,10 @@
 // Reads pending/<key>/ (nodes.bits, links.bits, meta.json, and exactly one of
 // mappings.json / mappings.json.gz), validates them as SPEC "Commit" says,
 // and assembles staging/<key>/: the bits files copied with their CRC-32, the
-// mappings as a multi-member gzip, and the record. Mappings encoded as they
-// were written (mappings_encoder.h) are moved in as they are; others are
-// encoded now, validated in the same streaming pass, so memory stays bounded. Every file and the
-// staging directory are fsynced; then one rename moves staging/<key> to scopes/<key> and scopes/ is
+// mappings as a multi-member gzip, the mapping index files, and the record. Mappings encoded as
+// they were written (mappings_encoder.h) are moved in as they are; others are encoded now,
+// validated in the same streaming pass, so memory stays bounded. Every file and the staging
+// directory are fsynced; then one rename moves staging/<key> to scopes/<key> and scopes/ is
 // fsynced. A crash before that rename leaves only leftovers that recovery removes; after it, the
 // scope is complete. The pending files are removed last, and are left untouched when validation
 // fails, so the user can fix the wrong one.
@@ -40,6 +40,8 @@ struct CommitOptions {
   // Called before a staged data file (bits, mappings) grows by `bytes`, so the
   // cache can evict to make room for the copy before it exists (may be empty).
   std::function<void(uint64_t bytes)> make_room;
+  // Write nodes.idx and links.idx (mapping_index.h) beside the mappings.
+  bool build_index = true;
   // The pending mappings.json as encoded while it was written (sealed); unset
   // when the commit must read and encode the pending file itself.
   std::optional<EncodedMappings> encoded_mappings;

@@ -27,6 +27,8 @@ inline constexpr std::string_view kLinksFile = "links.bits";
 inline constexpr std::string_view kMappingsFile = "mappings.json";       // as users see it
 inline constexpr std::string_view kMappingsGzFile = "mappings.json.gz";  // as stored
 inline constexpr std::string_view kMetaFile = "meta.json";
+inline constexpr std::string_view kNodesIndexFile = "nodes.idx";  // mapping_index.h
+inline constexpr std::string_view kLinksIndexFile = "links.idx";
 // The files a scope shows: a committed one's, and the ones a pending one needs.
 inline constexpr std::string_view kScopeFiles[] = {kNodesFile, kLinksFile, kMappingsFile,
                                                    kMetaFile};

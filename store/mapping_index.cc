@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "store/crc32.h"
@@ -11,8 +13,15 @@
 namespace scopefs::store {
 namespace {
 
-constexpr int kFanoutBits = 16;
-constexpr size_t kFanoutSlots = (size_t{1} << kFanoutBits) + 1;
+constexpr int kMaxFanoutBits = 24;
+
+// About eight entries per fan-out bucket: a lookup bisects a handful of
+// hashes, and the fan-out costs about one byte per entry.
+int FanoutBits(uint64_t entries) {
+  return std::clamp(static_cast<int>(std::bit_width(entries)) - 3, 0, kMaxFanoutBits);
+}
+uint64_t FanoutSlots(int bits) { return (uint64_t{1} << bits) + 1; }
+uint64_t Bucket(uint32_t hash, int bits) { return uint64_t{hash} >> (32 - bits); }
 constexpr size_t kTableEntry = 24;
 constexpr size_t kPiece = size_t{1} << 20;
 enum Section { kFanout, kHashes, kValues, kOffsets, kIds, kByValue };
@@ -110,6 +119,7 @@ struct Header {
   uint64_t count = 0;
   uint64_t total = 0;
   int value_width = 0, offset_width = 0, position_width = 0;
+  int fanout_bits = 0;
   std::array<SectionSpan, kIndexSections> sections;
 };
 
@@ -124,7 +134,7 @@ std::string SerializeHeader(const Header& h) {
   p[32] = static_cast<char>(h.value_width);
   p[33] = static_cast<char>(h.offset_width);
   p[34] = static_cast<char>(h.position_width);
-  p[35] = static_cast<char>(kFanoutBits);
+  p[35] = static_cast<char>(h.fanout_bits);
   PutLe(kIndexSections, 4, p + 36);
   for (int s = 0; s < kIndexSections; ++s) {
     char* e = p + kIndexHeaderSize + s * kTableEntry;
@@ -160,8 +170,9 @@ Result<Header> ParseHeader(std::string_view bytes, uint64_t file_size) {
   for (int w : {h.value_width, h.offset_width, h.position_width}) {
     if (w != 4 && w != 8) return Status::Corruption("bad integer width");
   }
-  if (static_cast<unsigned char>(p[35]) != kFanoutBits || GetLe(p + 36, 4) != kIndexSections) {
-    return Status::Corruption("unknown fan-out or section count");
+  h.fanout_bits = static_cast<unsigned char>(p[35]);
+  if (h.fanout_bits > kMaxFanoutBits || GetLe(p + 36, 4) != kIndexSections) {
+    return Status::Corruption("bad fan-out bits or section count");
   }
   if (h.count > file_size) return Status::Corruption("count larger than the file");
   uint64_t end = head;
@@ -176,7 +187,7 @@ Result<Header> ParseHeader(std::string_view bytes, uint64_t file_size) {
     end = span.offset + span.length;
   }
   const uint64_t n = h.count;
-  const uint64_t expect[kIndexSections] = {kFanoutSlots * 8,
+  const uint64_t expect[kIndexSections] = {FanoutSlots(h.fanout_bits) * 8,
                                            n * 4,
                                            n * static_cast<uint64_t>(h.value_width),
                                            (n + 1) * static_cast<uint64_t>(h.offset_width),
@@ -210,15 +221,20 @@ MappingIndexBuilder::~MappingIndexBuilder() {
 }
 
 Status MappingIndexBuilder::Add(std::string_view id, uint64_t value) {
-  std::string record(kEntryHead, '\0');
-  PutLe(IndexHash(id), 4, record.data());
-  PutLe(added_++, 8, record.data() + 4);
-  PutLe(value, 8, record.data() + 12);
-  record.append(id);
-  return entries_.Add(record);
+  record_.resize(kEntryHead);
+  PutLe(IndexHash(id), 4, record_.data());
+  PutLe(added_++, 8, record_.data() + 4);
+  PutLe(value, 8, record_.data() + 12);
+  record_.append(id);
+  return entries_.Add(record_);
 }
 
 Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
+  if (std::exchange(finished_, true)) {
+    return Status::FromErrno(EIO,
+                             "mappings.json must be written again: its index was lost "
+                             "with an earlier failure");
+  }
   // Pass 1: the sorted, de-duplicated entries into one scratch file per
   // section, 8-byte integers for now (the widths are known only at the end).
   std::unique_ptr<File> scratch[4];
@@ -230,7 +246,8 @@ Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
   }
   ExternalSorter by_value(env_, prefix_ + ".by_value",
                           [](std::string_view a, std::string_view b) { return a < b; });
-  std::vector<uint64_t> fanout(kFanoutSlots, 0);
+  const int fanout_bits = FanoutBits(added_);  // added_ >= count: a bound known now
+  std::vector<uint64_t> fanout(FanoutSlots(fanout_bits), 0);
   uint64_t count = 0, blob = 0;
   bool have = false;
   uint32_t last_hash = 0;
@@ -242,7 +259,7 @@ Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
     RETURN_IF_ERROR(part[2].AppendInt(blob, 8));
     RETURN_IF_ERROR(part[3].Append(last_id));
     blob += last_id.size();
-    ++fanout[(last_hash >> (32 - kFanoutBits)) + 1];
+    ++fanout[Bucket(last_hash, fanout_bits) + 1];
     char key[16];
     PutBe64(last_value, key);
     PutBe64(count++, key + 8);
@@ -269,7 +286,8 @@ Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
   h.value_width = total <= (uint64_t{1} << 32) ? 4 : 8;
   h.offset_width = blob < (uint64_t{1} << 32) ? 4 : 8;
   h.position_width = count < (uint64_t{1} << 32) ? 4 : 8;
-  const uint64_t lengths[kIndexSections] = {kFanoutSlots * 8,
+  h.fanout_bits = fanout_bits;
+  const uint64_t lengths[kIndexSections] = {FanoutSlots(fanout_bits) * 8,
                                             count * 4,
                                             count * static_cast<uint64_t>(h.value_width),
                                             (count + 1) * static_cast<uint64_t>(h.offset_width),
@@ -378,7 +396,7 @@ Result<std::optional<uint64_t>> LookUpIndex(std::string_view index, std::string_
   ASSIGN_OR_RETURN(Header h, ParseHeader(index, index.size()));
   auto section = [&](int s) { return index.data() + h.sections[s].offset; };
   const uint32_t hash = IndexHash(id);
-  const uint64_t top = hash >> (32 - kFanoutBits);
+  const uint64_t top = Bucket(hash, h.fanout_bits);
   uint64_t lo = GetLe(section(kFanout) + 8 * top, 8);
   const uint64_t hi = std::min(GetLe(section(kFanout) + 8 * (top + 1), 8), h.count);
   auto hash_at = [&](uint64_t i) {

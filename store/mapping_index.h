@@ -44,7 +44,8 @@ class MappingIndexBuilder {
 
   Status Add(std::string_view id, uint64_t value);
   // Writes the index into `out` (empty), for a mapping whose values are all
-  // below `total`, and returns its size. Call once.
+  // below `total`, and returns its size. The entries are consumed: a second
+  // call fails (EIO, "mappings.json must be written again").
   Result<uint64_t> Finish(File& out, uint64_t total);
 
  private:
@@ -52,6 +53,8 @@ class MappingIndexBuilder {
   const std::string prefix_;
   ExternalSorter entries_;
   uint64_t added_ = 0;
+  bool finished_ = false;
+  std::string record_;  // reused by Add
 };
 
 // Corruption naming what is wrong, or OK. Reads the whole file once.

@@ -6,9 +6,13 @@
 #include "store/watched_file.h"
 
 namespace scopefs::store {
+namespace {
+// Per mapping being indexed; beyond it, entries spill to sorted runs.
+constexpr size_t kIndexMemory = size_t{16} << 20;
+}  // namespace
 
 Result<std::unique_ptr<MappingsEncoder>> MappingsEncoder::Create(
-    Env* env, std::string path, const ChunkedGzipOptions& codec,
+    Env* env, std::string path, const ChunkedGzipOptions& codec, bool build_index,
     std::function<Status(uint64_t bytes)> reserve) {
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->Open(path, OpenMode::kCreateExclusive));
   // The check runs on the thread that writes members (the caller of Append or
@@ -23,6 +27,15 @@ Result<std::unique_ptr<MappingsEncoder>> MappingsEncoder::Create(
         return Status::Ok();
       });
   encoder->writer_ = std::make_unique<ChunkedGzipWriter>(encoder->file_.get(), codec);
+  if (build_index) {
+    for (int s = 0; s < 2; ++s) {
+      encoder->sealed_.index_builders[s] = std::make_shared<MappingIndexBuilder>(
+          env, encoder->path_ + (s == 0 ? ".nodes" : ".links"), kIndexMemory);
+    }
+    encoder->validator_.SetEntrySink([self](int section, std::string_view id, uint64_t value) {
+      return self->sealed_.index_builders[section]->Add(id, value);
+    });
+  }
   return encoder;
 }
 
@@ -41,7 +54,9 @@ Status MappingsEncoder::Append(std::string_view data) {
   if (is_sealed_) return Status::Invalid("mappings already sealed for a commit");
   // A validation error is kept for the commit; the bytes are kept regardless,
   // so a writer that then fixes them out of order loses nothing (Decode).
-  (void)validator_.Feed(data);
+  if (Status st = validator_.Feed(data); !st.ok() && st.code() != Status::Code::kInvalid) {
+    return st;  // the index's scratch files failed
+  }
   return writer_->Append(data);
 }
 

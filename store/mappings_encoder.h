@@ -31,6 +31,7 @@
 #include "store/chunked_gzip_writer.h"
 #include "store/env.h"
 #include "store/gzip_index.h"
+#include "store/mapping_index.h"
 #include "store/mappings_validator.h"
 #include "store/status.h"
 
@@ -44,14 +45,18 @@ struct EncodedMappings {
   Status validation;   // Invalid with a one-line reason, or OK
   MappingsValidator::SectionStats nodes;
   MappingsValidator::SectionStats links;
+  // The entries of each mapping, for the commit to write nodes.idx and
+  // links.idx once meta.json's totals are known; null without an index.
+  std::shared_ptr<MappingIndexBuilder> index_builders[2];
 };
 
 class MappingsEncoder {
  public:
   // Creates `path` (which must not exist). `reserve(bytes)` is asked before
-  // the file grows by `bytes`; its error stops the write.
+  // the file grows by `bytes`; its error stops the write. With `build_index`,
+  // the entries also go to two MappingIndexBuilders (scratch files `path.*`).
   static Result<std::unique_ptr<MappingsEncoder>> Create(
-      Env* env, std::string path, const ChunkedGzipOptions& codec,
+      Env* env, std::string path, const ChunkedGzipOptions& codec, bool build_index,
       std::function<Status(uint64_t bytes)> reserve);
   ~MappingsEncoder();
   MappingsEncoder(const MappingsEncoder&) = delete;

@@ -95,7 +95,12 @@ Status MappingsValidator::EndIndex() {
     return Fail(std::string(noun) + " index " + std::to_string(number_) + " for " + QuotedId() +
                 " is out of range [0, " + std::to_string(*total) + ")");
   }
-  if (sink_) RETURN_IF_ERROR(sink_(section_, id_, number_));
+  if (sink_) {
+    if (Status st = sink_(section_, id_, number_); !st.ok()) {
+      error_ = st;  // the sink's failure stops the validator for good
+      return st;
+    }
+  }
   SectionStats& stats = sections_[section_];
   ++stats.entries;
   if (!stats.max_index || number_ > *stats.max_index) {

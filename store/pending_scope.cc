@@ -87,8 +87,9 @@ bool PendingFile::StartEncoding() {
   if (encoding_ == nullptr) return false;
   const std::string path =
       Layout::Join(encoding_->dir, std::to_string(next_encoded_file++) + ".gz");
-  Result<std::unique_ptr<MappingsEncoder>> encoder = MappingsEncoder::Create(
-      env_, path, encoding_->codec, [this](uint64_t bytes) { return Count(bytes); });
+  Result<std::unique_ptr<MappingsEncoder>> encoder =
+      MappingsEncoder::Create(env_, path, encoding_->codec, encoding_->build_index,
+                              [this](uint64_t bytes) { return Count(bytes); });
   if (!encoder.ok()) {
     LogWarning("cannot encode mappings as they are written (" + encoder.status().ToString() +
                "); they are kept raw and compressed at commit");

@@ -47,6 +47,7 @@ bool IsEncodedName(std::string_view name);
 struct MappingsEncoding {
   std::string dir;  // where the compressed files go (the store's encoding/); empty: never
   ChunkedGzipOptions codec;
+  bool build_index = true;  // collect the entries for nodes.idx and links.idx too
 };
 
 struct FileAttrs {

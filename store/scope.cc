@@ -5,6 +5,7 @@
 #include "store/crc32.h"
 #include "store/layout.h"
 #include "store/log.h"
+#include "store/mapping_index.h"
 
 namespace scopefs::store {
 
@@ -143,6 +144,13 @@ Status Scope::Verify() const {
         std::pair{kMappingsGzFile, &record_.mappings}}) {
     ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
     RETURN_IF_ERROR(CheckCrc(*file, *expected, what + std::string(name)));
+  }
+  for (auto [name, expected] : {std::pair{kNodesIndexFile, &record_.nodes_idx},
+                                std::pair{kLinksIndexFile, &record_.links_idx}}) {
+    if (!*expected) continue;
+    ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
+    RETURN_IF_ERROR(CheckCrc(*file, **expected, what + std::string(name)));
+    RETURN_IF_ERROR(CheckMappingIndex(*file, what + std::string(name)));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const ChunkedGzipReader> reader, Mappings());
   return reader->VerifyAll().Annotate("scope " + key());

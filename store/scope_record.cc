@@ -45,6 +45,8 @@ std::string SerializeRecord(const ScopeRecord& r) {
       {"meta_mtime_ns", r.meta_mtime_ns},
       {"mappings_index", GzipIndexToJson(r.mappings_index)},
   };
+  if (r.nodes_idx) record["nodes_idx"] = FileJson(*r.nodes_idx);
+  if (r.links_idx) record["links_idx"] = FileJson(*r.links_idx);
   std::string body = record.dump();
   // The CRC covers the record's bytes exactly as written here; ParseRecord
   // re-serializes the parsed record, which nlohmann reproduces byte for byte.
@@ -74,6 +76,8 @@ Result<ScopeRecord> ParseRecord(std::string_view text) {
     r.mappings = FileFromJson(record.at("mappings"));
     r.meta_mtime_ns = record.at("meta_mtime_ns").get<int64_t>();
     ASSIGN_OR_RETURN(r.mappings_index, GzipIndexFromJson(record.at("mappings_index")));
+    if (record.contains("nodes_idx")) r.nodes_idx = FileFromJson(record.at("nodes_idx"));
+    if (record.contains("links_idx")) r.links_idx = FileFromJson(record.at("links_idx"));
     if (r.nodes.size != BitsFileSize(r.total_nodes) ||
         r.links.size != BitsFileSize(r.total_links) ||
         r.mappings.size != r.mappings_index.compressed_size) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,8 +38,14 @@ struct ScopeRecord {
   StoredFile mappings;        // the stored multi-member .gz
   int64_t meta_mtime_ns = 0;  // of the user's meta.json
   GzipIndex mappings_index;   // mappings_index.uncompressed_size: what users read
+  // nodes.idx and links.idx (mapping_index.h); absent when built with index=off.
+  std::optional<StoredFile> nodes_idx;
+  std::optional<StoredFile> links_idx;
 
-  uint64_t stored_bytes() const { return nodes.size + links.size + mappings.size; }
+  uint64_t stored_bytes() const {
+    return nodes.size + links.size + mappings.size + (nodes_idx ? nodes_idx->size : 0) +
+           (links_idx ? links_idx->size : 0);
+  }
 };
 
 // The file form, with its CRC.

@@ -69,9 +69,13 @@ void Store::LoadScope(const std::string& key) {
                      ReadFileToString(env_, Layout::Join(dir, kMetaFile), kMaxRecordBytes));
     ASSIGN_OR_RETURN(ScopeRecord record, ParseRecord(text));
     record.key = key;  // the directory's name is the key: renaming is one rename(2)
-    for (auto [name, expected] :
-         {std::pair{kNodesFile, record.nodes.size}, std::pair{kLinksFile, record.links.size},
-          std::pair{kMappingsGzFile, record.mappings.size}}) {
+    std::vector<std::pair<std::string_view, uint64_t>> files = {
+        {kNodesFile, record.nodes.size},
+        {kLinksFile, record.links.size},
+        {kMappingsGzFile, record.mappings.size}};
+    if (record.nodes_idx) files.emplace_back(kNodesIndexFile, record.nodes_idx->size);
+    if (record.links_idx) files.emplace_back(kLinksIndexFile, record.links_idx->size);
+    for (auto [name, expected] : files) {
       ASSIGN_OR_RETURN(FileInfo info, env_->Stat(Layout::Join(dir, name)));
       if (info.size != expected) {
         return Status::Corruption(std::string(name) + " is " + std::to_string(info.size) +
@@ -106,6 +110,7 @@ Result<std::shared_ptr<PendingScope>> Store::CreatePending(const std::string& ke
     encoding.dir = layout_.encoding_dir();
     encoding.codec = options_.commit.codec;
     encoding.codec.max_uncompressed = options_.commit.max_mappings_size;
+    encoding.build_index = options_.commit.build_index;
   }
   auto pending = std::make_shared<PendingScope>(env_, key, dir, options_.clock,
                                                 options_.max_file_size, this, std::move(encoding));

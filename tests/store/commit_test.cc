@@ -256,9 +256,10 @@ TEST_F(CommitTest, ARenameWaitsForTheCommitOfItsScope) {
   EXPECT_EQ(mem_.Tree("/store/pending"), std::vector<std::string>{});
   EXPECT_EQ(mem_.Tree("/store/staging"), std::vector<std::string>{});
   EXPECT_EQ(mem_.Tree("/store/scopes"),
-            (std::vector<std::string>{"/store/scopes/b", "/store/scopes/b/links.bits",
-                                      "/store/scopes/b/mappings.json.gz",
-                                      "/store/scopes/b/meta.json", "/store/scopes/b/nodes.bits"}));
+            (std::vector<std::string>{
+                "/store/scopes/b", "/store/scopes/b/links.bits", "/store/scopes/b/links.idx",
+                "/store/scopes/b/mappings.json.gz", "/store/scopes/b/meta.json",
+                "/store/scopes/b/nodes.bits", "/store/scopes/b/nodes.idx"}));
   EXPECT_TRUE((*committed)->Verify().ok());
   EXPECT_EQ(ReadAll(*(*committed)->Mappings().value()), files.mappings_json);
   EXPECT_EQ(store->pending_bytes(), 0u);

@@ -55,8 +55,28 @@ class MappingsEncoderTest : public ::testing::Test {
     std::string out(files_.mappings_json.size() + 1, '\0');
     out.resize((*reader)->ReadAt(0, out.data(), out.size()).value());
     EXPECT_TRUE(out == files_.mappings_json) << "the committed mappings differ";
+    ExpectIndexed(**scope, kNodesIndexFile, "n", 2000);
+    ExpectIndexed(**scope, kLinksIndexFile, "l", 3000);
     EXPECT_TRUE(env_.Tree("/store/encoding").empty());
     EXPECT_EQ(store_->pending_bytes(), 0u);
+  }
+
+  // The scope's index file `name` maps every id "<prefix><i>-7" to i, and nothing else.
+  static void ExpectIndexed(const Scope& scope, std::string_view name, const std::string& prefix,
+                            uint64_t count) {
+    const std::optional<StoredFile>& stored =
+        name == kNodesIndexFile ? scope.record().nodes_idx : scope.record().links_idx;
+    ASSERT_TRUE(stored) << name;
+    auto file = scope.OpenStored(name);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    ASSERT_TRUE(CheckMappingIndex(**file, name).ok());
+    std::string bytes(stored->size, '\0');
+    ASSERT_EQ((*file)->ReadAt(0, bytes.data(), bytes.size()).value(), bytes.size());
+    for (uint64_t i = 0; i < count; ++i) {
+      const std::string id = prefix + std::to_string(i) + "-7";
+      ASSERT_EQ(LookUpIndex(bytes, id).value(), i) << id;
+    }
+    EXPECT_EQ(LookUpIndex(bytes, prefix + std::to_string(count) + "-7").value(), std::nullopt);
   }
 
   // The refusal a store that never encodes gives the same files with `mappings`.
@@ -155,6 +175,22 @@ TEST_F(MappingsEncoderTest, RsyncsTemporaryNameIsEncodedAndRenamedIntoPlace) {
   EXPECT_EQ(store_->counters().mappings_encoded_as_written, 1u);
 }
 
+TEST_F(MappingsEncoderTest, WithoutAnIndexTheScopeHasNoIndexFiles) {
+  MemEnv env;
+  StoreOptions options;
+  options.commit.build_index = false;
+  auto store = Store::Open(&env, "/store", options).value();
+  auto pending = store->CreatePending("k").value();
+  ASSERT_TRUE(testing::WriteScopeFiles(*pending, files_).ok());
+  Result<std::shared_ptr<Scope>> scope = store->Commit("k");
+  ASSERT_TRUE(scope.ok()) << scope.status().ToString();
+  EXPECT_FALSE((*scope)->record().nodes_idx);
+  EXPECT_FALSE((*scope)->record().links_idx);
+  EXPECT_FALSE(env.Stat("/store/scopes/k/nodes.idx").ok());
+  EXPECT_EQ(store->stored_bytes(), (*scope)->record().nodes.size + (*scope)->record().links.size +
+                                       (*scope)->record().mappings.size);
+}
+
 TEST_F(MappingsEncoderTest, OtherNamesAreNeverEncoded) {
   EXPECT_TRUE(IsEncodedName("mappings.json"));
   EXPECT_TRUE(IsEncodedName(".mappings.json.x1Y2z3"));
@@ -214,8 +250,13 @@ TEST_F(MappingsEncoderTest, DroppingThePendingScopeRemovesTheEncodedFile) {
 TEST_F(MappingsEncoderTest, LeftoversOfACrashAreRemovedAtOpen) {
   auto file = Create("mappings.json");
   WriteRange(*file, 0, files_.mappings_json.size() / 2);
-  store_.reset();  // as a crash would leave it: pending/ and encoding/ hold files
-  ASSERT_FALSE(env_.Tree("/store/encoding").empty());
+  // What a crash leaves: the store gone, its encoded files still on disk.
+  file.reset();
+  pending_.reset();
+  store_.reset();
+  ASSERT_TRUE(env_.Tree("/store/encoding").empty());  // an orderly close removes them
+  ASSERT_TRUE(env_.Open("/store/encoding/7.gz", OpenMode::kCreate).ok());
+  ASSERT_TRUE(env_.Open("/store/encoding/7.gz.nodes.entries.0", OpenMode::kCreate).ok());
   ::testing::internal::CaptureStderr();
   store_ = testing::OpenTestStore(&env_, SystemClock());
   ::testing::internal::GetCapturedStderr();

@@ -28,13 +28,16 @@ class ManualClock final : public Clock {
 
 class StoreLimitsTest : public ::testing::Test {
  protected:
-  // `encode`: compress pending mappings as they are written (the default);
-  // false keeps them raw until the commit, the path of out-of-order writers.
+  // `encode`: compress pending mappings as they are written and index them
+  // (the default); false keeps them raw until the commit, the path of
+  // out-of-order writers, and builds no index, so a stored scope is smaller
+  // than its raw files as these tests of the raw path need.
   std::unique_ptr<Store> Open(CacheLimits limits, bool encode = true) {
     StoreOptions options;
     options.clock = &clock_;
     options.limits = limits;
     options.encode_mappings_as_written = encode;
+    options.commit.build_index = encode;
     options.commit.codec.chunk_size = 4096;
     auto store = Store::Open(&env_, "/store", options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
@@ -58,10 +61,11 @@ class StoreLimitsTest : public ::testing::Test {
   }
 
   // What one scope made by Add() stores, measured on a scratch store.
-  uint64_t OneScopeBytes(uint64_t nodes = 50) {
+  uint64_t OneScopeBytes(uint64_t nodes = 50, bool index = false) {
     MemEnv scratch;
     StoreOptions options;
     options.commit.codec.chunk_size = 4096;
+    options.commit.build_index = index;
     auto store = Store::Open(&scratch, "/store", options).value();
     EXPECT_TRUE(
         testing::WriteScopeFiles(*store->CreatePending("x").value(), MakeScopeFiles(nodes, nodes))
@@ -140,7 +144,7 @@ TEST_F(StoreLimitsTest, SizeLimitHoldsAfterEveryCommitAndKeepsTheNewest) {
 // room for three and a half scopes, a fourth evicts exactly one. (Counting
 // them raw, and again for a staged copy, evicted all three.)
 TEST_F(StoreLimitsTest, AddingAScopeEvictsExactlyTheLeastRecentlyUsedOne) {
-  const uint64_t one = OneScopeBytes(2000);
+  const uint64_t one = OneScopeBytes(2000, /*index=*/true);
   CacheLimits limits;
   limits.max_size = one * 7 / 2;
   auto store = Open(limits);
@@ -177,7 +181,7 @@ TEST_F(StoreLimitsTest, PendingWritesEvictLeastRecentlyUsedToMakeRoom) {
   const uint64_t one = OneScopeBytes(), raw = OneScopeRawBytes();
   CacheLimits limits;
   limits.max_size = 2 * one + raw;
-  auto store = Open(limits);
+  auto store = Open(limits, /*encode=*/false);
   ASSERT_TRUE(Add(*store, "a").ok());
   ASSERT_TRUE(Add(*store, "b").ok());
   auto file = store->CreatePending("c").value()->Create("nodes.bits", 0644, 0, 0).value();
@@ -235,9 +239,9 @@ TEST_F(StoreLimitsTest, TtlHidesAtTheBoundaryAndMaintenanceRemoves) {
   clock_.Advance(1 * kSecond);  // unread: exactly 10 s
   EXPECT_FALSE(store->Find("unread"));
   EXPECT_EQ(Keys(*store), std::vector<std::string>{"read"});
-  EXPECT_EQ(env_.Tree("/store/scopes").size(), 10u);  // still on disk until maintenance
+  EXPECT_EQ(env_.Tree("/store/scopes").size(), 14u);  // still on disk until maintenance
   store->RunMaintenance();
-  EXPECT_EQ(env_.Tree("/store/scopes").size(), 5u);
+  EXPECT_EQ(env_.Tree("/store/scopes").size(), 7u);
   EXPECT_EQ(removed_, std::vector<std::string>{"unread"});
   EXPECT_EQ(store->counters().expirations, 1u);
   // An expired key can be added again at once.

@@ -83,10 +83,11 @@ TEST_F(StoreTest, CommitsAndServesTheSameBytes) {
   // Only the committed directory is left: pending and staging are cleaned up.
   EXPECT_EQ(env_.Tree("/store/pending"), std::vector<std::string>{});
   EXPECT_EQ(env_.Tree("/store/scopes"),
-            (std::vector<std::string>{"/store/scopes/scope-1", "/store/scopes/scope-1/links.bits",
-                                      "/store/scopes/scope-1/mappings.json.gz",
-                                      "/store/scopes/scope-1/meta.json",
-                                      "/store/scopes/scope-1/nodes.bits"}));
+            (std::vector<std::string>{
+                "/store/scopes/scope-1", "/store/scopes/scope-1/links.bits",
+                "/store/scopes/scope-1/links.idx", "/store/scopes/scope-1/mappings.json.gz",
+                "/store/scopes/scope-1/meta.json", "/store/scopes/scope-1/nodes.bits",
+                "/store/scopes/scope-1/nodes.idx"}));
 }
 
 TEST_F(StoreTest, KeysAreValidatedAndUnique) {
@@ -159,7 +160,7 @@ TEST_F(StoreTest, ReopenDropsScopesThatFailTheirChecks) {
   EXPECT_EQ(store->size(), 2u);
   EXPECT_TRUE(store->Find("good"));
   EXPECT_EQ(env_.Tree("/store/scopes").front(), "/store/scopes/good");
-  EXPECT_EQ(env_.Tree("/store/scopes").size(), 10u);  // good, other and their four files
+  EXPECT_EQ(env_.Tree("/store/scopes").size(), 14u);  // good, other and their six files
   EXPECT_FALSE(store->Find("wrong-key"));
   ASSERT_TRUE(store->Find("other"));  // renamed offline: the directory name is the key
   EXPECT_EQ(store->Find("other")->key(), "other");
