@@ -345,7 +345,7 @@ class IndexMapping(Mapping):
         n = len(enc)
         qhash = np.fromiter(map(crc32, enc), dtype=np.uint32, count=n)
         qlen = np.fromiter(map(len, enc), dtype=np.int64, count=n)
-        order = np.argsort(qhash, kind="stable")  # sorted needles search far faster
+        order = np.argsort(qhash)  # sorted needles search far faster
         pos = np.empty(n, dtype=np.int64)
         pos[order] = np.searchsorted(a.hashes, qhash[order])
         np.minimum(pos, self._count - 1, out=pos)
