@@ -1,5 +1,5 @@
-"""A reference writer of the mapping index format (store/FORMAT.md, "Mapping
-index files", version 1), in plain Python, for test fixtures and benchmarks.
+"""A reference writer of the mapping index format (store/FORMAT.md, "nodes.idx
+and links.idx", version 1), in plain Python, for test fixtures and benchmarks.
 
 Written from the format description alone, apart from the package's reader, so
 the reader's tests check it against the description rather than against itself.
@@ -14,7 +14,13 @@ import struct
 import sys
 import zlib
 
-FANOUT_BITS = 16
+MAX_FANOUT_BITS = 24
+
+
+def fanout_bits_for(entries: int) -> int:
+    """The writer's choice, as the store makes it: about 8 entries per bucket, from the
+    number of entries added (duplicates included: the store counts them as they stream)."""
+    return min(max(entries.bit_length() - 3, 0), MAX_FANOUT_BITS)
 
 
 def _le(code: str, ints) -> bytes:
@@ -33,11 +39,14 @@ def _pad8(b: bytes) -> bytes:
 
 
 def build_index(pairs, total: int, *, value_width: int | None = None,
-                offset_width: int | None = None, position_width: int | None = None) -> bytes:
+                offset_width: int | None = None, position_width: int | None = None,
+                fanout_bits: int | None = None) -> bytes:
     """The bytes of an index over `pairs` ((id, index) in the JSON's order, or a
-    dict): the last of duplicate ids wins, as in json.loads. Widths default to
-    the format's rule; a test may force 8 where 4 would do."""
-    latest = dict(pairs.items() if isinstance(pairs, dict) else pairs)  # last one wins
+    dict): the last of duplicate ids wins, as in json.loads. Widths and fanout_bits
+    default to the store's choice; a test may force others."""
+    pairs = list(pairs.items() if isinstance(pairs, dict) else pairs)
+    bits = fanout_bits_for(len(pairs)) if fanout_bits is None else fanout_bits
+    latest = dict(pairs)  # the last one wins
     entries = sorted((zlib.crc32(b), b, v) for b, v in ((k.encode("utf-8"), v) for k, v in latest.items()))
     count = len(entries)
     hashes = [e[0] for e in entries]
@@ -46,8 +55,8 @@ def build_index(pairs, total: int, *, value_width: int | None = None,
     offsets = list(itertools.accumulate((len(e[1]) for e in entries), initial=0))
     del entries
     assert all(0 <= v < total for v in values), "every index is below total"
-    tops = [h >> (32 - FANOUT_BITS) for h in hashes]
-    fanout = [bisect.bisect_left(tops, b) for b in range(1 << FANOUT_BITS)] + [count]
+    tops = [h >> (32 - bits) for h in hashes]  # 0 when bits is 0
+    fanout = [bisect.bisect_left(tops, b) for b in range(1 << bits)] + [count]
     del tops
     by_value = sorted(range(count), key=values.__getitem__)  # stable: ties by entry number
     vw = value_width or (4 if total <= 1 << 32 else 8)
@@ -70,7 +79,7 @@ def build_index(pairs, total: int, *, value_width: int | None = None,
         body += s
         position += len(s)
     head = struct.pack("<8sIIQQBBBBI20s", b"SCOPEIDX", 1, 1, count, total, vw, ow, pw,
-                       FANOUT_BITS, len(sections), b"\0" * 20)
+                       bits, len(sections), b"\0" * 20)
     assert len(head) == 60
     header_crc = zlib.crc32(head + table)
     return head + struct.pack("<I", header_crc) + table + body

@@ -61,13 +61,13 @@ def test_a_flipped_byte_in_any_section_is_caught(tmp_path, good, section):
         assert "CRC-32" in message
 
 
-def test_padding_between_sections_changes_no_answer(tmp_path, good):
+def test_padding_and_trailing_bytes_are_checked(tmp_path, good):
     spans = section_spans(good)
-    for offset, length in spans[:-1]:
-        if (offset + length) % 8:
-            m = open_bytes(tmp_path, flipped(good, offset + length, 1))
-            assert m.to_dict() == MAPPING  # not covered by a CRC, and not read
-            m.close()
+    padded = [(offset + length) for offset, length in spans[:-1] if (offset + length) % 8]
+    assert padded
+    for at in padded:
+        assert "padding" in expect_damaged(tmp_path, flipped(good, at, 1), verify=False)
+    assert "after the last section" in expect_damaged(tmp_path, good + b"\0", verify=False)
 
 
 def test_truncated_and_empty_files(tmp_path, good):
@@ -91,11 +91,13 @@ def test_magic_version_hash_widths_and_counts_are_named(tmp_path, good):
     assert "value_width 5" in expect_damaged(tmp_path, patched("<B", 32, 5))
     assert "offset_width" in expect_damaged(tmp_path, patched("<B", 33, 2))
     assert "position_width" in expect_damaged(tmp_path, patched("<B", 34, 16))
-    assert "fanout_bits" in expect_damaged(tmp_path, patched("<B", 35, 8))
+    assert "fanout_bits 25" in expect_damaged(tmp_path, patched("<B", 35, 25))
+    assert "section fanout" in expect_damaged(tmp_path, patched("<B", 35, 3))
     assert "section_count" in expect_damaged(tmp_path, patched("<I", 36, 7))
     assert "count" in expect_damaged(tmp_path, patched("<Q", 16, len(MAPPING) + 1))
     assert "inside the file" in expect_damaged(tmp_path, patched("<Q", 64 + 24 * 4 + 8, 1 << 40))
     assert "multiple of 8" in expect_damaged(tmp_path, patched("<Q", 64 + 24 * 2, 212))
+    assert "does not follow" in expect_damaged(tmp_path, patched("<Q", 64 + 24 * 2, 208))
 
 
 def test_random_bytes_give_a_clean_error(tmp_path, good):

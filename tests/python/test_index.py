@@ -59,7 +59,7 @@ def test_writer_layout_follows_the_format():
     assert int.from_bytes(data[12:16], "little") == 1  # CRC-32
     assert int.from_bytes(data[16:24], "little") == 2  # count
     assert int.from_bytes(data[24:32], "little") == 2  # total
-    assert tuple(data[32:36]) == (4, 4, 4, 16)
+    assert tuple(data[32:36]) == (4, 4, 4, 0)  # 2 entries: one fanout bucket
     assert int.from_bytes(data[36:40], "little") == 6
     assert data[40:60] == bytes(20)
     assert zlib.crc32(data[:60] + data[64:64 + 144]) == int.from_bytes(data[60:64], "little")
@@ -206,6 +206,22 @@ def test_crc_collisions_are_told_apart(tmp_path):
     assert list(m.get_many(list(mapping))) == list(mapping.values())
 
 
+@pytest.mark.parametrize("bits", [0, 1, 5, 16, 20])
+def test_any_fanout_width(tmp_path, bits):
+    mapping = {f"f{i}": i for i in range(3000)}
+    path = str(tmp_path / "f.idx")
+    write_index(path, mapping, 3000, fanout_bits=bits)
+    m = scopefs.open_index(path)
+    assert m.to_dict() == mapping and "f3000" not in m
+    assert list(m.get_many(["f7", "zz"])) == [7, -1]
+
+
+def test_the_writer_sizes_the_fanout_to_the_entries():
+    from index_writer import fanout_bits_for
+
+    assert [fanout_bits_for(n) for n in (0, 7, 8, 16, 1000, 8_000_000, 1 << 40)] == [0, 0, 1, 2, 7, 20, 24]
+
+
 def test_empty_mapping(tmp_path):
     m, expected = index_of_json(tmp_path, "{}", total=0)
     assert len(m) == 0 and expected == {}
@@ -215,7 +231,7 @@ def test_empty_mapping(tmp_path):
     assert m.ids_of([0, 1]) == [None, None]
     data = build_index({}, 0)
     spans = [int.from_bytes(data[64 + 24 * s + 8:64 + 24 * s + 16], "little") for s in range(6)]
-    assert spans == [(65536 + 1) * 8, 0, 0, 4, 0, 0]
+    assert spans == [2 * 8, 0, 0, 4, 0, 0]  # fanout_bits 0: two zeros
 
 
 @pytest.mark.parametrize("widths", [dict(value_width=8), dict(offset_width=8),

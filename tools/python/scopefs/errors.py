@@ -17,5 +17,6 @@ class DamagedScope(OSError):
 
 class DamagedIndex(DamagedScope):
     """A ``nodes.idx`` / ``links.idx`` file failed a check at open: its magic,
-    version, hash function, widths, header or section CRC-32, or a section that
-    lies outside the file or has the wrong length (store/FORMAT.md, "Checks")."""
+    version, hash function, widths, fanout size, header or section CRC-32, padding,
+    or a section that lies outside the file or has the wrong length (store/FORMAT.md,
+    "Checks")."""

@@ -1,15 +1,15 @@
 """Reads a mapping index file (``nodes.idx`` / ``links.idx``) through mmap.
 
-The format is described byte by byte in store/FORMAT.md ("Mapping index files"):
+The format is described byte by byte in store/FORMAT.md ("nodes.idx and links.idx"):
 a 64-byte header, a table of six sections, and the sections fanout, hashes,
 values, offsets, ids and by_value. Opening one maps the file and checks it; no
 step reads or parses the entries, so a lookup is ready at once, whatever the size.
 
-Costs on a mapping of 12 M ids (docs/BENCHMARKS.md has the measured figures): a
-lookup is a CRC-32 of the id, a bisect of at most a few hundred hashes and one
-comparison of the id's bytes, a few microseconds; ``get_many`` with numpy looks up
-a million ids in well under a second; ``to_dict`` and iteration decode every id
-and cost seconds, like any dict of that size.
+Costs on a mapping of millions of ids (tools/bench_python.py measures them): a
+lookup is a CRC-32 of the id, a bisect of a handful of hashes (the writer sizes the
+fanout for about 8 per bucket) and one comparison of the id's bytes, a few
+microseconds; ``get_many`` with numpy looks up a million ids in about a second;
+``to_dict`` and iteration decode every id and cost seconds, like any dict that size.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from .errors import DamagedIndex
 MAGIC = b"SCOPEIDX"
 VERSION = 1
 HASH_CRC32 = 1
-FANOUT_BITS = 16
+MAX_FANOUT_BITS = 24
 SECTION_COUNT = 6
 HEADER = struct.Struct("<8sIIQQBBBBI20sI")  # 64 bytes; header_crc is the last field
 SECTION = struct.Struct("<QQII")  # offset, length, crc32, reserved
@@ -103,7 +103,7 @@ class IndexMapping(Mapping):
 
     __slots__ = ("path", "total", "verified", "_mm", "_views", "_count", "_fanout",
                  "_hashes", "_values", "_offsets", "_by_value", "_ids_base", "_ids_len",
-                 "_spans", "_widths", "_np_arrays")
+                 "_spans", "_widths", "_np_arrays", "_shift")
 
     def __init__(self, path: str, mm: mmap.mmap, verified: bool):
         """Use ``open_index``: it maps the file and calls this."""
@@ -139,29 +139,34 @@ class IndexMapping(Mapping):
         for name, width in (("value", vw), ("offset", ow), ("position", pw)):
             if width not in _CODES:
                 raise self._damaged(f"{name}_width {width}, not 4 or 8")
-        if fanout_bits != FANOUT_BITS:
-            raise self._damaged(f"fanout_bits {fanout_bits}, not {FANOUT_BITS}")
+        if fanout_bits > MAX_FANOUT_BITS:
+            raise self._damaged(f"fanout_bits {fanout_bits}, more than {MAX_FANOUT_BITS}")
         if section_count != SECTION_COUNT:
             raise self._damaged(f"section_count {section_count}, not {SECTION_COUNT}")
         if size < TABLE_END:
             raise self._damaged(f"{size} bytes, shorter than the header and section table")
         if crc32(mm[HEADER.size:TABLE_END], crc32(mm[:HEADER.size - 4])) != header_crc:
             raise self._damaged("header CRC-32 mismatch")
-        want = {FANOUT: ((1 << FANOUT_BITS) + 1) * 8, HASHES: count * 4, VALUES: count * vw,
+        want = {FANOUT: ((1 << fanout_bits) + 1) * 8, HASHES: count * 4, VALUES: count * vw,
                 OFFSETS: (count + 1) * ow, BY_VALUE: count * pw}
-        spans, crcs = [], []
+        spans, crcs, end = [], [], TABLE_END
         for s in range(SECTION_COUNT):
             offset, length, section_crc, _ = SECTION.unpack_from(mm, HEADER.size + s * SECTION.size)
             name = SECTION_NAMES[s]
             if offset % 8:
                 raise self._damaged(f"section {name} at {offset}, not a multiple of 8")
-            if offset < TABLE_END or offset + length > size:
-                raise self._damaged(f"section {name} [{offset}, {offset + length}) "
-                                    f"is not inside the file's {size} bytes")
+            if offset < end or offset - end > 7 or offset + length > size:
+                raise self._damaged(f"section {name} [{offset}, {offset + length}) does not follow "
+                                    f"the one before (ending at {end}) inside the file's {size} bytes")
+            if mm[end:offset].count(0) != offset - end:
+                raise self._damaged(f"non-zero padding before section {name}")
+            end = offset + length
             if s in want and length != want[s]:
                 raise self._damaged(f"section {name} is {length} bytes; count {count} needs {want[s]}")
             spans.append((offset, length))
             crcs.append(section_crc)
+        if end != size:
+            raise self._damaged(f"{size - end} bytes after the last section")
         if self.verified:
             for s, (offset, length) in enumerate(spans):
                 if crc32(memoryview(mm)[offset:offset + length]) != crcs[s]:
@@ -184,8 +189,9 @@ class IndexMapping(Mapping):
         self._offsets = view(OFFSETS, ow)
         self._by_value = view(BY_VALUE, pw)
         self._ids_base, self._ids_len = spans[IDS]
-        if self._fanout[1 << FANOUT_BITS] != count:
-            raise self._damaged(f"fanout ends at {self._fanout[1 << FANOUT_BITS]}, not count {count}")
+        self._shift = 32 - fanout_bits  # a hash's bucket is hash >> shift (0 for 0 bits)
+        if self._fanout[1 << fanout_bits] != count:
+            raise self._damaged(f"fanout ends at {self._fanout[1 << fanout_bits]}, not count {count}")
         if self._offsets[0] != 0 or self._offsets[count] != self._ids_len:
             raise self._damaged(f"offsets run from {self._offsets[0]} to {self._offsets[count]}, "
                                 f"not 0 to the ids section's {self._ids_len} bytes")
@@ -221,7 +227,7 @@ class IndexMapping(Mapping):
     def _find_bytes(self, b: bytes, h: int) -> int:
         """The entry number of id `b` (hash `h`), or -1."""
         fanout = self._fanout
-        top = h >> (32 - FANOUT_BITS)
+        top = h >> self._shift
         hi = fanout[top + 1]
         hashes = self._hashes
         i = bisect_left(hashes, h, fanout[top], hi)
