@@ -21,6 +21,7 @@ std::string Stats(const store::Store& store, const ServeCounters& served) {
   stats["hits"] = served.hits;
   stats["misses"] = served.misses;
   stats["bytes_served"] = served.bytes_served;
+  stats["bits_verified"] = served.bits_verified;
   stats["inodes"] = served.inodes;
   return stats.dump(2) + "\n";
 }

@@ -29,10 +29,11 @@ bool IsControlAction(fuse_ino_t ino);
 
 // What the mount has served since it started, and the inodes it serves now.
 struct ServeCounters {
-  uint64_t hits = 0;          // lookups of committed keys
-  uint64_t misses = 0;        // lookups of keys that do not exist
-  uint64_t bytes_served = 0;  // data read from committed files
-  uint64_t inodes = 0;        // held by the kernel (looked up, not yet forgotten)
+  uint64_t hits = 0;           // lookups of committed keys
+  uint64_t misses = 0;         // lookups of keys that do not exist
+  uint64_t bytes_served = 0;   // data read from committed files
+  uint64_t bits_verified = 0;  // bits files read from disk and checked against their CRC
+  uint64_t inodes = 0;         // held by the kernel (looked up, not yet forgotten)
 };
 
 // The content of control file `ino`, generated now: stats.json (cache-wide

@@ -46,9 +46,11 @@ class Filesystem {
 
   // What the mount has served since it started (stats.json, metrics).
   ServeCounters serve_counters() const {
-    return {hits_.load(), misses_.load(), bytes_served_.load(), inodes_.size()};
+    return {hits_.load(), misses_.load(), bytes_served_.load(), bits_verified_.load(),
+            inodes_.size()};
   }
   void CountServed(uint64_t bytes) { bytes_served_ += bytes; }
+  void CountBitsVerified() { ++bits_verified_; }
   void CountLookup(bool hit) { ++(hit ? hits_ : misses_); }
 
   // Set once the kernel's INIT has been answered.
@@ -77,7 +79,7 @@ class Filesystem {
   MetaDrafts drafts_;
   const int64_t started_ns_;
   std::atomic<bool> initialized_{false};
-  std::atomic<uint64_t> hits_{0}, misses_{0}, bytes_served_{0};
+  std::atomic<uint64_t> hits_{0}, misses_{0}, bytes_served_{0}, bits_verified_{0};
   store::Mutex handles_mu_;
   std::unordered_set<Handle*> handles_ GUARDED_BY(handles_mu_);  // owned
 };

@@ -148,6 +148,10 @@ class ScopeFileNode final : public Node {
  private:
   bool generated() const;  // meta.json: made from the record and the last access
   const std::weak_ptr<store::Scope> scope_;
+  // A bits file's bytes passed their check at an open of this inode, so the
+  // kernel may hold them in its page cache (keep_cache): later opens check
+  // only if a read reaches the daemon (kind_scope_file.cc).
+  std::atomic<bool> bits_verified_{false};
 };
 
 class PendingFileNode final : public Node {

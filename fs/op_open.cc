@@ -9,7 +9,8 @@ namespace scopefs::fs {
 // open: fuse_reply_open, or EACCES (writing a committed file; no write right;
 // a control action by anyone but root), EBUSY (reading a pending file, or
 // writing one another process is writing), EISDIR, ESTALE, EIO (a bits file
-// failing its CRC), ENOENT (a removed or expired scope).
+// failing its CRC at the inode's first open; later opens check at the read),
+// ENOENT (a removed or expired scope).
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guard(req, "open", [&] {
     Filesystem& fs = Fs(req);

@@ -176,5 +176,57 @@ TEST_F(IntegrityTest, EveryDamageIsDetectedAndNoWrongByteIsServed) {
   EXPECT_EQ(wrong, 0);
 }
 
+// A later open of a bits file skips the check at open (the kernel serves the
+// verified bytes it cached); a read the cache cannot serve reaches the daemon,
+// which checks the stored file then: EIO and quarantine if it was damaged,
+// never wrong bytes.
+TEST_F(IntegrityTest, ALaterOpenChecksBitsWhenAReadMissesThePageCache) {
+  const std::string& src = SmallScope();
+  ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("k"))).exit_code, 0);
+  const std::string nodes = ReadFile(src + "/nodes.bits");
+  const std::string links = ReadFile(src + "/links.bits");
+  // Drops the kernel's cached pages of `path` and reads it whole afresh.
+  auto read_uncached = [&](const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) return ReadResult{errno, ""};
+    EXPECT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    ReadResult r = ReadFd(fd);
+    ::close(fd);
+    return r;
+  };
+  ASSERT_EQ(ReadPath(Mnt("k/nodes.bits")).bytes, nodes);  // checked at open
+  ASSERT_EQ(ReadPath(Mnt("k/links.bits")).bytes, links);
+  // Undamaged: the read that missed the cache checks and serves the bytes.
+  EXPECT_EQ(read_uncached(Mnt("k/nodes.bits")).bytes, nodes);
+  EXPECT_EQ(RunScript("stats_fields.py", {Mnt(), "bits_verified"}).output, "3\n");
+  // Damaged on disk after the first check.
+  Damage(mount_->store() + "/scopes/k/links.bits", "flip");
+  // An open whose reads come from the page cache gets the bytes checked before.
+  EXPECT_EQ(ReadPath(Mnt("k/links.bits")).bytes, links);
+  ReadResult r = read_uncached(Mnt("k/links.bits"));
+  EXPECT_EQ(r.error, EIO) << (r.bytes == links ? "the damage went unnoticed" : "WRONG BYTES");
+  EXPECT_NE(access(Mnt("k").c_str(), F_OK), 0) << "the damaged scope is still served";
+  EXPECT_NE(mount_->log().find("quarantining scope "), std::string::npos) << mount_->log();
+}
+
+// Such a later open still reads the committed bytes after its scope is
+// removed, even when the kernel dropped its cached pages: it pinned the stored
+// file at open.
+TEST_F(IntegrityTest, ALaterOpenReadsAcrossItsScopesRemoval) {
+  const std::string& src = SmallScope();
+  ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("k"))).exit_code, 0);
+  const std::string links = ReadFile(src + "/links.bits");
+  ASSERT_EQ(ReadPath(Mnt("k/links.bits")).bytes, links);   // checked at open
+  int fd = ::open(Mnt("k/links.bits").c_str(), O_RDONLY);  // not checked at open
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(Shell("rm -r " + Quote(Mnt("k"))).exit_code, 0);
+  EXPECT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  ReadResult r = ReadFd(fd);
+  ::close(fd);
+  EXPECT_EQ(r.error, 0);
+  EXPECT_TRUE(r.bytes == links) << "wrong bytes after the removal";
+  EXPECT_EQ(RunScript("stats_fields.py", {Mnt(), "bits_verified"}).output, "2\n");
+}
+
 }  // namespace
 }  // namespace scopefs::testing

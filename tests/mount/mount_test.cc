@@ -263,6 +263,29 @@ TEST_F(MountTest, ControlFilesDescribeTheCache) {
   EXPECT_EQ(df.output, std::to_string(uint64_t{10} << 30) + "\n");
 }
 
+// Committed files are immutable and opened with keep_cache: a second open is
+// served by the kernel's page cache, so no read reaches the daemon and the
+// bits files are not read from disk and checked again (bits_verified counts
+// those checks). Counted, not timed (docs/BENCHMARKS.md, "Warm reads").
+TEST_F(MountTest, ASecondOpenOfACommittedFileIsServedFromThePageCache) {
+  const std::string& src = SmallScope();
+  ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("k"))).exit_code, 0);
+  auto counters = [&] {
+    return RunScript("stats_fields.py", {Mnt(), "bytes_served", "bits_verified"}).output;
+  };
+  const std::string cat = "cat " + Quote(Mnt("k/nodes.bits")) + " " + Quote(Mnt("k/links.bits")) +
+                          " " + Quote(Mnt("k/mappings.json")) + " >/dev/null";
+  ASSERT_EQ(Shell(cat).exit_code, 0);
+  uint64_t size = 0;
+  for (const char* f : {"nodes.bits", "links.bits", "mappings.json"})
+    size += ReadFile(src + "/" + f).size();
+  const std::string first = counters();
+  EXPECT_EQ(first, std::to_string(size) + " 2\n") << "the first reads come from the daemon";
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Shell(cat).exit_code, 0);
+  EXPECT_EQ(counters(), first) << "a later open read from the daemon or checked a bits file again";
+  ExpectSameFiles(src, "k");
+}
+
 TEST_F(MountTest, KilledMidCopyRestartsWithoutThePartialScope) {
   const std::string& small = SmallScope();
   const std::string& big = GenScope(470000, 940000);
