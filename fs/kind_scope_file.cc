@@ -4,7 +4,6 @@
 #include "fs/handle.h"
 #include "fs/kinds.h"
 #include "store/chunked_gzip_reader.h"
-#include "store/crc32.h"
 #include "store/layout.h"
 #include "store/scope_record.h"
 
@@ -46,24 +45,10 @@ class BitsHandle final : public Handle {
     return bits_;
   }
 
-  // Scope::VerifiedBits's check (size and CRC against the record), on the
-  // descriptor opened at open: a removal since then, which makes the scope
-  // refuse new opens, does not stop a file already open. (A Scope overload
-  // taking the descriptor would hold this; store/ is being changed elsewhere.)
+  // On the descriptor opened at open: a removal since then, which makes the
+  // scope refuse new opens, does not stop a file already open.
   store::Result<std::shared_ptr<const std::string>> Check() const {
-    const std::string name = node().name();
-    const store::ScopeRecord& r = scope_->record();
-    const store::StoredFile& expected = name == store::kNodesFile ? r.nodes : r.links;
-    auto bytes = std::make_shared<std::string>(expected.size + 1, '\0');  // +1: one that grew
-    ASSIGN_OR_RETURN(size_t n, file_->ReadAt(0, bytes->data(), bytes->size()));
-    bytes->resize(n);
-    if (const uint32_t crc = store::Crc32(*bytes); n != expected.size || crc != expected.crc32) {
-      return store::Status::Corruption("scope " + scope_->key() + ": " + name + " is " +
-                                       std::to_string(n) + " bytes of CRC " + std::to_string(crc) +
-                                       ", its record says " + std::to_string(expected.size) +
-                                       " of " + std::to_string(expected.crc32));
-    }
-    return std::shared_ptr<const std::string>(std::move(bytes));
+    return scope_->VerifiedBits(node().name(), *file_);
   }
 
   const std::shared_ptr<store::Scope> scope_;

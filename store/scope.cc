@@ -100,13 +100,18 @@ Status CheckCrc(const File& file, const StoredFile& expected, const std::string&
 }  // namespace
 
 Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view name) const {
-  const StoredFile& expected = name == kNodesFile ? record_.nodes : record_.links;
-  const std::string what = "scope " + key() + ": " + std::string(name);
   Result<std::shared_ptr<const File>> file = OpenStored(name);
   if (!file.ok()) return file.status();  // NotFound: see Store::JudgeReadError
+  return VerifiedBits(name, **file);
+}
+
+Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view name,
+                                                               const File& file) const {
+  const StoredFile& expected = name == kNodesFile ? record_.nodes : record_.links;
+  const std::string what = "scope " + key() + ": " + std::string(name);
   // One byte more than expected, to notice a file that grew.
   auto bytes = std::make_shared<std::string>(expected.size + 1, '\0');
-  ASSIGN_OR_RETURN(size_t n, (*file)->ReadAt(0, bytes->data(), bytes->size()));
+  ASSIGN_OR_RETURN(size_t n, file.ReadAt(0, bytes->data(), bytes->size()));
   bytes->resize(n);
   if (n != expected.size) {
     return Status::Corruption(what + " is " +

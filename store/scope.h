@@ -45,6 +45,10 @@ class Scope {
   // freed when the last lets go.
   // NotFound once removed or if the file is missing (see Store::JudgeReadError).
   Result<std::shared_ptr<const std::string>> VerifiedBits(std::string_view name) const;
+  // The same, read from `file`, a descriptor OpenStored(name) gave earlier:
+  // one opened before a removal still reads (and checks) the committed bytes.
+  Result<std::shared_ptr<const std::string>> VerifiedBits(std::string_view name,
+                                                          const File& file) const;
   // The uncompressed mappings.json, shared by all readers; opened on first use.
   // NotFound once the scope is removed and it was never opened.
   Result<std::shared_ptr<const ChunkedGzipReader>> Mappings() const;
