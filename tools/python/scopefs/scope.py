@@ -75,14 +75,19 @@ class Scope:
                 f"{self.total_links} links, {kind} mappings>")
 
 
+def _json_file(file: str):
+    """The JSON document in `file`; DamagedScope if it does not parse."""
+    with open(file, "rb") as f:
+        try:
+            return json.load(f)
+        except ValueError as e:
+            raise DamagedScope(file, f"not JSON: {e}") from None
+
+
 def read_meta(path: str) -> dict:
     """``meta.json`` of the scope at `path`, checked to hold its two totals."""
     file = os.path.join(path, "meta.json")
-    with open(file, "rb") as f:
-        try:
-            meta = json.load(f)
-        except ValueError as e:
-            raise DamagedScope(file, f"not JSON: {e}") from None
+    meta = _json_file(file)
     if not isinstance(meta, dict):
         raise DamagedScope(file, "not a JSON object")
     for total in ("total_nodes", "total_links"):
@@ -122,11 +127,7 @@ def _open_indexes(path: str, meta: dict, verify: bool) -> tuple[IndexMapping, In
 
 def _load_json(path: str) -> tuple[JsonMapping, JsonMapping]:
     file = os.path.join(path, "mappings.json")
-    with open(file, "rb") as f:
-        try:
-            doc = json.load(f)
-        except ValueError as e:
-            raise DamagedScope(file, f"not JSON: {e}") from None
+    doc = _json_file(file)
     maps = []
     for name in ("node_id_mapping", "link_id_mapping"):
         m = doc.get(name) if isinstance(doc, dict) else None
