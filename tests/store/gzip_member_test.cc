@@ -200,10 +200,20 @@ std::string FlipAt(std::string m, size_t at) {
 const Damage kDamages[] = {
     {"header mtime", [](std::string m) { return FlipAt(std::move(m), 4); }, 0,
      "bad gzip member header"},
-    {"CRC-32", [](std::string m) { return FlipAt(std::move(m), m.size() - 7); }, 0,
-     "CRC-32 mismatch"},
-    {"ISIZE", [](std::string m) { return FlipAt(std::move(m), m.size() - 2); }, 0,
-     "ISIZE mismatch"},
+    // The position is read before `m` is moved: the order arguments are
+    // evaluated in is unspecified, and clang moves first.
+    {"CRC-32",
+     [](std::string m) {
+       const size_t at = m.size() - 7;
+       return FlipAt(std::move(m), at);
+     },
+     0, "CRC-32 mismatch"},
+    {"ISIZE",
+     [](std::string m) {
+       const size_t at = m.size() - 2;
+       return FlipAt(std::move(m), at);
+     },
+     0, "ISIZE mismatch"},
     {"deflate data cut short",
      [](std::string m) { return m.substr(0, kGzipHeaderSize + 20) + m.substr(m.size() - 8); }, 0,
      "bad deflate data"},
