@@ -74,6 +74,21 @@ const char* ModeName(CrashMode mode) {
 
 class CrashTest : public ::testing::TestWithParam<CrashMode> {};
 
+// After a crash in `mode`: the store reopens, "old" is intact, "new" is intact
+// if the commit was acknowledged (or is durable though the caller never
+// heard), and nothing is left over.
+void ExpectRecovered(MemEnv& env, CrashMode mode, const ScopeFiles& old_files,
+                     const ScopeFiles& new_files, bool acknowledged) {
+  env.SimulateCrash(mode);
+  ::testing::internal::CaptureStderr();
+  auto store = Store::Open(&env, "/store", SmallChunks());
+  ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ExpectIntact(**store, "old", old_files);
+  if (acknowledged || (*store)->Find("new")) ExpectIntact(**store, "new", new_files);
+  ExpectNoLeftovers(env);
+}
+
 TEST_P(CrashTest, CommitIsAllOrNothingAtEveryCrashPoint) {
   const ScopeFiles old_files = testing::MakeScopeFiles(50, 60, 1);
   const ScopeFiles new_files = testing::MakeScopeFiles(300, 200, 2);
@@ -94,19 +109,7 @@ TEST_P(CrashTest, CommitIsAllOrNothingAtEveryCrashPoint) {
       ::testing::internal::GetCapturedStderr();
     }
     const bool crashed = fault.crashed();
-    env.SimulateCrash(GetParam());
-
-    ::testing::internal::CaptureStderr();
-    auto store = Store::Open(&env, "/store", SmallChunks());
-    ::testing::internal::GetCapturedStderr();
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ExpectIntact(**store, "old", old_files);
-    if (acknowledged) {
-      ExpectIntact(**store, "new", new_files);
-    } else if ((*store)->Find("new")) {
-      ExpectIntact(**store, "new", new_files);  // durable though the caller never heard
-    }
-    ExpectNoLeftovers(env);
+    ASSERT_NO_FATAL_FAILURE(ExpectRecovered(env, GetParam(), old_files, new_files, acknowledged));
     if (!crashed) {
       EXPECT_TRUE(acknowledged);
       break;
@@ -145,15 +148,7 @@ TEST_P(CrashTest, WritingAndCommittingIsAllOrNothingAtEveryCrashPoint) {
       ::testing::internal::GetCapturedStderr();
     }
     const bool crashed = fault.crashed();
-    env.SimulateCrash(GetParam());
-
-    ::testing::internal::CaptureStderr();
-    auto store = Store::Open(&env, "/store", SmallChunks());
-    ::testing::internal::GetCapturedStderr();
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ExpectIntact(**store, "old", old_files);
-    if (acknowledged || (*store)->Find("new")) ExpectIntact(**store, "new", new_files);
-    ExpectNoLeftovers(env);
+    ASSERT_NO_FATAL_FAILURE(ExpectRecovered(env, GetParam(), old_files, new_files, acknowledged));
     if (!crashed) {
       EXPECT_TRUE(acknowledged);
       EXPECT_EQ(encoded, 1u);  // the path under test: compressed as written
