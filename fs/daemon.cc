@@ -278,10 +278,7 @@ int RunDaemon(const Config& config) {
   options.limits.max_entries = c.max_entries;
   options.limits.ttl_ns = c.ttl_s * 1'000'000'000;
   options.limits.pending_timeout_ns = c.pending_timeout_s * 1'000'000'000;
-  // The store can write nodes.idx and links.idx, but the mount does not serve
-  // them yet (issue 14): until it does they would cost space and commit time
-  // for nothing.
-  options.commit.build_index = false;
+  options.commit.build_index = c.build_index;
   auto store = store::Store::Open(store::PosixEnv(), c.store_dir, options);
   if (!store.ok()) {
     LogError("cannot open the store: " + store.status().message());

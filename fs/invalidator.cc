@@ -45,6 +45,7 @@ void Invalidator::Run() {
     // pending file's lock (a write evicting for room), never the inode table's.
     if (fuse_ino_t dir = item.dir != 0 ? item.dir : scope_dir_(item.key); dir != 0) {
       for (std::string_view name : store::kScopeFiles) Invalidate(dir, name);
+      for (std::string_view name : store::kIndexFiles) Invalidate(dir, name);
     }
     Invalidate(FUSE_ROOT_ID, item.key);
   }

@@ -126,7 +126,7 @@ store::Result<std::shared_ptr<Node>> ScopeDirNode::Lookup(Filesystem& fs, const 
       if (!draft) return not_found();
       return MetaDraftNode::For(fs, draft, name);
     }
-    if (!store::IsCommittedScopeFileName(name)) return not_found();
+    if (!b.scope->HasFile(name)) return not_found();
     return ScopeFileNode::For(fs, b.scope, name);
   }
   if (b.pending) {
@@ -141,6 +141,11 @@ store::Result<std::vector<DirEntry>> ScopeDirNode::List(const Filesystem&) const
   const Binding b = ResolveForNames();
   std::vector<DirEntry> out;
   if (b.scope) {
+    // The index files first: `cp -r` and `tar` copy in this order, and a copy
+    // back in then writes them (discarded) before the last file that commits.
+    for (std::string_view file : store::kIndexFiles) {
+      if (b.scope->HasFile(file)) out.push_back({std::string(file), S_IFREG});
+    }
     for (std::string_view file : store::kScopeFiles) out.push_back({std::string(file), S_IFREG});
     return out;
   }
@@ -193,7 +198,10 @@ store::Result<std::unique_ptr<Handle>> ScopeDirNode::Create(Filesystem& fs, cons
 store::Status ScopeDirNode::Unlink(Filesystem& fs, const std::string& name) {
   if (unlinked()) {
     // The scope went with an earlier unlink of this `rm -r`; its files went with it.
-    if (store::IsCommittedScopeFileName(name)) return store::Status::Ok();
+    const std::shared_ptr<store::Scope> ghost = ResolveForNames().scope;
+    if (store::IsCommittedScopeFileName(name) || (ghost && ghost->HasFile(name))) {
+      return store::Status::Ok();
+    }
     return store::Status::NotFound(store::Printable(name));
   }
   const Binding b = Resolve();
@@ -204,8 +212,7 @@ store::Status ScopeDirNode::Unlink(Filesystem& fs, const std::string& name) {
     return store::Status::Ok();
   }
   if (b.scope) {
-    if (!store::IsCommittedScopeFileName(name))
-      return store::Status::NotFound(store::Printable(name));
+    if (!b.scope->HasFile(name)) return store::Status::NotFound(store::Printable(name));
     // Unlinking any file of a committed scope removes the whole scope at once.
     RETURN_IF_ERROR(fs.store().Remove(b.scope->key()));
     MarkUnlinked(b.scope);
@@ -222,11 +229,20 @@ store::Status ScopeDirNode::Rename(Filesystem& fs, const Caller& caller, const s
                                    Node& to_dir, const std::string& to, unsigned int flags) {
   if (to_dir.ino() != ino()) return store::Status::CrossDevice("files cannot move between scopes");
   const Binding b = Resolve();
-  if (b.scope && MetaDraft::IsDraftName(from) && to == store::kMetaFile) {
+  if (b.scope && MetaDraft::IsDraftName(from) && to == store::kMetaFile &&
+      !MetaDraft::IsIndexDraftName(from)) {
     // rsync putting its copy of meta.json in place: fine if it changes nothing.
     std::shared_ptr<MetaDraft> draft = fs.drafts().Find(b.scope, from);
     if (!draft) return store::Status::NotFound(store::Printable(from));
     RETURN_IF_ERROR(fs.store().CheckMetaUnchanged(b.scope->key(), draft->data()));
+    fs.drafts().Remove(draft);
+    return store::Status::Ok();
+  }
+  if (b.scope && MetaDraft::IsIndexDraftName(from) && b.scope->HasFile(to) &&
+      store::IsIndexFileName(to)) {
+    // rsync putting its copy of an index in place: the one built stays.
+    std::shared_ptr<MetaDraft> draft = fs.drafts().Find(b.scope, from);
+    if (!draft) return store::Status::NotFound(store::Printable(from));
     fs.drafts().Remove(draft);
     return store::Status::Ok();
   }

@@ -1,5 +1,6 @@
 // ScopeFileNode: a file of a committed scope. Immutable, so the kernel caches
-// it; opening a data file is an access (LRU, TTL). meta.json is generated.
+// it (never direct_io: readers mmap the index files); opening a data file is
+// an access (LRU, TTL). meta.json is generated.
 #include "fs/filesystem.h"
 #include "fs/handle.h"
 #include "fs/kinds.h"
@@ -84,6 +85,27 @@ class MappingsHandle final : public Handle {
   store::ReadAheadState read_ahead_ GUARDED_BY(read_ahead_mu_);
 };
 
+// nodes.idx, links.idx: read from the stored file, checked whole at the
+// first open of the scope's file (Scope::CheckedIndex); served through the
+// page cache, so Python can mmap it.
+class IndexHandle final : public Handle {
+ public:
+  IndexHandle(std::shared_ptr<Node> node, std::shared_ptr<store::Scope> scope,
+              std::shared_ptr<const store::File> file)
+      : Handle(std::move(node)), scope_(std::move(scope)), file_(std::move(file)) {}
+  store::Result<ReadBytes> Read(Filesystem& fs, uint64_t offset, size_t size) override {
+    std::shared_ptr<char[]> buffer = std::make_shared_for_overwrite<char[]>(size);
+    store::Result<size_t> n = file_->ReadAt(offset, buffer.get(), size);
+    if (!n.ok()) return fs.store().JudgeReadError(*scope_, n.status()).Annotate(node().name());
+    fs.CountServed(*n);
+    return ReadBytes{buffer, buffer.get(), *n};
+  }
+
+ private:
+  const std::shared_ptr<store::Scope> scope_;
+  const std::shared_ptr<const store::File> file_;
+};
+
 }  // namespace
 
 std::shared_ptr<Node> ScopeFileNode::For(Filesystem& fs, const std::shared_ptr<store::Scope>& scope,
@@ -121,6 +143,12 @@ store::Result<struct stat> ScopeFileNode::Attr(const Filesystem& fs) const {
     st = FileStat(fs, *this, 0444, r.mappings_index.uncompressed_size);
     st.st_blocks = static_cast<blkcnt_t>((r.mappings.size + 511) / 512);  // du: bytes stored
     mtime = r.mappings.mtime_ns;
+  } else if (store::IsIndexFileName(file)) {
+    const std::optional<store::StoredFile>& index =
+        file == store::kNodesIndexFile ? r.nodes_idx : r.links_idx;
+    if (!index) return store::Status::NotFound("scope " + scope->key() + " has no " + file);
+    st = FileStat(fs, *this, 0444, index->size);
+    mtime = index->mtime_ns;
   } else {
     st = FileStat(fs, *this, 0444, UserMetaText(*scope).size());
   }
@@ -156,6 +184,11 @@ store::Result<std::unique_ptr<Handle>> ScopeFileNode::Open(Filesystem& fs, const
       ASSIGN_OR_RETURN(std::shared_ptr<const store::ChunkedGzipReader> mappings, scope->Mappings());
       return std::unique_ptr<Handle>(
           std::make_unique<MappingsHandle>(shared_from_this(), scope, mappings));
+    }
+    if (store::IsIndexFileName(file)) {
+      ASSIGN_OR_RETURN(std::shared_ptr<const store::File> index, scope->CheckedIndex(file));
+      return std::unique_ptr<Handle>(
+          std::make_unique<IndexHandle>(shared_from_this(), scope, std::move(index)));
     }
     if (bits_verified_) {
       // Its reads come from the page cache: checking 1-2 MB again at each open

@@ -107,6 +107,8 @@ class ScopeDirNode final : public Node {
                         Handle* handle) override;
   store::Result<std::shared_ptr<Node>> Lookup(Filesystem& fs, const std::string& name) override;
   store::Result<std::vector<DirEntry>> List(const Filesystem& fs) const override;
+  // The order matters to copies back in (List()).
+  bool ListsInOrder() const override { return true; }
   store::Result<std::unique_ptr<Handle>> Create(Filesystem& fs, const Caller& caller,
                                                 const std::string& name, mode_t mode,
                                                 fuse_file_info* fi) override;

@@ -7,6 +7,11 @@
 namespace scopefs::fs {
 
 store::Status MetaDraft::Write(uint64_t offset, std::string_view data) {
+  if (discards_bytes_) {
+    store::MutexLock lock(&mu_);
+    attrs_.size = std::max<uint64_t>(attrs_.size, offset + data.size());
+    return store::Status::Ok();
+  }
   if (offset > store::kMaxMetaBytes || data.size() > store::kMaxMetaBytes - offset) {
     return store::Status::TooBig("meta.json is limited to " + std::to_string(store::kMaxMetaBytes) +
                                  " bytes");
@@ -19,9 +24,9 @@ store::Status MetaDraft::Write(uint64_t offset, std::string_view data) {
 }
 
 store::Status MetaDraft::Truncate(uint64_t size) {
-  if (size > store::kMaxMetaBytes) return Write(size, "");
+  if (size > store::kMaxMetaBytes && !discards_bytes_) return Write(size, "");
   store::MutexLock lock(&mu_);
-  data_.resize(size);
+  if (!discards_bytes_) data_.resize(size);
   attrs_.size = size;
   return store::Status::Ok();
 }
@@ -97,7 +102,7 @@ bool SameScope(const std::weak_ptr<store::Scope>& a, const std::shared_ptr<store
 store::Result<std::shared_ptr<MetaDraft>> MetaDrafts::Create(
     const std::shared_ptr<store::Scope>& scope, const std::string& name, store::FileAttrs attrs,
     pid_t creator, int64_t now_ns) {
-  auto draft = std::make_shared<MetaDraft>(attrs, creator);
+  auto draft = std::make_shared<MetaDraft>(attrs, creator, MetaDraft::IsIndexDraftName(name));
   if (size() >= kMax) Sweep(now_ns);
   store::MutexLock lock(&mu_);
   std::erase_if(entries_,

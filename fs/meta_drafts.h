@@ -1,12 +1,15 @@
-// MetaDraft and MetaDrafts: rsync's temporary copies of meta.json inside
-// committed scopes, and who owns them for how long.
+// MetaDraft and MetaDrafts: rsync's temporary copies of meta.json and of the
+// index files inside committed scopes, and who owns them for how long.
 //
 // `rsync -a` run again onto a committed scope finds the generated meta.json
 // different from its source and sends it as `.meta.json.XXXXXX`, closes it,
 // then renames it over meta.json. A draft holds those bytes in memory (at
 // most 1 MiB); the rename succeeds if they say what the scope already says,
-// and changes nothing (Store::CheckMetaUnchanged). Every other write to a
-// committed scope is still EACCES.
+// and changes nothing (Store::CheckMetaUnchanged). rsync sends nodes.idx and
+// links.idx the same way (also the first time, when the scope committed
+// before rsync reached them): their drafts discard the bytes, as the index
+// is built from the mappings, and their rename changes nothing. Every other
+// write to a committed scope is still EACCES.
 //
 // A draft belongs to its scope and to the process that created it. It is
 // dropped when it is renamed or unlinked; when its scope leaves (removed,
@@ -28,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/layout.h"
 #include "store/mutex.h"
 #include "store/pending_scope.h"
 #include "store/scope.h"
@@ -37,11 +41,17 @@ namespace scopefs::fs {
 
 class MetaDraft {
  public:
-  MetaDraft(store::FileAttrs attrs, pid_t creator) : creator_(creator), attrs_(attrs) {}
+  MetaDraft(store::FileAttrs attrs, pid_t creator, bool discards_bytes)
+      : creator_(creator), discards_bytes_(discards_bytes), attrs_(attrs) {}
 
-  // True for the names rsync gives its temporary copy of meta.json.
+  // True for the names rsync gives its temporary copy of meta.json, or of an
+  // index file (IsIndexDraftName).
   static bool IsDraftName(std::string_view name) {
-    return name.starts_with(".meta.json.") && name.size() > 11;
+    return store::IsTemporaryNameOf(name, store::kMetaFile) || IsIndexDraftName(name);
+  }
+  static bool IsIndexDraftName(std::string_view name) {
+    return store::IsTemporaryNameOf(name, store::kNodesIndexFile) ||
+           store::IsTemporaryNameOf(name, store::kLinksIndexFile);
   }
 
   store::Status Write(uint64_t offset, std::string_view data);
@@ -59,6 +69,7 @@ class MetaDraft {
 
  private:
   const pid_t creator_;
+  const bool discards_bytes_;  // an index draft: only its size is kept
   mutable store::Mutex mu_;
   std::string data_ GUARDED_BY(mu_);
   store::FileAttrs attrs_ GUARDED_BY(mu_);

@@ -73,6 +73,10 @@ class Node : public std::enable_shared_from_this<Node> {
   // Lookup counts one kernel lookup of the node it returns.
   virtual store::Result<std::shared_ptr<Node>> Lookup(Filesystem& fs, const std::string& name);
   virtual store::Result<std::vector<DirEntry>> List(const Filesystem& fs) const;
+  // True if a listing numbers its entries (d_ino) in listing order, without
+  // looking them up: `cp -r` copies a directory in d_ino order, and real
+  // inode numbers follow lookup history. Default: false.
+  virtual bool ListsInOrder() const { return false; }
   virtual store::Result<std::shared_ptr<Node>> Mkdir(Filesystem& fs, const Caller& caller,
                                                      const std::string& name, mode_t mode);
   virtual store::Status Rmdir(Filesystem& fs, const std::string& name);

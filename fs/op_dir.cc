@@ -25,6 +25,16 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   });
 }
 
+namespace {
+// The d_ino of entry `i` listed without a lookup: in listing order where the
+// directory asks for it (Node::ListsInOrder), else a hash of the name. Never
+// 0: readers skip those; the real number comes with lookup.
+ino_t ListedIno(const DirHandle& handle, size_t i) {
+  if (handle.node().ListsInOrder()) return (handle.node().ino() << 8) + i + 1;
+  return std::hash<std::string>()(handle.entries[i].name) | 1;
+}
+}  // namespace
+
 // readdir: fuse_reply_buf. Offsets: 0 ".", 1 "..", then entry i at i + 2.
 void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   Guard(req, "readdir", [&] {
@@ -42,8 +52,7 @@ void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_inf
       } else {
         name = handle.entries[i - 2].name;
         st.st_mode = handle.entries[i - 2].type;
-        // Readers skip entries whose d_ino is 0; the real number comes with lookup.
-        st.st_ino = std::hash<std::string>()(name) | 1;
+        st.st_ino = ListedIno(handle, i - 2);
       }
       size_t need = fuse_add_direntry(req, buf.data() + used, size - used, name.c_str(), &st,
                                       static_cast<off_t>(i + 1));
@@ -73,6 +82,11 @@ void OpReaddirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file
         name = i == 0 ? "." : "..";
         e.attr.st_mode = S_IFDIR;
         e.attr.st_ino = i == 0 ? handle.node().ino() : kRootIno;
+      } else if (handle.node().ListsInOrder()) {
+        // Without attributes (ino 0: no lookup counted), so d_ino keeps the order.
+        name = handle.entries[i - 2].name;
+        e.attr.st_mode = handle.entries[i - 2].type;
+        e.attr.st_ino = ListedIno(handle, i - 2);
       } else {
         name = handle.entries[i - 2].name;
         store::Result<std::shared_ptr<Node>> found = handle.node().Lookup(fs, name);
@@ -85,7 +99,7 @@ void OpReaddirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file
           if (found.ok()) fs.inodes().Forget((*found)->ino(), 1);
           // Gone since opendir: listed without attributes (ino 0: no lookup counted).
           e.attr.st_mode = handle.entries[i - 2].type;
-          e.attr.st_ino = std::hash<std::string>()(name) | 1;
+          e.attr.st_ino = ListedIno(handle, i - 2);
         }
       }
       size_t need = fuse_add_direntry_plus(req, buf.data() + used, size - used, name.c_str(), &e,

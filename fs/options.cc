@@ -37,6 +37,11 @@ Status SetOption(Config& c, const std::string& name, const std::string& value) {
   } else if (name == "write_group") {
     RETURN_IF_ERROR(need());
     c.write_group = value;
+  } else if (name == "index") {
+    if (value != "commit" && value != "off") {
+      return Status::Invalid("index must be commit or off, not \"" + value + "\"");
+    }
+    c.build_index = value == "commit";
   } else if (name == "notify_fd") {
     RETURN_IF_ERROR(need());
     ASSIGN_OR_RETURN(uint64_t fd, ParseNumber(value, "notify_fd"));
@@ -91,6 +96,8 @@ const char kUsage[] =
     "  --read-ahead-kb N          kernel readahead for the mount; default 1024 (0: keep)\n"
     "  --write-group NAME         members of group NAME may also add, remove and\n"
     "                             rename scopes (default: only root may)\n"
+    "  --index commit|off         build nodes.idx and links.idx at each commit, for\n"
+    "                             readers that look ids up without parsing; default commit\n"
     "  --notify-fd N              write one byte to fd N once the mount is live\n"
     "  -h, --help                 this text\n"
     "  -V, --version              the version\n";

@@ -37,6 +37,9 @@ struct Config {
   // Members of this group (a name or gid) may also add, remove and rename
   // scopes (access_policy.h); empty: only root may.
   std::string write_group;
+  // Whether commits build nodes.idx and links.idx (`index=commit`, the
+  // default) or not (`index=off`: readers fall back to mappings.json).
+  bool build_index = true;
   std::vector<std::string> fuse_options;  // for libfuse, one "-o" value each
 };
 

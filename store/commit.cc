@@ -254,15 +254,18 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
                                              r.total_links, options));
   }
 
-  auto mtime = [&](std::string_view name) {
+  auto mtime = [&](std::string_view name, int64_t otherwise) {
     auto it = options.mtimes_ns.find(std::string(name));
-    return it == options.mtimes_ns.end() ? r.created_ns : it->second;
+    return it == options.mtimes_ns.end() ? otherwise : it->second;
   };
-  r.nodes.mtime_ns = mtime(kNodesFile);
-  r.links.mtime_ns = mtime(kLinksFile);
-  r.mappings.mtime_ns = mtime(mappings.name);
-  r.meta_mtime_ns = mtime(kMetaFile);
-  if (r.nodes_idx) r.nodes_idx->mtime_ns = r.links_idx->mtime_ns = r.mappings.mtime_ns;
+  r.nodes.mtime_ns = mtime(kNodesFile, r.created_ns);
+  r.links.mtime_ns = mtime(kLinksFile, r.created_ns);
+  r.mappings.mtime_ns = mtime(mappings.name, r.created_ns);
+  r.meta_mtime_ns = mtime(kMetaFile, r.created_ns);
+  // An index copied in keeps its time (though not its bytes), so `rsync -a`
+  // run again finds it up to date.
+  if (r.nodes_idx) r.nodes_idx->mtime_ns = mtime(kNodesIndexFile, r.mappings.mtime_ns);
+  if (r.links_idx) r.links_idx->mtime_ns = mtime(kLinksIndexFile, r.mappings.mtime_ns);
 
   std::string record = SerializeRecord(r);
   // The record is not counted in stored bytes (nor in max_size): no room asked.

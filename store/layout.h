@@ -33,12 +33,27 @@ inline constexpr std::string_view kLinksIndexFile = "links.idx";
 inline constexpr std::string_view kScopeFiles[] = {kNodesFile, kLinksFile, kMappingsFile,
                                                    kMetaFile};
 
-// True for the names a committed scope shows (kScopeFiles).
+// The index files a committed scope shows when it was committed with them.
+// They are derived from the mappings: what users write under these names is
+// discarded (pending_scope.h, fs/meta_drafts.h).
+inline constexpr std::string_view kIndexFiles[] = {kNodesIndexFile, kLinksIndexFile};
+
+// True for the names every committed scope shows (kScopeFiles).
 constexpr bool IsCommittedScopeFileName(std::string_view name) {
   for (std::string_view file : kScopeFiles) {
     if (file == name) return true;
   }
   return false;
+}
+
+constexpr bool IsIndexFileName(std::string_view name) {
+  return name == kNodesIndexFile || name == kLinksIndexFile;
+}
+
+// True for the names rsync gives its temporary copy of `file`: ".FILE.XXXXXX".
+constexpr bool IsTemporaryNameOf(std::string_view name, std::string_view file) {
+  return name.size() > file.size() + 2 && name[0] == '.' && name.substr(1, file.size()) == file &&
+         name[file.size() + 1] == '.';
 }
 
 class Layout {

@@ -16,7 +16,7 @@ bool IsScopeFileName(std::string_view name) {
 }
 
 bool IsAllowedPendingName(std::string_view name) {
-  if (IsScopeFileName(name)) return true;
+  if (IsScopeFileName(name) || IsIndexFileName(name)) return true;
   // Hidden temporary names, as rsync and editors make them; .status is ours.
   return name.size() > 1 && name.front() == '.' && name != kStatusFile && name != ".." &&
          name.find('/') == std::string_view::npos;
@@ -25,13 +25,27 @@ bool IsAllowedPendingName(std::string_view name) {
 bool IsEncodedName(std::string_view name) {
   if (name == kMappingsFile) return true;
   // rsync's temporary name for mappings.json, not for mappings.json.gz.
-  const std::string_view temp = ".mappings.json.";
-  return name.starts_with(temp) && name.size() > temp.size() &&
-         !name.starts_with(".mappings.json.gz");
+  return IsTemporaryNameOf(name, kMappingsFile) && !IsTemporaryNameOf(name, kMappingsGzFile);
+}
+
+bool IsDiscardedName(std::string_view name) {
+  return IsIndexFileName(name) || IsTemporaryNameOf(name, kNodesIndexFile) ||
+         IsTemporaryNameOf(name, kLinksIndexFile);
 }
 
 namespace {
 std::atomic<uint64_t> next_encoded_file{0};  // names files under encoding/, emptied at start
+
+// What a discarded name's PendingFile writes to: nothing on disk, so its
+// bytes cost neither disk nor budget. The file's size is kept in its attrs.
+class DiscardingFile final : public File {
+ public:
+  Result<size_t> ReadAt(uint64_t, char*, size_t) const override { return size_t{0}; }
+  Status WriteAt(uint64_t, const char*, size_t) override { return Status::Ok(); }
+  Status Truncate(uint64_t) override { return Status::Ok(); }
+  Status Sync() override { return Status::Ok(); }
+  Result<uint64_t> Size() const override { return uint64_t{0}; }
+};
 }  // namespace
 
 PendingFile::PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Clock* clock,
@@ -271,21 +285,25 @@ Result<std::shared_ptr<PendingFile>> PendingScope::Create(const std::string& nam
   if (!IsAllowedPendingName(name)) {
     return Status::Permission("\"" + Printable(name) + "\" is not a scope file name (allowed: " +
                               "nodes.bits, links.bits, mappings.json, mappings.json.gz, " +
-                              "meta.json, or a temporary name starting with '.')");
+                              "meta.json, nodes.idx and links.idx (discarded), or a " +
+                              "temporary name starting with '.')");
   }
   MutexLock lock(&mu_);
   TouchLocked();
   if (auto it = files_.find(name); it != files_.end()) return it->second;
-  ASSIGN_OR_RETURN(std::unique_ptr<File> file,
-                   env_->Open(Layout::Join(dir_, name), OpenMode::kCreate));
+  const bool discarded = IsDiscardedName(name);
+  std::unique_ptr<File> file = std::make_unique<DiscardingFile>();
+  if (!discarded) {
+    ASSIGN_OR_RETURN(file, env_->Open(Layout::Join(dir_, name), OpenMode::kCreate));
+  }
   FileAttrs attrs;
   attrs.mode = mode & 07777;
   attrs.uid = uid;
   attrs.gid = gid;
   attrs.atime_ns = attrs.mtime_ns = attrs.ctime_ns = clock_->NowNanos();
-  auto entry =
-      std::make_shared<PendingFile>(std::move(file), attrs, clock_, max_file_size_, budget_, env_,
-                                    IsEncodedName(name) ? &encoding_ : nullptr);
+  auto entry = std::make_shared<PendingFile>(std::move(file), attrs, clock_, max_file_size_,
+                                             discarded ? nullptr : budget_, env_,
+                                             IsEncodedName(name) ? &encoding_ : nullptr);
   files_[name] = entry;
   refusal_.clear();
   return entry;
@@ -306,7 +324,7 @@ Status PendingScope::Unlink(const std::string& name) {
   MutexLock lock(&mu_);
   auto it = files_.find(name);
   if (it == files_.end()) return Status::NotFound("no file " + Printable(name) + " in " + key_);
-  RETURN_IF_ERROR(env_->Unlink(Layout::Join(dir_, name)));
+  if (!IsDiscardedName(name)) RETURN_IF_ERROR(env_->Unlink(Layout::Join(dir_, name)));
   unlinked = std::move(it->second);
   files_.erase(it);
   refusal_.clear();
@@ -323,8 +341,15 @@ Status PendingScope::Rename(const std::string& from, const std::string& to) {
   auto it = files_.find(from);
   if (it == files_.end()) return Status::NotFound("no file " + Printable(from) + " in " + key_);
   if (from == to) return Status::Ok();
-  RETURN_IF_ERROR(
-      env_->Rename(Layout::Join(dir_, from), Layout::Join(dir_, to), RenameMode::kReplace));
+  if (IsDiscardedName(from) != IsDiscardedName(to)) {
+    return Status::Permission("\"" + Printable(from) + "\" cannot be renamed to \"" +
+                              Printable(to) + "\": the index files are built from the " +
+                              "mappings, and what is written under their names is discarded");
+  }
+  if (!IsDiscardedName(to)) {
+    RETURN_IF_ERROR(
+        env_->Rename(Layout::Join(dir_, from), Layout::Join(dir_, to), RenameMode::kReplace));
+  }
   std::shared_ptr<PendingFile> entry = std::move(it->second);
   files_.erase(it);
   std::shared_ptr<PendingFile>& slot = files_[to];

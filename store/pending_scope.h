@@ -3,7 +3,10 @@
 // Its files live raw in pending/<key>/ under the names the user gave. Accepted
 // names: nodes.bits, links.bits, mappings.json, mappings.json.gz, meta.json,
 // and hidden temporary names (a leading '.', except the reserved ".status"),
-// so temp-file-then-rename writers (rsync, editors) work. Anything else is
+// so temp-file-then-rename writers (rsync, editors) work. nodes.idx and
+// links.idx (and rsync's temporary names for them) are accepted too, so a
+// scope copied out of a mount copies back in, but their bytes are discarded:
+// the commit builds the index from the mappings. Anything else is
 // Permission (EPERM). Times, mode and owner users set are kept in memory: the
 // commit records the file times, so they are shown again afterwards.
 //
@@ -42,6 +45,9 @@ bool IsScopeFileName(std::string_view name);
 // mappings_encoder.h): mappings.json, and the hidden temporary name rsync
 // gives it (".mappings.json.XXXXXX").
 bool IsEncodedName(std::string_view name);
+// True for the names whose bytes are discarded: the index files, and rsync's
+// temporary names for them.
+bool IsDiscardedName(std::string_view name);
 
 // How pending mappings are encoded as written.
 struct MappingsEncoding {

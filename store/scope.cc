@@ -52,6 +52,11 @@ std::string Scope::key() const {
   return key_;
 }
 
+bool Scope::HasFile(std::string_view name) const {
+  return IsCommittedScopeFileName(name) || (name == kNodesIndexFile && record_.nodes_idx) ||
+         (name == kLinksIndexFile && record_.links_idx);
+}
+
 Result<std::shared_ptr<const File>> Scope::OpenStored(std::string_view name) const {
   std::string path;
   {
@@ -124,6 +129,19 @@ Result<std::shared_ptr<const std::string>> Scope::VerifiedBits(std::string_view 
   if (std::shared_ptr<const std::string> shared = slot.lock()) return shared;  // the same bytes
   slot = bytes;
   return std::shared_ptr<const std::string>(std::move(bytes));
+}
+
+Result<std::shared_ptr<const File>> Scope::CheckedIndex(std::string_view name) const {
+  const int which = name == kNodesIndexFile ? 0 : 1;
+  const std::optional<StoredFile>& expected = which == 0 ? record_.nodes_idx : record_.links_idx;
+  if (!expected) return Status::NotFound("scope " + key() + " has no " + std::string(name));
+  ASSIGN_OR_RETURN(std::shared_ptr<const File> file, OpenStored(name));
+  if (!index_checked_[which].load()) {
+    // Racing first opens may both check: harmless, and no lock is held for I/O.
+    RETURN_IF_ERROR(CheckCrc(*file, *expected, "scope " + key() + ": " + std::string(name)));
+    index_checked_[which] = true;
+  }
+  return file;
 }
 
 Status Scope::Verify() const {

@@ -33,6 +33,9 @@ class Scope {
   const ScopeRecord& record() const { return record_; }
   std::string key() const EXCLUDES(mu_);  // the key now: a rename changes it
   bool removed() const EXCLUDES(mu_);
+  // True for the names the scope's directory shows: kScopeFiles, and the
+  // index files it was committed with.
+  bool HasFile(std::string_view name) const;
 
   // Opens a stored file (kNodesFile, kLinksFile or kMappingsGzFile).
   // NotFound once the scope is removed.
@@ -49,6 +52,12 @@ class Scope {
   // one opened before a removal still reads (and checks) the committed bytes.
   Result<std::shared_ptr<const std::string>> VerifiedBits(std::string_view name,
                                                           const File& file) const;
+  // An index file (kNodesIndexFile or kLinksIndexFile) opened for reading.
+  // The first call for each file checks its size and CRC against the record
+  // (one pass over it), so damage is found at open; later calls trust that
+  // check and only open. NotFound if the scope has no such index, once
+  // removed, or if the file is missing (see Store::JudgeReadError).
+  Result<std::shared_ptr<const File>> CheckedIndex(std::string_view name) const;
   // The uncompressed mappings.json, shared by all readers; opened on first use.
   // NotFound once the scope is removed and it was never opened.
   Result<std::shared_ptr<const ChunkedGzipReader>> Mappings() const;
@@ -84,6 +93,8 @@ class Scope {
   mutable std::shared_ptr<const ChunkedGzipReader> mappings_ GUARDED_BY(mu_);
   mutable std::weak_ptr<const std::string> nodes_bytes_ GUARDED_BY(mu_);
   mutable std::weak_ptr<const std::string> links_bytes_ GUARDED_BY(mu_);
+  // Whether nodes.idx and links.idx passed CheckedIndex's check.
+  mutable std::atomic<bool> index_checked_[2] = {false, false};
 };
 
 }  // namespace scopefs::store

@@ -23,7 +23,14 @@ TEST(OptionsTest, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.ttl_s, 24 * 3600);
   EXPECT_EQ(c.maintenance_interval_s, 60);
   EXPECT_EQ(c.pending_timeout_s, 3600);
+  EXPECT_TRUE(c.build_index);
   EXPECT_FALSE(c.foreground);
+}
+
+TEST(OptionsTest, IndexIsCommitOrOff) {
+  EXPECT_FALSE(Parse({"-o", "index=off", "s", "m"})->config.build_index);
+  EXPECT_FALSE(Parse({"--index", "off", "s", "m"})->config.build_index);
+  EXPECT_TRUE(Parse({"--index=commit", "s", "m"})->config.build_index);
 }
 
 TEST(OptionsTest, LongOptionsAndMountOptionsAreTheSame) {
@@ -56,6 +63,7 @@ TEST(OptionsTest, BadInputIsRefusedWithAReason) {
            {"--ttl", "-5s", "s", "m"},
            {"-o", "maintenance_interval=0", "s", "m"},
            {"-o", "max_entries", "s", "m"},
+           {"-o", "index=lazy", "s", "m"},
            {"--bogus", "1", "s", "m"},
            {"-x", "s", "m"},
            {"s"},

@@ -1,5 +1,5 @@
 // Damage to stored files (a flipped byte, truncation, deletion) of each kind
-// (bits, gzip mappings, the record with its member index), made with the
+// (bits, gzip mappings, the record with its member index, the index files), made with the
 // daemon stopped and with the files open: every case is detected (EIO and
 // quarantine, or dropped at start-up) and no read ever returns a wrong byte.
 #include <fcntl.h>
@@ -16,12 +16,12 @@
 namespace scopefs::testing {
 namespace {
 
-constexpr const char* kDataFiles[] = {"nodes.bits", "links.bits", "mappings.json"};
+constexpr const char* kDataFiles[] = {"nodes.bits", "links.bits", "mappings.json", "nodes.idx",
+                                      "links.idx"};
 // Each stored file, and the short name the test's keys use for it.
-constexpr std::pair<const char*, const char*> kStoredFiles[] = {{"nodes", "nodes.bits"},
-                                                                {"links", "links.bits"},
-                                                                {"maps", "mappings.json.gz"},
-                                                                {"meta", "meta.json"}};
+constexpr std::pair<const char*, const char*> kStoredFiles[] = {
+    {"nodes", "nodes.bits"}, {"links", "links.bits"}, {"maps", "mappings.json.gz"},
+    {"meta", "meta.json"},   {"nidx", "nodes.idx"},   {"lidx", "links.idx"}};
 constexpr const char* kDamages[] = {"flip", "truncate", "delete"};
 
 // What reading a whole file gave: its bytes, or the errno that stopped it.
@@ -95,7 +95,12 @@ class IntegrityTest : public MountTest {
 
 TEST_F(IntegrityTest, EveryDamageIsDetectedAndNoWrongByteIsServed) {
   const std::string& src = SmallScope();
-  for (const char* f : kDataFiles) source_[f] = ReadFile(src + "/" + f);
+  // The index files as a clean copy of the scope serves them.
+  ASSERT_EQ(Shell("cp -r " + Quote(src) + " " + Quote(Mnt("clean"))).exit_code, 0);
+  for (const char* f : kDataFiles) {
+    source_[f] = ReadFile((std::string_view(f).ends_with(".idx") ? Mnt("clean") : src) + "/" + f);
+    ASSERT_FALSE(source_[f].empty()) << f;
+  }
   std::vector<std::string> keys;
   for (const auto& [kind, file] : kStoredFiles) {
     for (const char* damage : kDamages) {

@@ -43,10 +43,12 @@ TEST_F(MountTest, EveryCopyToolAddsAScopeWithoutErrors) {
   EXPECT_EQ(ls.output, "by-cp\nby-cp-a\nby-python\nby-rsync\nby-tar\n");
   ShellResult modes =
       Shell("stat -c '%A %n' " + Quote(Mnt("by-cp")) + " " + Quote(Mnt("by-cp")) + "/*");
-  EXPECT_EQ(modes.output, "dr-xr-xr-x " + Mnt("by-cp") + "\n" + "-r--r--r-- " + Mnt("by-cp") +
-                              "/links.bits\n" + "-r--r--r-- " + Mnt("by-cp") + "/mappings.json\n" +
-                              "-r--r--r-- " + Mnt("by-cp") + "/meta.json\n" + "-r--r--r-- " +
-                              Mnt("by-cp") + "/nodes.bits\n");
+  std::string want = "dr-xr-xr-x " + Mnt("by-cp") + "\n";
+  for (const char* f :
+       {"links.bits", "links.idx", "mappings.json", "meta.json", "nodes.bits", "nodes.idx"}) {
+    want += "-r--r--r-- " + Mnt("by-cp") + "/" + f + "\n";
+  }
+  EXPECT_EQ(modes.output, want);
 }
 
 TEST_F(MountTest, FileTimesSetWhilePendingAreKept) {
@@ -95,7 +97,8 @@ TEST_F(MountTest, RsyncAgainOntoACommittedScopeSucceedsAndSendsNoData) {
       Shell("printf '{\"config_attributes\":{\"x\":1}}' > " + Quote(dir_.path() + "/meta.json") +
             " && rsync " + Quote(dir_.path() + "/meta.json") + " " + dst);
   EXPECT_NE(meta.exit_code, 0) << meta.output;
-  EXPECT_EQ(Shell("ls -A " + dst).output, "links.bits\nmappings.json\nmeta.json\nnodes.bits\n");
+  EXPECT_EQ(Shell("ls -A " + dst).output,
+            "links.bits\nlinks.idx\nmappings.json\nmeta.json\nnodes.bits\nnodes.idx\n");
 }
 
 TEST_F(MountTest, LargeMappingsServeEveryOffsetToConcurrentReaders) {
@@ -175,7 +178,7 @@ TEST_F(MountTest, StatusSaysWhatIsMissingOrWrongAndAFixCommits) {
   ShellResult fix = Shell("cp " + Quote(src + "/nodes.bits") + " " + Quote(k + "/nodes.bits"));
   EXPECT_EQ(fix.exit_code, 0) << fix.output;
   EXPECT_EQ(Shell("ls -A " + Quote(k)).output,
-            "links.bits\nmappings.json\nmeta.json\nnodes.bits\n");
+            "links.bits\nlinks.idx\nmappings.json\nmeta.json\nnodes.bits\nnodes.idx\n");
   ExpectSameFiles(src, "k");
   EXPECT_NE(mount_->log().find("refused scope k: nodes.bits is 3 bytes"), std::string::npos);
 }

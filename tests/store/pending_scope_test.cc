@@ -174,5 +174,40 @@ TEST_F(PendingScopeTest, ADroppedScopeClosesItsFilesAndGivesTheirBytesBack) {
   EXPECT_EQ(store->pending_bytes(), 0u);
 }
 
+TEST_F(PendingScopeTest, IndexFilesAreAcceptedAndDiscarded) {
+  auto store = OpenStore();
+  auto pending = store->CreatePending("k").value();
+  // As `rsync -a` of a copied-out scope sends them: a temporary name renamed
+  // into place, its time set; and as `cp` does, straight to the name.
+  std::shared_ptr<PendingFile> temp = pending->Create(".nodes.idx.Ab12", 0600, 0, 0).value();
+  ASSERT_TRUE(temp->Write(0, std::string(5000, 'x')).ok());
+  AttrChange times;
+  times.mtime_ns = int64_t{1'700'000'000} * 1'000'000'000;
+  temp->SetAttrs(times);
+  ASSERT_TRUE(pending->Rename(".nodes.idx.Ab12", "nodes.idx").ok());
+  std::shared_ptr<PendingFile> links = pending->Create("links.idx", 0644, 0, 0).value();
+  ASSERT_TRUE(links->Write(0, std::string(3000, 'y')).ok());
+  EXPECT_EQ(pending->Find("nodes.idx").value()->attrs().size, 5000u);  // as written...
+  EXPECT_EQ(store->pending_bytes(), 0u);                               // ...but not kept
+  EXPECT_FALSE(env_.Stat("/store/pending/k/nodes.idx").ok());
+  EXPECT_FALSE(env_.Stat("/store/pending/k/links.idx").ok());
+  // They are not scope files: the scope waits for, and commits with, the four.
+  EXPECT_EQ(pending->StatusLine(), "waiting for: nodes.bits, links.bits, mappings.json, meta.json");
+  // A kept file and a discarded one cannot replace each other.
+  ASSERT_TRUE(testing::WritePendingFile(*pending, ".tmp", "abc").ok());
+  EXPECT_EQ(pending->Rename(".tmp", "nodes.idx").code(), Status::Code::kPermission);
+  EXPECT_EQ(pending->Rename("links.idx", "nodes.bits").code(), Status::Code::kPermission);
+  ASSERT_TRUE(pending->Unlink(".tmp").ok());
+  ASSERT_TRUE(WriteScopeFiles(*pending, MakeScopeFiles(300, 500)).ok());
+  std::shared_ptr<Scope> scope = store->Commit(pending).value();
+  // The index built from the mappings, with the time the copy gave it.
+  ASSERT_TRUE(scope->record().nodes_idx.has_value());
+  EXPECT_NE(scope->record().nodes_idx->size, 5000u);
+  EXPECT_EQ(scope->record().nodes_idx->mtime_ns, *times.mtime_ns);
+  EXPECT_TRUE(scope->CheckedIndex(kNodesIndexFile).ok());
+  EXPECT_TRUE(scope->HasFile("nodes.idx") && scope->HasFile("links.idx"));
+  EXPECT_EQ(links->Write(3000, "z").code(), Status::Code::kAccess);  // closed with the scope
+}
+
 }  // namespace
 }  // namespace scopefs::store
