@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/crc32.h"
+#include "store/index_value_order.h"
 #include "store/log.h"
 
 namespace scopefs::store {
@@ -27,50 +28,24 @@ constexpr size_t kPiece = size_t{1} << 20;
 enum Section { kFanout, kHashes, kValues, kOffsets, kIds, kByValue };
 
 void PutLe(uint64_t v, int width, char* out) {
-  for (int i = 0; i < width; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out, &v, static_cast<size_t>(width));
+  } else {
+    for (int i = 0; i < width; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  }
 }
 uint64_t GetLe(const char* p, int width) {
   uint64_t v = 0;
   for (int i = width - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
   return v;
 }
-void PutBe64(uint64_t v, char* out) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
-}
-uint64_t GetBe64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
-
-// An entry as the sorter holds it: hash, sequence number, value, id bytes.
-constexpr size_t kEntryHead = 4 + 8 + 8;
-struct Entry {
-  uint32_t hash;
-  uint64_t seq;
-  uint64_t value;
-  std::string_view id;
-};
-Entry ParseEntry(std::string_view r) {
-  return {static_cast<uint32_t>(GetLe(r.data(), 4)), GetLe(r.data() + 4, 8),
-          GetLe(r.data() + 12, 8), r.substr(kEntryHead)};
-}
-// Entry order: hash, then id bytes (a prefix first), then the order they came in.
-bool EntryLess(std::string_view a, std::string_view b) {
-  const Entry x = ParseEntry(a), y = ParseEntry(b);
-  if (x.hash != y.hash) return x.hash < y.hash;
-  if (const int c = x.id.compare(y.id); c != 0) return c < 0;
-  return x.seq < y.seq;
-}
 
 // Appends to a file through a buffer, summing a CRC of what it wrote.
 class Appender {
  public:
-  Appender(File* file, uint64_t offset) : file_(file), offset_(offset) {}
+  Appender(File* file, uint64_t offset) : file_(file), offset_(offset) { buffer_.reserve(kPiece); }
   Status Append(std::string_view data) {
-    crc_ = Crc32Update(crc_, data);
-    written_ += data.size();
     buffer_.append(data);
     return buffer_.size() >= kPiece ? Flush() : Status::Ok();
   }
@@ -80,11 +55,14 @@ class Appender {
     return Append(std::string_view(bytes, static_cast<size_t>(width)));
   }
   Status Flush() {
+    crc_ = Crc32Update(crc_, buffer_);
+    written_ += buffer_.size();
     RETURN_IF_ERROR(file_->WriteAt(offset_, buffer_.data(), buffer_.size()));
     offset_ += buffer_.size();
     buffer_.clear();
     return Status::Ok();
   }
+  // Both count what was flushed.
   uint32_t crc() const { return crc_; }
   uint64_t written() const { return written_; }
 
@@ -95,19 +73,6 @@ class Appender {
   uint32_t crc_ = 0;
   uint64_t written_ = 0;
 };
-
-// Calls `each` with every `width`-byte integer of `file`, in order.
-Status ForEachInt(const File& file, int width, const std::function<Status(uint64_t)>& each) {
-  std::string buf(kPiece, '\0');
-  for (uint64_t offset = 0;;) {
-    ASSIGN_OR_RETURN(size_t n, file.ReadAt(offset, buf.data(), buf.size()));
-    if (n == 0) return Status::Ok();
-    for (size_t i = 0; i + static_cast<size_t>(width) <= n; i += static_cast<size_t>(width)) {
-      RETURN_IF_ERROR(each(GetLe(buf.data() + i, width)));
-    }
-    offset += n;  // kPiece is a multiple of every width
-  }
-}
 
 struct SectionSpan {
   uint64_t offset = 0;
@@ -202,84 +167,8 @@ Result<Header> ParseHeader(std::string_view bytes, uint64_t file_size) {
   return h;
 }
 
-}  // namespace
-
-uint32_t IndexHash(std::string_view id) { return Crc32(id); }
-
-MappingIndexBuilder::MappingIndexBuilder(Env* env, std::string scratch_prefix, size_t memory_bytes)
-    : env_(env),
-      prefix_(std::move(scratch_prefix)),
-      entries_(env, prefix_ + ".entries", EntryLess, memory_bytes) {}
-
-MappingIndexBuilder::~MappingIndexBuilder() {
-  for (const char* name : {".hashes", ".values", ".offsets", ".ids"}) {
-    if (Status st = env_->Unlink(prefix_ + name);
-        !st.ok() && st.code() != Status::Code::kNotFound) {
-      LogWarning("cannot remove " + prefix_ + name + ": " + st.ToString());
-    }
-  }
-}
-
-Status MappingIndexBuilder::Add(std::string_view id, uint64_t value) {
-  record_.resize(kEntryHead);
-  PutLe(IndexHash(id), 4, record_.data());
-  PutLe(added_++, 8, record_.data() + 4);
-  PutLe(value, 8, record_.data() + 12);
-  record_.append(id);
-  return entries_.Add(record_);
-}
-
-Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
-  if (std::exchange(finished_, true)) {
-    return Status::FromErrno(EIO,
-                             "mappings.json must be written again: its index was lost "
-                             "with an earlier failure");
-  }
-  // Pass 1: the sorted, de-duplicated entries into one scratch file per
-  // section, 8-byte integers for now (the widths are known only at the end).
-  std::unique_ptr<File> scratch[4];
-  const char* names[4] = {".hashes", ".values", ".offsets", ".ids"};
-  std::vector<Appender> part;
-  for (int i = 0; i < 4; ++i) {
-    ASSIGN_OR_RETURN(scratch[i], env_->Open(prefix_ + names[i], OpenMode::kCreate));
-    part.emplace_back(scratch[i].get(), 0);
-  }
-  ExternalSorter by_value(env_, prefix_ + ".by_value",
-                          [](std::string_view a, std::string_view b) { return a < b; });
-  const int fanout_bits = FanoutBits(added_);  // added_ >= count: a bound known now
-  std::vector<uint64_t> fanout(FanoutSlots(fanout_bits), 0);
-  uint64_t count = 0, blob = 0;
-  bool have = false;
-  uint32_t last_hash = 0;
-  uint64_t last_value = 0;
-  std::string last_id;
-  auto emit = [&]() -> Status {
-    RETURN_IF_ERROR(part[0].AppendInt(last_hash, 4));
-    RETURN_IF_ERROR(part[1].AppendInt(last_value, 8));
-    RETURN_IF_ERROR(part[2].AppendInt(blob, 8));
-    RETURN_IF_ERROR(part[3].Append(last_id));
-    blob += last_id.size();
-    ++fanout[Bucket(last_hash, fanout_bits) + 1];
-    char key[16];
-    PutBe64(last_value, key);
-    PutBe64(count++, key + 8);
-    return by_value.Add(std::string_view(key, 16));
-  };
-  auto take = [&](std::string_view record) -> Status {
-    const Entry e = ParseEntry(record);
-    // Equal ids come together, the last added last: it replaces the others.
-    if (have && (e.hash != last_hash || e.id != last_id)) RETURN_IF_ERROR(emit());
-    have = true;
-    last_hash = e.hash;
-    last_value = e.value;
-    last_id.assign(e.id);
-    return Status::Ok();
-  };
-  RETURN_IF_ERROR(entries_.Drain(take));
-  if (have) RETURN_IF_ERROR(emit());
-  RETURN_IF_ERROR(part[2].AppendInt(blob, 8));
-  for (Appender& a : part) RETURN_IF_ERROR(a.Flush());
-
+// Where the sections of `count` entries whose ids take `blob` bytes lie.
+Header Layout(uint64_t count, uint64_t blob, uint64_t total, int fanout_bits) {
   Header h;
   h.count = count;
   h.total = total;
@@ -300,49 +189,129 @@ Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
     h.sections[s].length = lengths[s];
     at += lengths[s];
   }
+  return h;
+}
 
-  // Pass 2: each section into place, at its width, with its CRC.
-  auto write_section = [&](int s, const std::function<Status(Appender&)>& fill) -> Status {
-    Appender a(&out, h.sections[s].offset);
-    RETURN_IF_ERROR(fill(a));
-    RETURN_IF_ERROR(a.Flush());
-    if (a.written() != h.sections[s].length) {
+// The width of section s's integers (1 for the ids' bytes).
+int Width(const Header& h, int s) {
+  switch (s) {
+    case kFanout: return 8;
+    case kHashes: return 4;
+    case kValues: return h.value_width;
+    case kOffsets: return h.offset_width;
+    case kByValue: return h.position_width;
+    default: return 1;
+  }
+}
+
+// Moves `n` integers of `from_width` bytes at `from` to `to`, as `to_width`
+// bytes, and returns the CRC of what it wrote. REQUIRES: to <= from,
+// to_width <= from_width (so no integer is overwritten before it is read).
+Result<uint32_t> MoveInts(File& file, uint64_t from, int from_width, uint64_t to, int to_width,
+                          uint64_t n) {
+  Appender out(&file, to);
+  std::string buf(kPiece, '\0');
+  const uint64_t per_piece = kPiece / static_cast<uint64_t>(from_width);
+  for (uint64_t done = 0; done < n;) {
+    const uint64_t k = std::min(per_piece, n - done);
+    const size_t bytes = static_cast<size_t>(k) * static_cast<size_t>(from_width);
+    RETURN_IF_ERROR(ReadExactly(file, from + done * static_cast<uint64_t>(from_width), buf.data(),
+                                bytes, "index"));
+    if (from_width == to_width) {
+      RETURN_IF_ERROR(out.Append(std::string_view(buf.data(), bytes)));
+    } else {
+      for (size_t i = 0; i < bytes; i += static_cast<size_t>(from_width)) {
+        RETURN_IF_ERROR(out.AppendInt(GetLe(buf.data() + i, from_width), to_width));
+      }
+    }
+    done += k;
+  }
+  RETURN_IF_ERROR(out.Flush());
+  return out.crc();
+}
+
+}  // namespace
+
+uint32_t IndexHash(std::string_view id) { return Crc32(id); }
+
+MappingIndexBuilder::MappingIndexBuilder(Env* env, std::string scratch_prefix, size_t memory_bytes)
+    : env_(env),
+      prefix_(std::move(scratch_prefix)),
+      memory_bytes_(memory_bytes),
+      entries_(env, prefix_ + ".entries", memory_bytes) {}
+
+MappingIndexBuilder::~MappingIndexBuilder() = default;
+
+Status MappingIndexBuilder::Add(std::string_view id, uint64_t value) {
+  ++added_;
+  return entries_.Add(IndexHash(id), id, value);
+}
+
+Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
+  if (std::exchange(finished_, true)) {
+    return Status::FromErrno(EIO,
+                             "mappings.json must be written again: its index was lost "
+                             "with an earlier failure");
+  }
+  ASSIGN_OR_RETURN(IndexEntrySorter::Extent extent, entries_.Seal());
+  const int fanout_bits = FanoutBits(added_);  // added_ >= count: a bound known now
+  // The sections go where they belong if no id was repeated (always so when
+  // the extent is exact); else they are moved up at the end.
+  const Header planned = Layout(extent.count, extent.bytes, total, fanout_bits);
+  std::array<Appender, kByValue> part = {Appender(&out, planned.sections[kFanout].offset),
+                                         Appender(&out, planned.sections[kHashes].offset),
+                                         Appender(&out, planned.sections[kValues].offset),
+                                         Appender(&out, planned.sections[kOffsets].offset),
+                                         Appender(&out, planned.sections[kIds].offset)};
+  IndexValueOrder by_value(env_, prefix_ + ".by_value", memory_bytes_, extent.count, total);
+  uint64_t count = 0, blob = 0, next_slot = 0;
+  auto take = [&](uint32_t hash, std::string_view id, uint64_t value) -> Status {
+    if (value >= total) {
+      return Status::Invalid("index " + std::to_string(value) + " is not below the total " +
+                             std::to_string(total));
+    }
+    // fanout[b]: the first entry in bucket b or later.
+    for (const uint64_t b = Bucket(hash, fanout_bits); next_slot <= b; ++next_slot) {
+      RETURN_IF_ERROR(part[kFanout].AppendInt(count, 8));
+    }
+    RETURN_IF_ERROR(part[kHashes].AppendInt(hash, 4));
+    RETURN_IF_ERROR(part[kValues].AppendInt(value, planned.value_width));
+    RETURN_IF_ERROR(part[kOffsets].AppendInt(blob, planned.offset_width));
+    RETURN_IF_ERROR(part[kIds].Append(id));
+    blob += id.size();
+    return by_value.Add(value, count++);
+  };
+  RETURN_IF_ERROR(entries_.Drain(take));
+  for (; next_slot < FanoutSlots(fanout_bits); ++next_slot) {
+    RETURN_IF_ERROR(part[kFanout].AppendInt(count, 8));
+  }
+  RETURN_IF_ERROR(part[kOffsets].AppendInt(blob, planned.offset_width));
+
+  Header h = Layout(count, blob, total, fanout_bits);
+  for (int s = kFanout; s < kByValue; ++s) {
+    RETURN_IF_ERROR(part[s].Flush());
+    const int width = s == kOffsets ? planned.offset_width : Width(h, s);
+    const uint64_t ints = h.sections[s].length / static_cast<uint64_t>(Width(h, s));
+    if (part[s].written() != ints * static_cast<uint64_t>(width)) {
       return Status::FromErrno(EIO, "index section " + std::to_string(s) + " came out " +
-                                        std::to_string(a.written()) + " bytes");
+                                        std::to_string(part[s].written()) + " bytes");
     }
-    h.sections[s].crc = a.crc();
-    return Status::Ok();
-  };
-  auto fill_fanout = [&](Appender& a) -> Status {
-    uint64_t sum = 0;
-    for (uint64_t n : fanout) RETURN_IF_ERROR(a.AppendInt(sum += n, 8));
-    return Status::Ok();
-  };
-  RETURN_IF_ERROR(write_section(kFanout, fill_fanout));
-  auto copy_ints = [&](int s, int from, int width) {
-    return write_section(s, [&](Appender& a) {
-      return ForEachInt(*scratch[from], from == 0 ? 4 : 8,
-                        [&](uint64_t v) { return a.AppendInt(v, width); });
-    });
-  };
-  RETURN_IF_ERROR(copy_ints(kHashes, 0, 4));
-  RETURN_IF_ERROR(copy_ints(kValues, 1, h.value_width));
-  RETURN_IF_ERROR(copy_ints(kOffsets, 2, h.offset_width));
-  auto fill_ids = [&](Appender& a) -> Status {
-    std::string buf(kPiece, '\0');
-    for (uint64_t offset = 0;;) {
-      ASSIGN_OR_RETURN(size_t n, scratch[3]->ReadAt(offset, buf.data(), buf.size()));
-      if (n == 0) return Status::Ok();
-      RETURN_IF_ERROR(a.Append(std::string_view(buf.data(), n)));
-      offset += n;
+    if (h.sections[s].offset == planned.sections[s].offset && width == Width(h, s)) {
+      h.sections[s].crc = part[s].crc();
+    } else {  // a repeated id: the section moves up (and its offsets may narrow)
+      ASSIGN_OR_RETURN(h.sections[s].crc, MoveInts(out, planned.sections[s].offset, width,
+                                                   h.sections[s].offset, Width(h, s), ints));
     }
-  };
-  RETURN_IF_ERROR(write_section(kIds, fill_ids));
-  RETURN_IF_ERROR(write_section(kByValue, [&](Appender& a) {
-    return by_value.Drain([&](std::string_view key) {
-      return a.AppendInt(GetBe64(key.data() + 8), h.position_width);
-    });
-  }));
+  }
+  Appender order(&out, h.sections[kByValue].offset);
+  RETURN_IF_ERROR(by_value.Drain([&](uint64_t e) { return order.AppendInt(e, h.position_width); }));
+  RETURN_IF_ERROR(order.Flush());
+  if (order.written() != h.sections[kByValue].length) {
+    return Status::FromErrno(
+        EIO, "index section by_value came out " + std::to_string(order.written()) + " bytes");
+  }
+  h.sections[kByValue].crc = order.crc();
+
   // Zero the padding between sections, then the header with every CRC.
   for (int s = 1; s < kIndexSections; ++s) {
     const uint64_t end = h.sections[s - 1].offset + h.sections[s - 1].length;
@@ -355,7 +324,10 @@ Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
   if (const uint64_t pad = h.sections[0].offset - head.size(); pad > 0) {
     RETURN_IF_ERROR(out.WriteAt(head.size(), "\0\0\0\0\0\0\0", pad));
   }
-  return at;
+  const uint64_t end = h.sections[kByValue].offset + h.sections[kByValue].length;
+  ASSIGN_OR_RETURN(uint64_t size, out.Size());
+  if (size > end) RETURN_IF_ERROR(out.Truncate(end));  // sections that moved up
+  return end;
 }
 
 Status CheckMappingIndex(const File& file, std::string_view name) {

@@ -3,9 +3,10 @@
 //
 // MappingIndexBuilder takes the entries as the mappings stream by (from a
 // MappingsValidator's entry sink) and writes the index file at the end, in
-// bounded memory: entries are sorted by an ExternalSorter that spills to
-// scratch files. Ids are keyed by their decoded UTF-8 bytes; when one id
-// comes twice, the last one wins, as in json.loads.
+// bounded memory: entries are ordered by an IndexEntrySorter and the by_value
+// section by an IndexValueOrder, which spill to scratch files. Ids are keyed
+// by their decoded UTF-8 bytes; when one id comes twice, the last one wins, as
+// in json.loads.
 // CheckMappingIndex checks a file's header, section table and every CRC;
 // LookUpIndex answers one lookup from a whole file in memory (for tests and
 // for scopectl; readers mmap the file instead).
@@ -20,7 +21,7 @@
 #include <string_view>
 
 #include "store/env.h"
-#include "store/external_sorter.h"
+#include "store/index_entry_sorter.h"
 #include "store/status.h"
 
 namespace scopefs::store {
@@ -37,6 +38,8 @@ uint32_t IndexHash(std::string_view id);
 class MappingIndexBuilder {
  public:
   // Scratch files are named `<scratch_prefix>.*` and removed by the destructor.
+  // `memory_bytes` bounds the entries held in memory while adding, and again
+  // while finishing (each of the two sorts takes about that much).
   MappingIndexBuilder(Env* env, std::string scratch_prefix, size_t memory_bytes = size_t{32} << 20);
   ~MappingIndexBuilder();
   MappingIndexBuilder(const MappingIndexBuilder&) = delete;
@@ -51,10 +54,10 @@ class MappingIndexBuilder {
  private:
   Env* const env_;
   const std::string prefix_;
-  ExternalSorter entries_;
+  const size_t memory_bytes_;
+  IndexEntrySorter entries_;
   uint64_t added_ = 0;
   bool finished_ = false;
-  std::string record_;  // reused by Add
 };
 
 // Corruption naming what is wrong, or OK. Reads the whole file once.

@@ -5,9 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
 #include <map>
 #include <random>
 
+#include "store/crc32.h"
 #include "store/mappings_validator.h"
 #include "tests/support/mem_env.h"
 
@@ -15,6 +19,91 @@ namespace scopefs::store {
 namespace {
 
 using testing::MemEnv;
+
+// An id of `prefix` and 4 more bytes, chosen so its CRC-32 is `target`
+// (CRC-32 is linear: the 4 bytes follow from running the CRC backwards).
+std::string ForgeId(std::string prefix, uint32_t target) {
+  uint32_t table[256];
+  uint8_t top[256];
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = c & 1 ? 0xedb88320 ^ (c >> 1) : c >> 1;
+    table[i] = c;
+    top[c >> 24] = static_cast<uint8_t>(i);
+  }
+  uint8_t index[4];
+  uint32_t reg = ~target;
+  for (int k = 3; k >= 0; --k) {
+    index[k] = top[reg >> 24];
+    reg = (reg ^ table[index[k]]) << 8;
+  }
+  uint32_t state = ~IndexHash(prefix);
+  for (int k = 0; k < 4; ++k) {
+    prefix += static_cast<char>((state ^ index[k]) & 0xff);
+    state = (state >> 8) ^ table[index[k]];
+  }
+  return prefix;
+}
+
+// The index file as FORMAT.md describes it, written the plain way: every
+// entry in memory, std::map for the order and the last-wins rule.
+std::string ReferenceIndex(const std::vector<std::pair<std::string, uint64_t>>& entries,
+                           uint64_t total) {
+  std::map<std::pair<uint32_t, std::string>, uint64_t> by_key;
+  for (const auto& [id, value] : entries) by_key[{IndexHash(id), id}] = value;
+  const uint64_t count = by_key.size();
+  const int bits = std::clamp(static_cast<int>(std::bit_width(entries.size())) - 3, 0, 24);
+  uint64_t blob = 0;
+  for (const auto& [key, value] : by_key) blob += key.second.size();
+  const int vw = total <= (uint64_t{1} << 32) ? 4 : 8, ow = blob < (uint64_t{1} << 32) ? 4 : 8;
+  const int pw = count < (uint64_t{1} << 32) ? 4 : 8;
+  auto put = [](std::string& out, uint64_t v, int width) {
+    for (int i = 0; i < width; ++i) out += static_cast<char>(v >> (8 * i));
+  };
+  std::string sections[6];
+  std::vector<uint64_t> fanout((size_t{1} << bits) + 1, 0);
+  std::vector<std::pair<uint64_t, uint64_t>> by_value;
+  uint64_t entry = 0, at = 0;
+  for (const auto& [key, value] : by_key) {
+    ++fanout[(uint64_t{key.first} >> (32 - bits)) + 1];
+    put(sections[1], key.first, 4);
+    put(sections[2], value, vw);
+    put(sections[3], at, ow);
+    sections[4] += key.second;
+    at += key.second.size();
+    by_value.emplace_back(value, entry++);
+  }
+  put(sections[3], at, ow);
+  for (size_t b = 1; b < fanout.size(); ++b) fanout[b] += fanout[b - 1];
+  for (uint64_t f : fanout) put(sections[0], f, 8);
+  std::sort(by_value.begin(), by_value.end());
+  for (const auto& [value, e] : by_value) put(sections[5], e, pw);
+  std::string file(64 + 6 * 24, '\0');
+  std::memcpy(file.data(), "SCOPEIDX", 8);
+  std::string head;
+  put(head, 1, 4);
+  put(head, 1, 4);
+  put(head, count, 8);
+  put(head, total, 8);
+  for (int w : {vw, ow, pw, bits}) head += static_cast<char>(w);
+  put(head, 6, 4);
+  std::memcpy(file.data() + 8, head.data(), head.size());
+  for (int s = 0; s < 6; ++s) {
+    file.resize((file.size() + 7) & ~size_t{7}, '\0');
+    std::string e;
+    put(e, file.size(), 8);
+    put(e, sections[s].size(), 8);
+    put(e, Crc32(sections[s]), 4);
+    std::memcpy(file.data() + 64 + 24 * s, e.data(), e.size());
+    file += sections[s];
+  }
+  const uint32_t crc = Crc32Update(Crc32(std::string_view(file.data(), 60)),
+                                   std::string_view(file.data() + 64, 6 * 24));
+  std::string c;
+  put(c, crc, 4);
+  std::memcpy(file.data() + 60, c.data(), 4);
+  return file;
+}
 
 class MappingIndexTest : public ::testing::Test {
  protected:
@@ -148,6 +237,61 @@ TEST_F(MappingIndexTest, EveryFlippedByteIsDetected) {
   auto file = env_.Open("/d", OpenMode::kCreate).value();
   ASSERT_TRUE(file->WriteAt(0, index.data(), index.size() - 1).ok());
   EXPECT_EQ(CheckMappingIndex(*file, "nodes.idx").code(), Status::Code::kCorruption);
+}
+
+TEST_F(MappingIndexTest, ForgedIdsCollide) {
+  for (uint32_t target : {0u, 0x12345678u, 0xffffffffu}) {
+    EXPECT_EQ(IndexHash(ForgeId("c1", target)), target);
+    EXPECT_EQ(IndexHash(ForgeId("", target)), target);
+  }
+}
+
+// Every memory budget gives the reference writer's bytes: all in memory, in
+// buckets, buckets split again, and one hash too large for memory (forged
+// collisions), with repeated ids far apart (so across spills) and ids that
+// are prefixes of others.
+TEST_F(MappingIndexTest, SameBytesAsTheReferenceWhateverTheMemory) {
+  std::vector<std::pair<std::string, uint64_t>> entries;
+  std::mt19937_64 rng(14);
+  const uint64_t total = 40000;
+  for (uint64_t i = 0; i < 30000; ++i) {
+    entries.emplace_back("n:" + std::to_string(rng() % 25000), rng() % total);
+  }
+  for (int i = 0; i < 60; ++i)
+    entries.emplace_back(ForgeId("c" + std::to_string(i), 0xabcd0123), i);
+  for (int i = 0; i < 60; i += 7)
+    entries.emplace_back(ForgeId("c" + std::to_string(i), 0xabcd0123), 9);
+  entries.emplace_back("", 7);
+  entries.emplace_back(std::string(3000, 'x'), 8);
+  entries.emplace_back("a", 1);
+  entries.emplace_back("ab", 2);
+  entries.emplace_back("a", 3);  // the last "a" wins
+  const std::string reference = ReferenceIndex(entries, total);
+  for (size_t memory : {size_t{32} << 20, size_t{256} << 10, size_t{16} << 10, size_t{1} << 10}) {
+    EXPECT_TRUE(Build(entries, total, memory) == reference) << "memory " << memory;
+  }
+}
+
+TEST_F(MappingIndexTest, SameBytesAsTheReferenceForWideAndSkewedValues) {
+  std::mt19937_64 rng(5);
+  std::vector<std::pair<std::string, uint64_t>> wide, skewed, dense;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    wide.emplace_back("w" + std::to_string(i), rng() % (uint64_t{1} << 40));
+    skewed.emplace_back("s" + std::to_string(i), i % 3 == 0 ? 0 : rng() % 5000);
+    dense.emplace_back("d" + std::to_string(i * 7919 % 5000), i);
+  }
+  for (size_t memory : {size_t{32} << 20, size_t{2} << 10}) {
+    EXPECT_TRUE(Build(wide, uint64_t{1} << 40, memory) == ReferenceIndex(wide, uint64_t{1} << 40));
+    EXPECT_TRUE(Build(skewed, 5000, memory) == ReferenceIndex(skewed, 5000));
+    EXPECT_TRUE(Build(dense, 5000, memory) == ReferenceIndex(dense, 5000));
+  }
+}
+
+TEST_F(MappingIndexTest, AValueNotBelowTheTotalIsRefused) {
+  MappingIndexBuilder builder(&env_, "/scratch", 1024);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(builder.Add("id" + std::to_string(i), i).ok());
+  auto out = env_.Open("/idx", OpenMode::kCreate).value();
+  EXPECT_EQ(builder.Finish(*out, 100).status().code(), Status::Code::kInvalid);
 }
 
 }  // namespace

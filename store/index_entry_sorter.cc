@@ -1,0 +1,224 @@
+#include "store/index_entry_sorter.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "store/external_sorter.h"
+
+namespace scopefs::store {
+namespace {
+
+constexpr size_t kBuckets = 256;  // split by 8 bits of the hash at a time
+
+// A record, as held in memory and in the buckets (host order: they are scratch):
+// u32 hash, u32 id length, u64 value, then the id's bytes.
+constexpr size_t kHead = 16;
+struct Head {
+  uint32_t hash;
+  uint32_t length;
+  uint64_t value;
+};
+Head ReadHead(const char* p) {
+  Head h;
+  std::memcpy(&h.hash, p, 4);
+  std::memcpy(&h.length, p + 4, 4);
+  std::memcpy(&h.value, p + 8, 8);
+  return h;
+}
+void AppendRecord(std::string& out, uint32_t hash, std::string_view id, uint64_t value) {
+  const uint32_t length = static_cast<uint32_t>(id.size());
+  char head[kHead];
+  std::memcpy(head, &hash, 4);
+  std::memcpy(head + 4, &length, 4);
+  std::memcpy(head + 8, &value, 8);
+  out.append(head, kHead);
+  out.append(id);
+}
+// Calls `each(head, record)` for every record of `records`, in order.
+template <typename Each>
+void ForEachRecord(std::string_view records, Each each) {
+  for (size_t at = 0; at < records.size();) {
+    const Head h = ReadHead(records.data() + at);
+    const size_t n = kHead + h.length;
+    each(h, records.substr(at, n));
+    at += n;
+  }
+}
+
+}  // namespace
+
+IndexEntrySorter::IndexEntrySorter(Env* env, std::string scratch_prefix, size_t memory_bytes)
+    : env_(env),
+      prefix_(std::move(scratch_prefix)),
+      // Arrival numbers and offsets in a batch must fit in 32 bits.
+      memory_bytes_(std::min<size_t>(memory_bytes, size_t{1} << 31)) {}
+
+IndexEntrySorter::~IndexEntrySorter() = default;
+
+size_t IndexEntrySorter::BufferBytes() const {
+  return std::clamp<size_t>(memory_bytes_ / 1024, 4096, 65536);
+}
+
+bool IndexEntrySorter::FitsInMemory(uint64_t bytes, uint64_t records) const {
+  return records <= 1 || bytes + records * sizeof(Slot) <= memory_bytes_;
+}
+
+Status IndexEntrySorter::Add(uint32_t hash, std::string_view id, uint64_t value) {
+  if (id.size() > UINT32_MAX) return Status::Invalid("an id of 4 GiB or more");
+  if (!buckets_ && !FitsInMemory(arena_.size() + kHead + id.size(), arena_records_ + 1)) {
+    RETURN_IF_ERROR(Spill());
+  }
+  ++added_;
+  added_bytes_ += id.size();
+  if (buckets_) {
+    record_.clear();
+    AppendRecord(record_, hash, id, value);
+    return buckets_->Add(hash >> 24, record_);
+  }
+  AppendRecord(arena_, hash, id, value);
+  ++arena_records_;
+  return Status::Ok();
+}
+
+Status IndexEntrySorter::Spill() {
+  buckets_ = std::make_unique<SpillBuckets>(env_, prefix_ + ".spill", kBuckets, BufferBytes());
+  Status st;
+  ForEachRecord(arena_, [&](const Head& h, std::string_view record) {
+    if (st.ok()) st = buckets_->Add(h.hash >> 24, record);
+  });
+  std::string().swap(arena_);
+  arena_records_ = 0;
+  return st;
+}
+
+void IndexEntrySorter::SortInMemory(std::string_view records) {
+  slots_.clear();
+  uint64_t arrival = 0;
+  ForEachRecord(records, [&](const Head& h, std::string_view record) {
+    slots_.push_back({uint64_t{h.hash} << 32 | arrival++,
+                      static_cast<uint64_t>(record.data() - records.data())});
+  });
+  std::sort(slots_.begin(), slots_.end(),
+            [](const Slot& a, const Slot& b) { return a.key < b.key; });
+  auto id = [&](const Slot& s) {
+    return records.substr(s.offset + kHead, ReadHead(records.data() + s.offset).length);
+  };
+  // Equal hashes (rare) are ordered by id; stable, so arrival order stays among equal ids.
+  for (size_t i = 0; i < slots_.size();) {
+    size_t j = i + 1;
+    while (j < slots_.size() && slots_[j].key >> 32 == slots_[i].key >> 32) ++j;
+    if (j - i > 1) {
+      std::stable_sort(slots_.begin() + static_cast<ptrdiff_t>(i),
+                       slots_.begin() + static_cast<ptrdiff_t>(j),
+                       [&](const Slot& a, const Slot& b) { return id(a) < id(b); });
+    }
+    i = j;
+  }
+  // Of equal ids (adjacent now), the last to arrive wins.
+  size_t kept = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const bool replaced = i + 1 < slots_.size() && slots_[i + 1].key >> 32 == slots_[i].key >> 32 &&
+                          id(slots_[i + 1]) == id(slots_[i]);
+    if (!replaced) slots_[kept++] = slots_[i];
+  }
+  slots_.resize(kept);
+}
+
+Status IndexEntrySorter::EmitSorted(std::string_view records, const Each& each) {
+  for (const Slot& s : slots_) {
+    const Head h = ReadHead(records.data() + s.offset);
+    RETURN_IF_ERROR(each(h.hash, records.substr(s.offset + kHead, h.length), h.value));
+  }
+  return Status::Ok();
+}
+
+Result<IndexEntrySorter::Extent> IndexEntrySorter::Seal() {
+  if (std::exchange(sealed_, true)) return Status::Invalid("index entries sealed twice");
+  if (buckets_) {
+    RETURN_IF_ERROR(buckets_->Flush());
+    return Extent{added_, added_bytes_, false};
+  }
+  SortInMemory(arena_);
+  Extent extent{slots_.size(), 0, true};
+  for (const Slot& s : slots_) extent.bytes += ReadHead(arena_.data() + s.offset).length;
+  return extent;
+}
+
+Status IndexEntrySorter::Drain(const Each& each) {
+  if (!sealed_) return Status::Invalid("index entries drained before sealed");
+  Status st = buckets_ ? DrainBuckets(*buckets_, 24, each) : EmitSorted(arena_, each);
+  std::string().swap(arena_);
+  std::string().swap(buffer_);
+  std::vector<Slot>().swap(slots_);
+  buckets_.reset();
+  return st;
+}
+
+Status IndexEntrySorter::DrainBuckets(SpillBuckets& buckets, int shift, const Each& each) {
+  for (size_t b = 0; b < buckets.buckets(); ++b) {
+    if (buckets.records(b) == 0) continue;
+    if (FitsInMemory(buckets.bytes(b), buckets.records(b))) {
+      RETURN_IF_ERROR(buckets.Read(b, &buffer_));
+      SortInMemory(buffer_);
+      RETURN_IF_ERROR(EmitSorted(buffer_, each));
+    } else if (shift > 0) {
+      // Too large: split it by the next 8 bits of the hash.
+      SpillBuckets split(env_, prefix_ + ".split" + std::to_string(scratch_files_++), kBuckets,
+                         BufferBytes());
+      RETURN_IF_ERROR(buckets.ForEachBlock(b, [&](std::string_view block) {
+        Status st;
+        ForEachRecord(block, [&](const Head& h, std::string_view record) {
+          if (st.ok()) st = split.Add((h.hash >> (shift - 8)) & 0xff, record);
+        });
+        return st;
+      }));
+      RETURN_IF_ERROR(split.Flush());
+      RETURN_IF_ERROR(DrainBuckets(split, shift - 8, each));
+    } else {
+      RETURN_IF_ERROR(DrainOneHash(buckets, b, each));
+    }
+  }
+  return Status::Ok();
+}
+
+Status IndexEntrySorter::DrainOneHash(SpillBuckets& buckets, size_t bucket, const Each& each) {
+  // Sorter records: arrival (big-endian u64), value (u64), id.
+  auto less = [](std::string_view a, std::string_view b) {
+    if (const int c = a.substr(16).compare(b.substr(16)); c != 0) return c < 0;
+    return std::memcmp(a.data(), b.data(), 8) < 0;
+  };
+  ExternalSorter sorter(env_, prefix_ + ".hash" + std::to_string(scratch_files_++), less,
+                        memory_bytes_);
+  uint32_t hash = 0;
+  uint64_t arrival = 0;
+  std::string rec;
+  RETURN_IF_ERROR(buckets.ForEachBlock(bucket, [&](std::string_view block) {
+    Status st;
+    ForEachRecord(block, [&](const Head& h, std::string_view record) {
+      hash = h.hash;
+      rec.resize(16);
+      for (int i = 0; i < 8; ++i) rec[i] = static_cast<char>(arrival >> (56 - 8 * i));
+      ++arrival;
+      std::memcpy(rec.data() + 8, &h.value, 8);
+      rec.append(record.substr(kHead));
+      if (st.ok()) st = sorter.Add(rec);
+    });
+    return st;
+  }));
+  // Equal ids come together, the last to arrive last: it replaces the others.
+  bool have = false;
+  std::string last_id;
+  uint64_t last_value = 0;
+  auto take = [&](std::string_view r) -> Status {
+    if (have && r.substr(16) != last_id) RETURN_IF_ERROR(each(hash, last_id, last_value));
+    have = true;
+    last_id.assign(r.substr(16));
+    std::memcpy(&last_value, r.data() + 8, 8);
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(sorter.Drain(take));
+  return have ? each(hash, last_id, last_value) : Status::Ok();
+}
+
+}  // namespace scopefs::store

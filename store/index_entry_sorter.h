@@ -1,0 +1,90 @@
+// IndexEntrySorter: a mapping index's entries in the index's order, in bounded memory.
+//
+// Entries (hash, id, value) go in with Add in the order the mappings list
+// them. Drain gives every distinct id once, in the index's entry order (hash
+// ascending, then id bytes as memcmp, a prefix first), with the value it was
+// added with last: json.loads' rule for a repeated id.
+//
+// Up to `memory_bytes` of entries are kept in memory. Past that, every entry
+// goes to one of 256 buckets by the top 8 bits of its hash (SpillBuckets, one
+// scratch file), and Drain sorts one bucket at a time in memory: the buckets
+// are disjoint hash ranges, so nothing is merged. A bucket larger than the
+// memory is split again by the next 8 bits of the hash, down to single hash
+// values; a single hash value too large for memory (ids forged to collide) goes
+// through an ExternalSorter. Sorting compares (hash, arrival) integer keys;
+// ids are compared only among entries whose hashes are equal.
+//
+// Memory: about memory_bytes, plus 256 bucket buffers of memory_bytes / 1024
+// (4-64 KiB) each once spilled.
+// Ownership: owns its scratch files (`<scratch_prefix>.*`); the destructor
+// removes them. Thread-safety: not thread-safe; one owner.
+// Errors: the Env's, as they come; after one, the sorter is unusable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/env.h"
+#include "store/spill_buckets.h"
+#include "store/status.h"
+
+namespace scopefs::store {
+
+class IndexEntrySorter {
+ public:
+  IndexEntrySorter(Env* env, std::string scratch_prefix, size_t memory_bytes);
+  ~IndexEntrySorter();
+  IndexEntrySorter(const IndexEntrySorter&) = delete;
+  IndexEntrySorter& operator=(const IndexEntrySorter&) = delete;
+
+  // REQUIRES: id.size() < 2^32; not sealed.
+  Status Add(uint32_t hash, std::string_view id, uint64_t value);
+
+  // What Drain will give: the distinct ids and their bytes, exact when the
+  // entries fit in memory (sorted by Seal), else upper bounds (every id added).
+  struct Extent {
+    uint64_t count = 0;
+    uint64_t bytes = 0;
+    bool exact = false;
+  };
+  // Ends the adding. Call once, before Drain.
+  Result<Extent> Seal();
+
+  using Each = std::function<Status(uint32_t hash, std::string_view id, uint64_t value)>;
+  // Calls `each` with every distinct id, in order. Call once, after Seal.
+  Status Drain(const Each& each);
+
+ private:
+  struct Slot {
+    uint64_t key;     // hash << 32 | arrival
+    uint64_t offset;  // of the record in the buffer
+  };
+  // Sorts the records in `records` into slots_, keeping the last of each id.
+  void SortInMemory(std::string_view records);
+  Status EmitSorted(std::string_view records, const Each& each);
+  // Drains every bucket of `buckets`, split by hash bits [shift, shift + 8).
+  Status DrainBuckets(SpillBuckets& buckets, int shift, const Each& each);
+  Status DrainOneHash(SpillBuckets& buckets, size_t bucket, const Each& each);
+  bool FitsInMemory(uint64_t bytes, uint64_t records) const;
+  size_t BufferBytes() const;  // per bucket
+  Status Spill();
+
+  Env* const env_;
+  const std::string prefix_;
+  const size_t memory_bytes_;
+  std::string arena_;  // records in memory, back to back, in arrival order
+  uint64_t arena_records_ = 0;
+  std::unique_ptr<SpillBuckets> buckets_;  // once spilled
+  std::string record_;                     // reused by Add once spilled
+  std::string buffer_;                     // the bucket being sorted
+  std::vector<Slot> slots_;
+  uint64_t added_ = 0, added_bytes_ = 0;
+  int scratch_files_ = 0;
+  bool sealed_ = false;
+};
+
+}  // namespace scopefs::store

@@ -1,0 +1,52 @@
+// IndexValueOrder: a mapping index's by_value section, in bounded memory.
+//
+// The index's entries go in with Add, in entry order, with their values;
+// Drain gives the entry numbers ordered by (value, entry number). The values
+// lie in [0, total), so the entries are partitioned by value range
+// (SpillBuckets, one scratch file) and each range is ordered in memory on its
+// own: by a counting sort where the range is dense (the usual mapping, whose
+// values are its entries' indices), else by a sort of (value, entry) pairs.
+// One range may still be larger than memory when values are skewed (many ids
+// sharing an index): it goes through an ExternalSorter.
+//
+// Memory: about memory_bytes. Ownership: owns its scratch files
+// (`<scratch_prefix>.*`); the destructor removes them.
+// Thread-safety: not thread-safe; one owner.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "store/env.h"
+#include "store/spill_buckets.h"
+#include "store/status.h"
+
+namespace scopefs::store {
+
+class IndexValueOrder {
+ public:
+  // For at most `max_entries` entries with values below `total`.
+  IndexValueOrder(Env* env, std::string scratch_prefix, size_t memory_bytes, uint64_t max_entries,
+                  uint64_t total);
+
+  // REQUIRES: entries in increasing order from 0; value < total.
+  Status Add(uint64_t value, uint64_t entry);
+  // Calls `each` with every entry number, in order. Call once.
+  Status Drain(const std::function<Status(uint64_t entry)>& each);
+
+ private:
+  Status DrainRange(std::string_view pairs, uint64_t base,
+                    const std::function<Status(uint64_t entry)>& each);
+  Status DrainLargeRange(size_t range, const std::function<Status(uint64_t entry)>& each);
+
+  Env* const env_;
+  const std::string prefix_;
+  const size_t memory_bytes_;
+  uint64_t width_ = 1;                    // of each value range
+  std::unique_ptr<SpillBuckets> ranges_;  // null: one range, in memory
+  std::string pairs_;                     // (value, entry) pairs when in memory
+};
+
+}  // namespace scopefs::store
