@@ -58,6 +58,20 @@ class BitsHandle final : public Handle {
   std::shared_ptr<const std::string> bits_ GUARDED_BY(mu_);
 };
 
+// Reads up to `size` bytes with `read_at` into a buffer of the request's own
+// (per request, not per thread: a buffer kept by each of the pool's 16
+// workers would pin up to 16 MiB; freed ones go back to shared arenas). A
+// read error is judged (EIO and quarantine on damage) and names the file.
+template <typename ReadAt>
+store::Result<ReadBytes> ReadStored(Filesystem& fs, const store::Scope& scope, const Handle& handle,
+                                    size_t size, ReadAt read_at) {
+  std::shared_ptr<char[]> buffer = std::make_shared_for_overwrite<char[]>(size);
+  store::Result<size_t> n = read_at(buffer.get());
+  if (!n.ok()) return fs.store().JudgeReadError(scope, n.status()).Annotate(handle.node().name());
+  fs.CountServed(*n);
+  return ReadBytes{buffer, buffer.get(), *n};
+}
+
 // mappings.json: inflated from the stored members, with read-ahead for
 // sequential readers; EIO (never wrong bytes) when a member fails its checks.
 class MappingsHandle final : public Handle {
@@ -66,16 +80,10 @@ class MappingsHandle final : public Handle {
                  std::shared_ptr<const store::ChunkedGzipReader> mappings)
       : Handle(std::move(node)), scope_(std::move(scope)), mappings_(std::move(mappings)) {}
   store::Result<ReadBytes> Read(Filesystem& fs, uint64_t offset, size_t size) override {
-    // Per request, not per thread: a buffer kept by each of the pool's 16
-    // workers would pin up to 16 MiB; freed ones go back to shared arenas.
-    std::shared_ptr<char[]> buffer = std::make_shared_for_overwrite<char[]>(size);
-    store::Result<size_t> n = [&] {
+    return ReadStored(fs, *scope_, *this, size, [&](char* buffer) {
       store::MutexLock lock(&read_ahead_mu_);
-      return mappings_->ReadAt(offset, buffer.get(), size, &read_ahead_);
-    }();
-    if (!n.ok()) return fs.store().JudgeReadError(*scope_, n.status()).Annotate(node().name());
-    fs.CountServed(*n);
-    return ReadBytes{buffer, buffer.get(), *n};
+      return mappings_->ReadAt(offset, buffer, size, &read_ahead_);
+    });
   }
 
  private:
@@ -94,11 +102,8 @@ class IndexHandle final : public Handle {
               std::shared_ptr<const store::File> file)
       : Handle(std::move(node)), scope_(std::move(scope)), file_(std::move(file)) {}
   store::Result<ReadBytes> Read(Filesystem& fs, uint64_t offset, size_t size) override {
-    std::shared_ptr<char[]> buffer = std::make_shared_for_overwrite<char[]>(size);
-    store::Result<size_t> n = file_->ReadAt(offset, buffer.get(), size);
-    if (!n.ok()) return fs.store().JudgeReadError(*scope_, n.status()).Annotate(node().name());
-    fs.CountServed(*n);
-    return ReadBytes{buffer, buffer.get(), *n};
+    return ReadStored(fs, *scope_, *this, size,
+                      [&](char* buffer) { return file_->ReadAt(offset, buffer, size); });
   }
 
  private:
