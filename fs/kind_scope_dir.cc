@@ -229,8 +229,7 @@ store::Status ScopeDirNode::Rename(Filesystem& fs, const Caller& caller, const s
                                    Node& to_dir, const std::string& to, unsigned int flags) {
   if (to_dir.ino() != ino()) return store::Status::CrossDevice("files cannot move between scopes");
   const Binding b = Resolve();
-  if (b.scope && MetaDraft::IsDraftName(from) && to == store::kMetaFile &&
-      !MetaDraft::IsIndexDraftName(from)) {
+  if (b.scope && MetaDraft::IsMetaDraftName(from) && to == store::kMetaFile) {
     // rsync putting its copy of meta.json in place: fine if it changes nothing.
     std::shared_ptr<MetaDraft> draft = fs.drafts().Find(b.scope, from);
     if (!draft) return store::Status::NotFound(store::Printable(from));
@@ -238,8 +237,8 @@ store::Status ScopeDirNode::Rename(Filesystem& fs, const Caller& caller, const s
     fs.drafts().Remove(draft);
     return store::Status::Ok();
   }
-  if (b.scope && MetaDraft::IsIndexDraftName(from) && b.scope->HasFile(to) &&
-      store::IsIndexFileName(to)) {
+  if (b.scope && MetaDraft::IsIndexDraftName(from) && store::IsIndexFileName(to) &&
+      b.scope->HasFile(to)) {
     // rsync putting its copy of an index in place: the one built stays.
     std::shared_ptr<MetaDraft> draft = fs.drafts().Find(b.scope, from);
     if (!draft) return store::Status::NotFound(store::Printable(from));

@@ -45,9 +45,12 @@ class MetaDraft {
       : creator_(creator), discards_bytes_(discards_bytes), attrs_(attrs) {}
 
   // True for the names rsync gives its temporary copy of meta.json, or of an
-  // index file (IsIndexDraftName).
+  // index file.
   static bool IsDraftName(std::string_view name) {
-    return store::IsTemporaryNameOf(name, store::kMetaFile) || IsIndexDraftName(name);
+    return IsMetaDraftName(name) || IsIndexDraftName(name);
+  }
+  static bool IsMetaDraftName(std::string_view name) {
+    return store::IsTemporaryNameOf(name, store::kMetaFile);
   }
   static bool IsIndexDraftName(std::string_view name) {
     return store::IsTemporaryNameOf(name, store::kNodesIndexFile) ||
