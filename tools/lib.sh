@@ -14,6 +14,14 @@ SCOPEFS_PACKAGES=(
   dpkg-dev file                # and its Depends, found by CPack with dpkg-shlibdeps
 )
 
+# What the shared tier's tests add (tools/radosgw.sh runs a real radosgw;
+# tests/shared/s3_smoke.sh signs with curl): installed by tools/test.sh only,
+# since tools/run.sh needs none of it. About 67 MB.
+SCOPEFS_S3_TEST_PACKAGES=(
+  ceph-mon ceph-osd radosgw ceph-common
+  curl
+)
+
 log() { printf 'scopefs: %s\n' "$*" >&2; }
 
 # install_missing_packages [PACKAGE...]: installs those of the packages

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with warnings as errors, and runs every test.
 #
-#   tools/test.sh            the normal build: unit and mount tests
+#   tools/test.sh            the normal build: unit, mount and shared tests (the
+#                            shared ones against a real radosgw, tools/radosgw.sh)
 #   tools/test.sh --asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tools/test.sh --tsan     the same under ThreadSanitizer
 #   tools/test.sh --thread-safety
@@ -42,7 +43,7 @@ case "${1:-}" in
     ;;
 esac
 
-install_missing_packages
+install_missing_packages "${SCOPEFS_PACKAGES[@]}" "${SCOPEFS_S3_TEST_PACKAGES[@]}"
 configure "$build_dir" "${cmake_args[@]}"
 cmake --build "$build_dir" -j"$(nproc)"
 
@@ -59,5 +60,11 @@ if [ -n "$soak" ]; then
     ctest --output-on-failure -R '^MountTest\.' "$@"
   exec ctest --output-on-failure -R 'KillTest|LoadTest|Fuzz' "$@"
 fi
+# The shared tests' radosgw is a CTest fixture (tests/CMakeLists.txt): it stops
+# after its last test, and within a second if ctest dies. This stops it too
+# when test.sh ends in any other way (Ctrl-C, TERM, a failure).
+trap 'status=$?; "$ROOT/tools/radosgw.sh" stop "$build_dir/radosgw"; exit "$status"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 # Every test has its own timeout (tests/CMakeLists.txt); this bounds the whole run.
-exec ctest --output-on-failure --timeout 600 -j"$(nproc)" "$@"
+ctest --output-on-failure --timeout 600 -j"$(nproc)" "$@"
