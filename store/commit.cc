@@ -1,5 +1,8 @@
 #include "store/commit.h"
 
+#include <optional>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "store/crc32.h"
@@ -9,6 +12,8 @@
 #include "store/log.h"
 #include "store/mapping_index.h"
 #include "store/mappings_validator.h"
+#include "store/mutex.h"
+#include "store/scratch_env.h"
 #include "store/watched_file.h"
 
 namespace scopefs::store {
@@ -31,6 +36,20 @@ Result<std::unique_ptr<File>> CreateStaged(Env* env, const std::string& path,
     return Status::Ok();
   };
   return std::unique_ptr<File>(std::make_unique<WatchedFile>(std::move(file), make_room));
+}
+
+// How the commit counts an index builder's scratch: through make_room, like
+// the staged files (never refused; the room is held until the commit ends).
+ScratchAccount CommitScratch(const CommitOptions& options) {
+  ScratchAccount account;
+  account.owner = &options;
+  if (options.make_room) {
+    account.reserve = [&make_room = options.make_room](uint64_t bytes) {
+      make_room(bytes);
+      return Status::Ok();
+    };
+  }
+  return account;
 }
 
 // NotFound is an answer here; any other failure is an error to report.
@@ -115,6 +134,7 @@ Result<MappingsResult> EncodeMappings(Env* env, const std::string& source, bool 
     for (int s = 0; s < 2; ++s) {
       result.index_builders[s] = std::make_shared<MappingIndexBuilder>(
           env, index_scratch + (s == 0 ? ".nodes" : ".links"));
+      RETURN_IF_ERROR(result.index_builders[s]->CountScratchWith(CommitScratch(options)));
     }
     validator.SetEntrySink([&](int section, std::string_view id, uint64_t value) {
       return result.index_builders[section]->Add(id, value);
@@ -173,14 +193,48 @@ Result<MappingsResult> SealedMappings(const EncodedMappings& encoded) {
 }
 
 // Writes one mapping's index file into staging, synced, and returns its record.
+// The commit takes the builder's scratch over from the pending file (if it was
+// built as mappings.json was written) for as long as it writes the index.
 Result<StoredFile> WriteIndex(Env* env, MappingIndexBuilder& builder, const std::string& path,
                               uint64_t total, const CommitOptions& options) {
+  struct Counting {
+    MappingIndexBuilder& builder;
+    const void* owner;
+    ~Counting() { builder.StopCountingScratch(owner); }  // Finish removed the scratch
+  } counting{builder, &options};
+  RETURN_IF_ERROR(builder.CountScratchWith(CommitScratch(options)));
   ASSIGN_OR_RETURN(std::unique_ptr<File> out, CreateStaged(env, path, options));
   StoredFile stored;
   ASSIGN_OR_RETURN(stored.size, builder.Finish(*out, total));
   RETURN_IF_ERROR(out->Sync());
-  ASSIGN_OR_RETURN(stored.crc32, FileCrc(*out));
+  stored.crc32 = builder.file_crc32();
   return stored;
+}
+
+// Writes nodes.idx and links.idx at once, the second on a thread of its own:
+// each build is one core's work (sorting, CRCs, writing). REQUIRES: `options`
+// make_room, if any, is safe to call from two threads.
+Status WriteIndexes(Env* env, const MappingsResult& mappings, const std::string& staging,
+                    ScopeRecord& r, const CommitOptions& options) {
+  auto write = [&](int s) {
+    return WriteIndex(env, *mappings.index_builders[s],
+                      Layout::Join(staging, s == 0 ? kNodesIndexFile : kLinksIndexFile),
+                      s == 0 ? r.total_nodes : r.total_links, options);
+  };
+  std::optional<Result<StoredFile>> links;
+  std::thread thread;
+  try {
+    thread = std::thread([&] { links.emplace(write(1)); });
+  } catch (const std::system_error&) {
+    links.emplace(write(1));  // no thread to be had: one after the other
+  }
+  Result<StoredFile> nodes = write(0);
+  if (thread.joinable()) thread.join();
+  RETURN_IF_ERROR(nodes.status());
+  RETURN_IF_ERROR(links->status());
+  r.nodes_idx = *nodes;
+  r.links_idx = **links;
+  return Status::Ok();
 }
 
 Status CheckBitsSize(Env* env, const std::string& path, const char* file, const char* total_name,
@@ -248,10 +302,7 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   r.mappings.crc32 = mappings.crc32;
   r.mappings_index = std::move(mappings.index);
   if (mappings.index_builders[0] && options.build_index) {
-    ASSIGN_OR_RETURN(r.nodes_idx, WriteIndex(env, *mappings.index_builders[0], out(kNodesIndexFile),
-                                             r.total_nodes, options));
-    ASSIGN_OR_RETURN(r.links_idx, WriteIndex(env, *mappings.index_builders[1], out(kLinksIndexFile),
-                                             r.total_links, options));
+    RETURN_IF_ERROR(WriteIndexes(env, mappings, staging, r, options));
   }
 
   auto mtime = [&](std::string_view name, int64_t otherwise) {
@@ -315,7 +366,17 @@ Result<std::string> MissingPendingFiles(Env* env, const Layout& layout, const st
 
 Result<ScopeRecord> StagePendingScope(Env* env, const Layout& layout, const std::string& key,
                                       const Clock& clock, const CommitOptions& options) {
-  Result<ScopeRecord> record = Assemble(env, layout, key, clock, options);
+  // The index files are written by two threads at once (WriteIndexes): they
+  // ask for room one at a time.
+  Mutex room_mu;
+  CommitOptions serialized = options;
+  if (options.make_room) {
+    serialized.make_room = [&room_mu, &make_room = options.make_room](uint64_t bytes) {
+      MutexLock lock(&room_mu);
+      make_room(bytes);
+    };
+  }
+  Result<ScopeRecord> record = Assemble(env, layout, key, clock, serialized);
   if (!record.ok()) DiscardStagedScope(env, layout, key);
   return record;
 }

@@ -37,8 +37,10 @@ struct CommitOptions {
   std::map<std::string, int64_t> mtimes_ns;
   // The scope's creation time, when the user set it; else the clock's now.
   std::optional<int64_t> created_ns;
-  // Called before a staged data file (bits, mappings) grows by `bytes`, so the
-  // cache can evict to make room for the copy before it exists (may be empty).
+  // Called before a staged data file (bits, mappings, index) or an index
+  // builder's scratch file grows by `bytes`, so the cache can evict to make
+  // room for the copy before it exists (may be empty). Called by one thread
+  // at a time (the two index files are written at once; the commit serializes).
   std::function<void(uint64_t bytes)> make_room;
   // Write nodes.idx and links.idx (mapping_index.h) beside the mappings.
   bool build_index = true;

@@ -1,5 +1,7 @@
 #include "store/mapping_index.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -235,25 +237,32 @@ Result<uint32_t> MoveInts(File& file, uint64_t from, int from_width, uint64_t to
 uint32_t IndexHash(std::string_view id) { return Crc32(id); }
 
 MappingIndexBuilder::MappingIndexBuilder(Env* env, std::string scratch_prefix, size_t memory_bytes)
-    : env_(env),
+    : scratch_(env),
       prefix_(std::move(scratch_prefix)),
       memory_bytes_(memory_bytes),
-      entries_(env, prefix_ + ".entries", memory_bytes) {}
+      entries_(std::make_unique<IndexEntrySorter>(&scratch_, prefix_ + ".entries", memory_bytes)) {}
 
 MappingIndexBuilder::~MappingIndexBuilder() = default;
 
 Status MappingIndexBuilder::Add(std::string_view id, uint64_t value) {
+  if (!entries_) return Status::Invalid("index entries added after the index was written");
   ++added_;
-  return entries_.Add(IndexHash(id), id, value);
+  return entries_->Add(IndexHash(id), id, value);
 }
 
 Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
-  if (std::exchange(finished_, true)) {
+  if (!entries_) {
     return Status::FromErrno(EIO,
                              "mappings.json must be written again: its index was lost "
                              "with an earlier failure");
   }
-  ASSIGN_OR_RETURN(IndexEntrySorter::Extent extent, entries_.Seal());
+  Result<uint64_t> size = FinishEntries(out, total);
+  entries_.reset();  // its scratch goes now, not when the builder does
+  return size;
+}
+
+Result<uint64_t> MappingIndexBuilder::FinishEntries(File& out, uint64_t total) {
+  ASSIGN_OR_RETURN(IndexEntrySorter::Extent extent, entries_->Seal());
   const int fanout_bits = FanoutBits(added_);  // added_ >= count: a bound known now
   // The sections go where they belong if no id was repeated (always so when
   // the extent is exact); else they are moved up at the end.
@@ -263,7 +272,7 @@ Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
                                          Appender(&out, planned.sections[kValues].offset),
                                          Appender(&out, planned.sections[kOffsets].offset),
                                          Appender(&out, planned.sections[kIds].offset)};
-  IndexValueOrder by_value(env_, prefix_ + ".by_value", memory_bytes_, extent.count, total);
+  IndexValueOrder by_value(&scratch_, prefix_ + ".by_value", memory_bytes_, extent.count, total);
   uint64_t count = 0, blob = 0, next_slot = 0;
   auto take = [&](uint32_t hash, std::string_view id, uint64_t value) -> Status {
     if (value >= total) {
@@ -281,7 +290,7 @@ Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
     blob += id.size();
     return by_value.Add(value, count++);
   };
-  RETURN_IF_ERROR(entries_.Drain(take));
+  RETURN_IF_ERROR(entries_->Drain(take));
   for (; next_slot < FanoutSlots(fanout_bits); ++next_slot) {
     RETURN_IF_ERROR(part[kFanout].AppendInt(count, 8));
   }
@@ -327,6 +336,18 @@ Result<uint64_t> MappingIndexBuilder::Finish(File& out, uint64_t total) {
   const uint64_t end = h.sections[kByValue].offset + h.sections[kByValue].length;
   ASSIGN_OR_RETURN(uint64_t size, out.Size());
   if (size > end) RETURN_IF_ERROR(out.Truncate(end));  // sections that moved up
+
+  // The file is the header, then each section after its zero padding.
+  uLong crc = Crc32(head);
+  uint64_t at = head.size();
+  for (const SectionSpan& span : h.sections) {
+    const uint64_t pad = span.offset - at;
+    crc = crc32_combine(crc, Crc32(std::string_view("\0\0\0\0\0\0\0", pad)),
+                        static_cast<z_off_t>(pad));
+    crc = crc32_combine(crc, span.crc, static_cast<z_off_t>(span.length));
+    at = span.offset + span.length;
+  }
+  file_crc32_ = static_cast<uint32_t>(crc);
   return end;
 }
 

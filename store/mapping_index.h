@@ -4,7 +4,9 @@
 // MappingIndexBuilder takes the entries as the mappings stream by (from a
 // MappingsValidator's entry sink) and writes the index file at the end, in
 // bounded memory: entries are ordered by an IndexEntrySorter and the by_value
-// section by an IndexValueOrder, which spill to scratch files. Ids are keyed
+// section by an IndexValueOrder, which spill to scratch files. The scratch
+// files are made through a ScratchEnv, so their bytes count against max_size
+// (CountScratchWith says who pays). Ids are keyed
 // by their decoded UTF-8 bytes; when one id comes twice, the last one wins, as
 // in json.loads.
 // CheckMappingIndex checks a file's header, section table and every CRC;
@@ -22,6 +24,7 @@
 
 #include "store/env.h"
 #include "store/index_entry_sorter.h"
+#include "store/scratch_env.h"
 #include "store/status.h"
 
 namespace scopefs::store {
@@ -47,17 +50,30 @@ class MappingIndexBuilder {
 
   Status Add(std::string_view id, uint64_t value);
   // Writes the index into `out` (empty), for a mapping whose values are all
-  // below `total`, and returns its size. The entries are consumed: a second
-  // call fails (EIO, "mappings.json must be written again").
+  // below `total`, and returns its size. The entries are consumed and every
+  // scratch file is removed, whatever the outcome: a second call fails (EIO,
+  // "mappings.json must be written again").
   Result<uint64_t> Finish(File& out, uint64_t total);
+  // The CRC-32 of the whole file Finish wrote, from the CRCs of its pieces
+  // (no read-back). REQUIRES: Finish returned OK.
+  uint32_t file_crc32() const { return file_crc32_; }
+
+  // Scratch bytes are counted by `account` from now on (scratch_env.h);
+  // uncounted until the first call. Thread-safe (may be called by another
+  // thread than the one adding, as a PendingFile lets go of its builders).
+  Status CountScratchWith(ScratchAccount account) { return scratch_.CountWith(std::move(account)); }
+  void StopCountingScratch(const void* owner) { scratch_.StopCounting(owner); }
+  uint64_t scratch_bytes() const { return scratch_.bytes(); }
 
  private:
-  Env* const env_;
+  Result<uint64_t> FinishEntries(File& out, uint64_t total);
+
+  ScratchEnv scratch_;  // before the sorters: it outlives their files
   const std::string prefix_;
   const size_t memory_bytes_;
-  IndexEntrySorter entries_;
+  std::unique_ptr<IndexEntrySorter> entries_;  // null once finished
   uint64_t added_ = 0;
-  bool finished_ = false;
+  uint32_t file_crc32_ = 0;
 };
 
 // Corruption naming what is wrong, or OK. Reads the whole file once.

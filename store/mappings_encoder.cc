@@ -13,7 +13,7 @@ constexpr size_t kIndexMemory = size_t{16} << 20;
 
 Result<std::unique_ptr<MappingsEncoder>> MappingsEncoder::Create(
     Env* env, std::string path, const ChunkedGzipOptions& codec, bool build_index,
-    std::function<Status(uint64_t bytes)> reserve) {
+    std::function<Status(uint64_t bytes)> reserve, ScratchAccount scratch) {
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->Open(path, OpenMode::kCreateExclusive));
   // The check runs on the thread that writes members (the caller of Append or
   // Seal), in file order: so it can sum the CRC of the file as it grows.
@@ -31,6 +31,7 @@ Result<std::unique_ptr<MappingsEncoder>> MappingsEncoder::Create(
     for (int s = 0; s < 2; ++s) {
       encoder->sealed_.index_builders[s] = std::make_shared<MappingIndexBuilder>(
           env, encoder->path_ + (s == 0 ? ".nodes" : ".links"), kIndexMemory);
+      RETURN_IF_ERROR(encoder->sealed_.index_builders[s]->CountScratchWith(scratch));
     }
     encoder->validator_.SetEntrySink([self](int section, std::string_view id, uint64_t value) {
       return self->sealed_.index_builders[section]->Add(id, value);
@@ -47,6 +48,12 @@ MappingsEncoder::~MappingsEncoder() {
   // NotFound: a commit moved the file into its scope.
   if (Status st = env_->Unlink(path_); !st.ok() && st.code() != Status::Code::kNotFound) {
     LogWarning("cannot remove " + path_ + ": " + st.ToString());
+  }
+}
+
+void MappingsEncoder::StopCountingScratch(const void* owner) {
+  for (const std::shared_ptr<MappingIndexBuilder>& builder : sealed_.index_builders) {
+    if (builder) builder->StopCountingScratch(owner);
   }
 }
 

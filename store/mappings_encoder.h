@@ -54,10 +54,12 @@ class MappingsEncoder {
  public:
   // Creates `path` (which must not exist). `reserve(bytes)` is asked before
   // the file grows by `bytes`; its error stops the write. With `build_index`,
-  // the entries also go to two MappingIndexBuilders (scratch files `path.*`).
+  // the entries also go to two MappingIndexBuilders (scratch files `path.*`),
+  // whose scratch bytes `scratch` counts until a commit takes them over or
+  // StopCountingScratch.
   static Result<std::unique_ptr<MappingsEncoder>> Create(
       Env* env, std::string path, const ChunkedGzipOptions& codec, bool build_index,
-      std::function<Status(uint64_t bytes)> reserve);
+      std::function<Status(uint64_t bytes)> reserve, ScratchAccount scratch = {});
   ~MappingsEncoder();
   MappingsEncoder(const MappingsEncoder&) = delete;
   MappingsEncoder& operator=(const MappingsEncoder&) = delete;
@@ -70,6 +72,11 @@ class MappingsEncoder {
   bool sealed() const { return is_sealed_; }
   // Inflates everything appended into `raw` from offset 0. Seals first.
   Status Decode(File& raw);
+
+  // The builders' scratch is no longer counted by `owner` (its ScratchAccount):
+  // what it holds is given back. Call before the owner goes; a commit may
+  // still hold the builders.
+  void StopCountingScratch(const void* owner);
 
   uint64_t size() const { return writer_->uncompressed_size(); }  // bytes appended
   uint64_t stored_bytes() const { return stored_bytes_; }         // bytes in the file

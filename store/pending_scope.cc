@@ -61,7 +61,9 @@ PendingFile::PendingFile(std::unique_ptr<File> file, FileAttrs attrs, const Cloc
       attrs_(attrs) {}
 
 PendingFile::~PendingFile() {
-  // No lock: nobody else holds this file any more.
+  // No lock: nobody else holds this file any more. A commit may still hold
+  // the index builders: they stop counting against this file first.
+  if (encoder_ != nullptr) encoder_->StopCountingScratch(this);
   if (file_ != nullptr) Uncount(counted_.load());
 }
 
@@ -85,6 +87,7 @@ Status PendingFile::CheckOpen() const {
 void PendingFile::Close() {
   MutexLock io(&io_mu_);
   if (file_ == nullptr) return;
+  if (encoder_ != nullptr) encoder_->StopCountingScratch(this);
   encoder_.reset();
   file_.reset();
   // Under io_mu_, with the file closed: no write can land between the two.
@@ -101,9 +104,11 @@ bool PendingFile::StartEncoding() {
   if (encoding_ == nullptr) return false;
   const std::string path =
       Layout::Join(encoding_->dir, std::to_string(next_encoded_file++) + ".gz");
-  Result<std::unique_ptr<MappingsEncoder>> encoder =
-      MappingsEncoder::Create(env_, path, encoding_->codec, encoding_->build_index,
-                              [this](uint64_t bytes) { return Count(bytes); });
+  Result<std::unique_ptr<MappingsEncoder>> encoder = MappingsEncoder::Create(
+      env_, path, encoding_->codec, encoding_->build_index,
+      [this](uint64_t bytes) { return Count(bytes); },
+      ScratchAccount{this, [this](uint64_t bytes) { return Count(bytes); },
+                     [this](uint64_t bytes) { Uncount(bytes); }});
   if (!encoder.ok()) {
     LogWarning("cannot encode mappings as they are written (" + encoder.status().ToString() +
                "); they are kept raw and compressed at commit");
@@ -114,6 +119,7 @@ bool PendingFile::StartEncoding() {
 }
 
 void PendingFile::DropEncoder() {
+  encoder_->StopCountingScratch(this);  // gives its index scratch back
   const uint64_t bytes = encoder_->stored_bytes();
   encoder_.reset();
   Uncount(bytes);

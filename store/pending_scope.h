@@ -85,8 +85,9 @@ void ApplyAttrChange(const AttrChange& change, int64_t now_ns, FileAttrs& attrs)
 // Mappings written front to back are held compressed, by a MappingsEncoder;
 // any other file, and mappings written out of order, are held raw (an
 // encoded file is decoded at its first write that is not at its end).
-// What it holds on disk counts against the budget for as long as it can still
-// hold or write it: an unlinked or replaced file keeps counting until the last
+// What it holds on disk (with the scratch files of an encoder's index
+// builders, until a commit takes them over) counts against the budget for as
+// long as it can still hold or write it: an unlinked or replaced file keeps counting until the last
 // holder lets go of it (the destructor) or it is closed (Close()).
 // Thread-safety: thread-safe; writes are serialized by io_mu_.
 class PendingFile {
