@@ -13,6 +13,8 @@ microseconds; ``get_many`` with numpy looks up a million ids in about a second;
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import mmap
 import operator
 import os
@@ -63,6 +65,34 @@ def _ints(view: memoryview, width: int):
     a = array.array(code, bytes(view))
     a.byteswap()
     return a
+
+
+# What reading a file whose CRCs hold but whose contents are inconsistent
+# (written by a buggy or hostile writer) can raise: an offset or entry number
+# past its section, an id that is not UTF-8. Reads turn them into DamagedIndex.
+_STRAY_ERRORS = (IndexError, ValueError, OverflowError, struct.error)
+
+
+def _damage_checked(method):
+    """Wraps a reading method (or generator) of IndexMapping so that a stray
+    error from inconsistent contents leaves it as DamagedIndex. No cost unless
+    one is raised."""
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def generator(self, *args):
+            try:
+                yield from method(self, *args)
+            except _STRAY_ERRORS as e:
+                raise self._stray(e) from e
+        return generator
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except _STRAY_ERRORS as e:
+            raise self._stray(e) from e
+    return call
 
 
 class _Arrays:
@@ -122,6 +152,13 @@ class IndexMapping(Mapping):
 
     def _damaged(self, why: str) -> DamagedIndex:
         return DamagedIndex(self.path, f"damaged index: {why}")
+
+    def _stray(self, e: BaseException) -> BaseException:
+        """`e`, raised while reading: itself once closed (the ValueError of a
+        closed file), else DamagedIndex: the sections contradict each other."""
+        if self._mm.closed or isinstance(self._fanout, _Closed):
+            return e
+        return self._damaged(f"inconsistent sections ({type(e).__name__}: {e})")
 
     def _check_and_map(self) -> None:
         """The checks of store/FORMAT.md ("Checks"), then views of the sections."""
@@ -248,7 +285,10 @@ class IndexMapping(Mapping):
             if self._mm.closed:
                 raise ValueError(f"{self.path} is closed") from None
             return -1
-        return self._find_bytes(b, crc32(b))
+        try:
+            return self._find_bytes(b, crc32(b))
+        except _STRAY_ERRORS as e:
+            raise self._stray(e) from e
 
     def __getitem__(self, key: str) -> int:
         """The index of `key`; KeyError when absent. One mmap lookup."""
@@ -274,6 +314,7 @@ class IndexMapping(Mapping):
 
     # --- iteration, in index order -------------------------------------------
 
+    @_damage_checked
     def __iter__(self) -> Iterator[str]:
         """The ids in index order, each decoded as it comes."""
         offsets, mm, base = self._offsets, self._mm, self._ids_base
@@ -286,16 +327,19 @@ class IndexMapping(Mapping):
     def values(self) -> ValuesView:
         return _IndexValues(self)
 
+    @_damage_checked
     def _iter_items(self) -> Iterator[tuple[str, int]]:
         offsets, mm, base, values = self._offsets, self._mm, self._ids_base, self._values
         for i in self._by_value:
             yield mm[base + offsets[i]:base + offsets[i + 1]].decode(), values[i]
 
+    @_damage_checked
     def _iter_values(self) -> Iterator[int]:
         values = self._values
         for i in self._by_value:
             yield values[i]
 
+    @_damage_checked
     def to_dict(self) -> dict[str, int]:
         """A new dict of every id, in index order. Decodes every id: on 12 M ids
         this takes seconds and the memory of a dict of that size."""
@@ -312,6 +356,7 @@ class IndexMapping(Mapping):
 
     # --- bulk lookups --------------------------------------------------------
 
+    @_damage_checked
     def get_many(self, ids: Iterable[str]):
         """The index of each id, -1 where absent: a numpy int64 array when numpy
         can be imported (vectorized: a million ids in well under a second), else
@@ -400,6 +445,7 @@ class IndexMapping(Mapping):
                 return -1
         return by_value[k]
 
+    @_damage_checked
     def ids_of(self, indices: Iterable[int]) -> list:
         """The id with each index, None where no id has it (the reverse lookup).
         When several ids share an index, the one first in entry order (hash, then
