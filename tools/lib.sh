@@ -5,6 +5,7 @@
 SCOPEFS_PACKAGES=(
   cmake ninja-build g++ pkg-config
   fuse3 libfuse3-dev libtbb-dev zlib1g-dev libdeflate-dev nlohmann-json3-dev libgtest-dev
+  libcurl4-openssl-dev libssl-dev  # the shared tier's S3 client (store/s3)
   python3 python3-bitarray rsync gzip tar bc
   python3-pytest python3-numpy  # the scopefs Python package's tests (tests/python)
   clang-14 libclang-rt-14-dev  # the fuzz tier (tools/fuzz.sh)
