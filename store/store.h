@@ -132,8 +132,9 @@ class Store final : public SpaceBudget {
   // Removes a scope found damaged, with an error log line saying why; counted,
   // and the removal listener is told. No-op if it is already gone.
   void Quarantine(const Scope& scope, const Status& damage);
-  // Re-reads every stored byte of the scope (Scope::Verify); a damaged scope is
-  // quarantined and its Corruption returned. NotFound if there is no such scope.
+  // Re-reads every stored byte of the scope (Scope::Verify), then checks its
+  // index files against its mappings (VerifyScopeIndexes); a damaged scope
+  // is quarantined and its Corruption returned. NotFound if there is no such scope.
   Status Verify(const std::string& key);
   // Judges `st`, an error from reading `scope`'s stored files, and returns it:
   // NotFound becomes Corruption if the scope still holds its name (its
@@ -247,6 +248,7 @@ class Store final : public SpaceBudget {
   std::atomic<uint64_t> stored_bytes_{0};
   std::atomic<uint64_t> pending_bytes_{0};
   std::atomic<uint64_t> next_trash_{0};
+  std::atomic<uint64_t> next_verify_{0};  // names Verify's scratch files under encoding/
   std::atomic<bool> access_dirty_{false};
   std::atomic<uint64_t> commits_{0}, rejected_{0}, evictions_{0}, expirations_{0}, quarantined_{0};
   std::atomic<uint64_t> encoded_as_written_{0}, compressed_at_commit_{0};

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "store/index_verify.h"
 #include "store/key.h"
 #include "store/log.h"
 #include "store/store.h"
@@ -60,6 +61,12 @@ Status Store::Verify(const std::string& key) {
   std::shared_ptr<Scope> scope = FindAny(key);
   if (!scope) return Status::NotFound("no scope " + key);
   Status st = scope->Verify();
+  if (st.ok()) {
+    // Scratch under encoding/, which the store empties at start: no key starts with '.'.
+    st = VerifyScopeIndexes(
+        env_, *scope,
+        Layout::Join(layout_.encoding_dir(), ".verify-" + std::to_string(next_verify_++)));
+  }
   return st.ok() ? st : JudgeReadError(*scope, std::move(st));
 }
 

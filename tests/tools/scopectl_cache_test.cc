@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "store/env.h"
+#include "store/mapping_index.h"
 #include "store/store.h"
 #include "tests/support/scope_files.h"
 #include "tests/support/shell.h"
@@ -135,6 +136,32 @@ print("ok")
   EXPECT_EQ(Keys(), (std::vector<std::string>{"empty0", "wide", "odd13"}));
 }
 
+TEST_F(ScopectlCacheTest, ImportBuildsIndexFilesThatAgreeWithTheMappings) {
+  Import();
+  struct Expected {
+    const char* key;
+    uint64_t nodes, links;
+  };
+  for (const Expected& e : {Expected{"odd13", 13, 7}, {"wide", 1000, 2500}, {"empty0", 0, 0}}) {
+    for (auto [kind, count] : {std::pair{"node", e.nodes}, std::pair{"link", e.links}}) {
+      SCOPED_TRACE(std::string(e.key) + " " + kind);
+      const std::string idx = ReadFile(store_ + "/scopes/" + e.key + "/" + kind + "s.idx");
+      ASSERT_GE(idx.size(), store::kIndexHeaderSize);
+      // make_old_cache.py's mappings: "<kind>-<i>" is i.
+      for (uint64_t i = 0; i <= count; ++i) {
+        store::Result<std::optional<uint64_t>> got =
+            store::LookUpIndex(idx, std::string(kind) + "-" + std::to_string(i));
+        ASSERT_TRUE(got.ok()) << got.status().ToString();
+        EXPECT_EQ(*got, i < count ? std::optional<uint64_t>(i) : std::nullopt) << i;
+      }
+      const char* other = kind[0] == 'n' ? "link-0" : "node-0";
+      EXPECT_EQ(store::LookUpIndex(idx, other).value(), std::nullopt);
+    }
+  }
+  CtlResult verified = Ctl("verify");  // which rebuilds each index from the mappings
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+}
+
 TEST_F(ScopectlCacheTest, ImportShowsAProgressBarOnATerminal) {
   if (Shell("command -v script").exit_code != 0)
     GTEST_SKIP() << "no script(1) to give it a terminal";
@@ -155,7 +182,8 @@ TEST_F(ScopectlCacheTest, VerifyFindsAFlippedByteInEachKindOfStoredFile) {
   EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
   EXPECT_NE(clean.out.find("verified 3 scopes: 3 ok"), std::string::npos) << clean.out;
 
-  for (const char* file : {"nodes.bits", "links.bits", "mappings.json.gz", "meta.json"}) {
+  for (const char* file :
+       {"nodes.bits", "links.bits", "mappings.json.gz", "meta.json", "nodes.idx", "links.idx"}) {
     SCOPED_TRACE(file);
     if (Keys().size() < 3) {  // start each kind from a whole cache
       ASSERT_EQ(Ctl("clear --yes").exit_code, 0);

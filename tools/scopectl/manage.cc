@@ -41,9 +41,13 @@ constexpr char kVerifyUsage[] =
     "\n"
     "Re-reads every stored byte of the given scopes (default: all) and checks them\n"
     "against their checksums: the record, both bits files' CRC-32, the .gz file's\n"
-    "CRC-32, and every gzip member's own CRC and length. A damaged scope is\n"
-    "quarantined (removed from the cache, and logged by the daemon) and listed.\n"
-    "Through a mount this needs root. Exit 1 if any scope is damaged or missing.\n";
+    "CRC-32, and every gzip member's own CRC and length. Then it checks the index\n"
+    "files (nodes.idx, links.idx) against the mappings: it rebuilds them from the\n"
+    "stored mappings, in bounded memory with scratch files in the store, and\n"
+    "compares them byte for byte (a scope without index files skips this). A\n"
+    "damaged scope is quarantined (removed from the cache, and logged by the\n"
+    "daemon) and listed. Through a mount this needs root. Exit 1 if any scope is\n"
+    "damaged or missing.\n";
 
 // Asks on stderr, reads the answer from stdin: only "y" or "yes" is yes.
 bool Confirm(const std::string& question) {
