@@ -3,7 +3,8 @@
 #
 #   tools/fuzz.sh [SECONDS]            build, then fuzz every target SECONDS each (default 60)
 #   tools/fuzz.sh build                configure and build build-fuzz/ only
-#   tools/fuzz.sh run TARGET SECONDS   fuzz one target: input_meta, mappings, gzip_reader, key
+#   tools/fuzz.sh run TARGET SECONDS   fuzz one target: input_meta, mappings, gzip_reader, key,
+#                                      mapping_index
 #
 # Seeds come from tests/fuzz/corpus/TARGET/ and the corpus grows in
 # build-fuzz/corpus/TARGET/. A crash or a violated property leaves the input in
@@ -13,7 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/tools/lib.sh"
 BUILD=$ROOT/build-fuzz
-TARGETS=(input_meta mappings gzip_reader key)
+TARGETS=(input_meta mappings gzip_reader key mapping_index)
 
 build() {
   command -v clang++-14 >/dev/null || { log "clang++-14 is missing (apt-get install clang-14 libclang-rt-14-dev)"; exit 1; }

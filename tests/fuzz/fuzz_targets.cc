@@ -1,16 +1,21 @@
 #include "tests/fuzz/fuzz_targets.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "store/chunked_gzip_reader.h"
 #include "store/chunked_gzip_writer.h"
+#include "store/crc32.h"
 #include "store/gzip_stream.h"
 #include "store/input_meta.h"
 #include "store/key.h"
+#include "store/mapping_index.h"
 #include "store/mappings_validator.h"
 #include "store/member_cache.h"
 
@@ -81,6 +86,88 @@ const Stored& StoredMappings() {
   }();
   return *stored;
 }
+
+// An index file's fields, as FORMAT.md lays them out, read without checks.
+uint64_t Le(std::string_view bytes, uint64_t at, int width) {
+  uint64_t v = 0;
+  for (int i = width - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  return v;
+}
+constexpr size_t kIndexHead = store::kIndexHeaderSize + store::kIndexSections * 24;
+uint64_t SectionOffset(std::string_view f, int s) { return Le(f, 64 + 24 * s, 8); }
+uint64_t SectionLength(std::string_view f, int s) { return Le(f, 64 + 24 * s + 8, 8); }
+
+// `bytes` with every CRC its section table names recomputed (for the sections
+// that lie inside it), then the header's.
+std::string WithFixedCrcs(std::string bytes) {
+  if (bytes.size() < kIndexHead) return bytes;
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  for (int s = 0; s < store::kIndexSections; ++s) {
+    const uint64_t offset = SectionOffset(bytes, s), length = SectionLength(bytes, s);
+    if (offset > bytes.size() || length > bytes.size() - offset) continue;
+    put32(64 + 24 * s + 16, store::Crc32(std::string_view(bytes).substr(offset, length)));
+  }
+  put32(60, store::Crc32Update(store::Crc32(std::string_view(bytes).substr(0, 60)),
+                               std::string_view(bytes).substr(64, kIndexHead - 64)));
+  return bytes;
+}
+
+// A file that passed CheckMappingIndex, read entry by entry with no lookup structure.
+class ScannedIndex {
+ public:
+  explicit ScannedIndex(std::string_view f)
+      : f_(f),
+        count_(Le(f, 16, 8)),
+        value_width_(static_cast<unsigned char>(f[32])),
+        offset_width_(static_cast<unsigned char>(f[33])),
+        fanout_bits_(static_cast<unsigned char>(f[35])) {}
+
+  uint64_t count() const { return count_; }
+  uint32_t hash(uint64_t i) const { return static_cast<uint32_t>(Le(f_, Section(1) + 4 * i, 4)); }
+  uint64_t value(uint64_t i) const { return Le(f_, Section(2) + i * value_width_, value_width_); }
+  uint64_t offset(uint64_t i) const {
+    return Le(f_, Section(3) + i * offset_width_, offset_width_);
+  }
+  // Entry i's id, or nullopt if its offsets do not make one.
+  std::optional<std::string_view> id(uint64_t i) const {
+    const uint64_t from = offset(i), to = offset(i + 1);
+    if (from > to || to > SectionLength(f_, 4)) return std::nullopt;
+    return f_.substr(Section(4) + from, to - from);
+  }
+  // The values of the entries whose id is `id`.
+  std::vector<uint64_t> ValuesOf(std::string_view id) const {
+    std::vector<uint64_t> out;
+    for (uint64_t i = 0; i < count_; ++i) {
+      if (this->id(i) == id) out.push_back(value(i));
+    }
+    return out;
+  }
+  // As a writer makes it: ids whose offsets run from 0 to the ids' end, each
+  // hashed right, hashes ascending, and the fan-out pointing at each bucket's first.
+  bool WellFormed() const {
+    if (offset(0) != 0 || offset(count_) != SectionLength(f_, 4)) return false;
+    uint64_t entry = 0;
+    for (uint64_t b = 0; b <= (uint64_t{1} << fanout_bits_); ++b) {
+      while (entry < count_ && (uint64_t{hash(entry)} >> (32 - fanout_bits_)) < b) ++entry;
+      if (Le(f_, Section(0) + 8 * b, 8) != entry) return false;
+    }
+    for (uint64_t i = 0; i < count_; ++i) {
+      const std::optional<std::string_view> id = this->id(i);
+      if (!id || store::IndexHash(*id) != hash(i)) return false;
+      if (i > 0 && hash(i - 1) > hash(i)) return false;
+    }
+    return true;
+  }
+
+ private:
+  uint64_t Section(int s) const { return SectionOffset(f_, s); }
+
+  std::string_view f_;
+  uint64_t count_;
+  int value_width_, offset_width_, fanout_bits_;
+};
 
 }  // namespace
 
@@ -165,6 +252,45 @@ int FuzzGzipReader(const uint8_t* data, size_t size) {
       if (!n.ok()) continue;
       Expect(std::string_view(got.data(), *n) == std::string_view(stored.json).substr(at, *n),
              "served bytes that were never committed");
+    }
+  }
+  return 0;
+}
+
+int FuzzMappingIndex(const uint8_t* data, size_t size) {
+  std::string bytes(reinterpret_cast<const char*>(data), size);
+  if (!bytes.empty() && bytes[0] == 'F') bytes = WithFixedCrcs(bytes.substr(1));
+  const std::string_view file(bytes);
+  const store::Status checked = store::CheckMappingIndex(StringFile(bytes), "x.idx");
+  Expect(checked.ok() || checked.code() == store::Status::Code::kCorruption,
+         "CheckMappingIndex failed with something other than Corruption");
+  std::vector<std::string> ids = {"",         "a",        "n:91b72265b1f5",
+                                  "plumless", "buckeroo", std::string(file.substr(0, 9))};
+  std::optional<ScannedIndex> scanned;
+  bool well_formed = false;
+  if (checked.ok()) {
+    scanned.emplace(file);
+    well_formed = scanned->WellFormed();
+    for (uint64_t i = 0; i < std::min<uint64_t>(scanned->count(), 64); ++i) {
+      if (std::optional<std::string_view> id = scanned->id(i)) {
+        ids.emplace_back(*id);
+        ids.push_back(std::string(*id) + "x");  // absent, most likely
+      }
+    }
+  }
+  for (const std::string& id : ids) {
+    store::Result<std::optional<uint64_t>> got = store::LookUpIndex(file, id);
+    Expect(got.ok() || got.status().code() == store::Status::Code::kCorruption,
+           "LookUpIndex failed with something other than Corruption");
+    if (!checked.ok()) continue;
+    Expect(got.ok() || !well_formed, "LookUpIndex refused a well-formed index");
+    if (!got.ok()) continue;
+    const std::vector<uint64_t> values = scanned->ValuesOf(id);
+    if (*got) {
+      Expect(std::find(values.begin(), values.end(), **got) != values.end(),
+             "LookUpIndex answered with a value no entry of that id has");
+    } else {
+      Expect(values.empty() || !well_formed, "LookUpIndex missed an id of a well-formed index");
     }
   }
   return 0;

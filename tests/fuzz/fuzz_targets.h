@@ -24,6 +24,13 @@ int FuzzMappings(const uint8_t* data, size_t size);
 // other bytes. Inputs starting with 'S' instead stream the rest through
 // InflateGzipStream (the import path): bounded output, no crash.
 int FuzzGzipReader(const uint8_t* data, size_t size);
+// store::CheckMappingIndex and store::LookUpIndex on an index file: each gives
+// an answer or a clean Corruption, never a crash; a file that passes the
+// check is read the same by both, and a lookup answers only with the value of
+// an entry whose id is the one asked for (found by a plain scan), and finds
+// every id of a well-formed file. Inputs starting with 'F' are the rest with
+// every CRC the table names recomputed, so fuzzing reaches the sections' contents.
+int FuzzMappingIndex(const uint8_t* data, size_t size);
 // store::ValidateKey accepts exactly 1-200 bytes of [A-Za-z0-9._-] not starting with '.'.
 int FuzzKey(const uint8_t* data, size_t size);
 
@@ -32,10 +39,9 @@ struct FuzzTarget {
   int (*run)(const uint8_t* data, size_t size);
 };
 inline constexpr FuzzTarget kFuzzTargets[] = {
-    {"input_meta", FuzzInputMeta},
-    {"mappings", FuzzMappings},
-    {"gzip_reader", FuzzGzipReader},
-    {"key", FuzzKey},
+    {"input_meta", FuzzInputMeta},       {"mappings", FuzzMappings},
+    {"gzip_reader", FuzzGzipReader},     {"key", FuzzKey},
+    {"mapping_index", FuzzMappingIndex},
 };
 
 }  // namespace scopefs::fuzz
