@@ -122,6 +122,8 @@ class MappingIndexTest : public ::testing::Test {
       bytes.resize(out->Size().value());
       EXPECT_EQ(out->ReadAt(0, bytes.data(), bytes.size()).value(), bytes.size());
       EXPECT_EQ(bytes.size(), size.ok() ? *size : 0);
+      // The CRC combined from the pieces is the CRC of the bytes written.
+      EXPECT_EQ(builder.file_crc32(), Crc32(bytes));
     }
     EXPECT_EQ(env_.Tree("/").size(), 1u) << "scratch files left behind";
     EXPECT_TRUE(env_.Unlink(path).ok());
