@@ -3,6 +3,7 @@
 // STORE_DIR/
 //   LOCK                   flock()ed by the one process that owns the store
 //   access.json            last access times, saved every maintenance pass
+//   shared-queue.json      scopes waiting to be published to the shared tier
 //   scopes/<key>/          committed scopes (see FORMAT.md)
 //   pending/<key>/         scopes being written, files by the names the user gave
 //   staging/<key>/         a commit being assembled; renamed into scopes/
@@ -63,6 +64,7 @@ class Layout {
   const std::string& root() const { return root_; }
   std::string lock_file() const { return root_ + "/LOCK"; }
   std::string access_file() const { return root_ + "/access.json"; }
+  std::string publish_queue_file() const { return root_ + "/shared-queue.json"; }
   std::string scopes_dir() const { return root_ + "/scopes"; }
   std::string pending_dir() const { return root_ + "/pending"; }
   std::string staging_dir() const { return root_ + "/staging"; }
