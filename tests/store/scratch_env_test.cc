@@ -119,10 +119,9 @@ TEST_F(ScratchEnvTest, AnIndexBuildersScratchIsCountedFromAddToFinish) {
   constexpr int kEntries = 200000;
   uint64_t most = 0;
   for (int i = 0; i < kEntries; ++i) {
-    ASSERT_TRUE(builder
-                    .Add("n:" + std::to_string(int64_t{i} * 7919 % kEntries),
-                         static_cast<uint64_t>(i))
-                    .ok());
+    ASSERT_TRUE(
+        builder.Add("n:" + std::to_string(int64_t{i} * 7919 % kEntries), static_cast<uint64_t>(i))
+            .ok());
     if (i % 5000 == 0) {
       EXPECT_GE(pending_.held, DiskBytes(env_, "/s"));
       most = std::max(most, pending_.held);
