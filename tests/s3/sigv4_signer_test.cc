@@ -43,12 +43,13 @@ Sigv4Signer S3DocsSigner() {
 }
 
 SignableRequest SuiteRequest(std::string method, std::string path,
-                             std::vector<HttpField> query = {}) {
+                             std::vector<HttpField> query = {},
+                             std::string host = "example.amazonaws.com") {
   SignableRequest request;
   request.method = std::move(method);
   request.path = std::move(path);
   request.query = std::move(query);
-  request.headers = {{"Host", "example.amazonaws.com"}};
+  request.headers = {{"Host", std::move(host)}};
   return request;
 }
 
@@ -170,12 +171,8 @@ TEST(Sigv4SuiteTest, DerivedSigningKey) {
 
 SignableRequest S3DocsRequest(std::string method, std::string path,
                               std::vector<HttpField> query = {}) {
-  SignableRequest request;
-  request.method = std::move(method);
-  request.path = std::move(path);
-  request.query = std::move(query);
-  request.headers = {{"Host", "examplebucket.s3.amazonaws.com"}};
-  return request;
+  return SuiteRequest(std::move(method), std::move(path), std::move(query),
+                      "examplebucket.s3.amazonaws.com");
 }
 
 TEST(Sigv4S3ExamplesTest, GetObjectWithRange) {
