@@ -8,6 +8,7 @@
 
 #include "store/key.h"
 #include "store/layout.h"
+#include "store/s3/sha256.h"
 
 namespace scopefs::s3 {
 namespace {
@@ -91,17 +92,11 @@ Result<Manifest> ParseManifest(std::string_view text) {
 }
 
 std::string NewPublishId() {
-  unsigned char bytes[16] = {};
+  char bytes[16] = {};
   // Blocks only before the kernel's pool is seeded, at boot; 16 bytes never come short.
   while (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
+  return HexEncode(std::string_view(bytes, sizeof bytes));
 }
 
 BucketLayout::BucketLayout(std::string prefix)
