@@ -24,6 +24,13 @@
 
 namespace scopefs::store {
 
+// One stored file of a scope, as the tier holds it.
+struct SharedObject {
+  std::string name;  // its stored name: nodes.bits, mappings.json.gz, nodes.idx...
+  uint64_t size = 0;
+  std::string sha256;  // lowercase hex
+};
+
 // A scope the tier holds, as its manifest describes it.
 struct SharedScope {
   std::string key;
@@ -31,6 +38,8 @@ struct SharedScope {
   std::string publisher;   // the host that published it, for people
   int64_t published_ns = 0;
   uint64_t bytes = 0;  // the sum of its objects' sizes
+  // What Fetch downloads: exactly the objects the manifest Find read named.
+  std::vector<SharedObject> objects;
 };
 
 // A computation lease on a key (docs/SHARED.md, "Leases").
@@ -52,7 +61,7 @@ class SharedTier {
 
   // The manifest of `key`; NotFound if the tier has none.
   virtual Result<SharedScope> Find(const std::string& key) const = 0;
-  // Downloads the objects `scope` names into `dir` (an existing empty
+  // Downloads the objects `scope` names (scope.objects) into `dir` (an existing empty
   // directory), under their stored names, each checked against the size
   // and SHA-256 the manifest gives. Returns the bytes fetched. The caller
   // checks the scope itself (record, gzip members, index) before using it.
