@@ -110,8 +110,11 @@ std::string BucketLayout::ManifestsPrefix() const { return root_ + "scopes/"; }
 
 std::string BucketLayout::Object(std::string_view key, std::string_view publish_id,
                                  std::string_view name) const {
-  return root_ + "objects/" + std::string(key) + "/" + std::string(publish_id) + "/" +
-         std::string(name);
+  return ObjectsPrefix(key) + std::string(publish_id) + "/" + std::string(name);
+}
+
+std::string BucketLayout::ObjectsPrefix(std::string_view key) const {
+  return root_ + "objects/" + std::string(key) + "/";
 }
 
 std::string BucketLayout::Lease(std::string_view key) const {

@@ -52,7 +52,9 @@ class BucketLayout {
   std::string ManifestsPrefix() const;               // PREFIX/scopes/, for listing
   std::string Object(std::string_view key, std::string_view publish_id,
                      std::string_view name) const;  // PREFIX/objects/KEY/ID/NAME
-  std::string Lease(std::string_view key) const;    // PREFIX/leases/KEY.json
+  // PREFIX/objects/KEY/: the objects of every publish of KEY (a key has no '/').
+  std::string ObjectsPrefix(std::string_view key) const;
+  std::string Lease(std::string_view key) const;  // PREFIX/leases/KEY.json
 
  private:
   std::string root_;  // "PREFIX/" or ""

@@ -82,6 +82,8 @@ TEST(ManifestTest, BucketKeys) {
   BucketLayout team("team/x");
   EXPECT_EQ(team.ManifestsPrefix(), "team/x/scopes/");
   EXPECT_EQ(team.Manifest("k"), "team/x/scopes/k.json");
+  EXPECT_EQ(team.ObjectsPrefix("k"), "team/x/objects/k/");
+  EXPECT_EQ(team.Object("k", "ab", "links.bits"), "team/x/objects/k/ab/links.bits");
 }
 
 }  // namespace
