@@ -1,6 +1,7 @@
 #include "store/index_entry_sorter.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <utility>
 
@@ -11,28 +12,44 @@ namespace {
 
 constexpr size_t kBuckets = 256;  // split by 8 bits of the hash at a time
 
-// A record, as held in memory and in the buckets (host order: they are scratch):
-// u32 hash, u32 id length, u64 value, then the id's bytes.
-constexpr size_t kHead = 16;
+// A record, as held in memory and in the buckets (scratch, never read by
+// another build): u32 hash (host order), the id's length and the value as
+// LEB128 varints, then the id's bytes. Varints, since most ids and values
+// are short: the spilled bytes are most of what the index build costs.
+constexpr size_t kMaxHead = 4 + 10 + 10;
 struct Head {
   uint32_t hash;
   uint32_t length;
   uint64_t value;
+  uint32_t size;  // of the head itself
 };
+char* PutVarint(uint64_t v, char* p) {
+  for (; v >= 0x80; v >>= 7) *p++ = static_cast<char>(v | 0x80);
+  *p++ = static_cast<char>(v);
+  return p;
+}
+uint64_t GetVarint(const char*& p) {
+  uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto byte = static_cast<unsigned char>(*p++);
+    v |= uint64_t{byte & 0x7fu} << shift;
+    if (byte < 0x80) return v;
+  }
+}
 Head ReadHead(const char* p) {
   Head h;
   std::memcpy(&h.hash, p, 4);
-  std::memcpy(&h.length, p + 4, 4);
-  std::memcpy(&h.value, p + 8, 8);
+  const char* at = p + 4;
+  h.length = static_cast<uint32_t>(GetVarint(at));
+  h.value = GetVarint(at);
+  h.size = static_cast<uint32_t>(at - p);
   return h;
 }
 void AppendRecord(std::string& out, uint32_t hash, std::string_view id, uint64_t value) {
-  const uint32_t length = static_cast<uint32_t>(id.size());
-  char head[kHead];
+  char head[kMaxHead];
   std::memcpy(head, &hash, 4);
-  std::memcpy(head + 4, &length, 4);
-  std::memcpy(head + 8, &value, 8);
-  out.append(head, kHead);
+  char* end = PutVarint(value, PutVarint(id.size(), head + 4));
+  out.append(head, static_cast<size_t>(end - head));
   out.append(id);
 }
 // Calls `each(head, record)` for every record of `records`, in order.
@@ -40,7 +57,7 @@ template <typename Each>
 void ForEachRecord(std::string_view records, Each each) {
   for (size_t at = 0; at < records.size();) {
     const Head h = ReadHead(records.data() + at);
-    const size_t n = kHead + h.length;
+    const size_t n = h.size + h.length;
     each(h, records.substr(at, n));
     at += n;
   }
@@ -61,12 +78,13 @@ size_t IndexEntrySorter::BufferBytes() const {
 }
 
 bool IndexEntrySorter::FitsInMemory(uint64_t bytes, uint64_t records) const {
-  return records <= 1 || bytes + records * sizeof(Slot) <= memory_bytes_;
+  // The slots, and as many again for the radix sort's other half.
+  return records <= 1 || bytes + 2 * records * sizeof(Slot) <= memory_bytes_;
 }
 
 Status IndexEntrySorter::Add(uint32_t hash, std::string_view id, uint64_t value) {
   if (id.size() > UINT32_MAX) return Status::Invalid("an id of 4 GiB or more");
-  if (!buckets_ && !FitsInMemory(arena_.size() + kHead + id.size(), arena_records_ + 1)) {
+  if (!buckets_ && !FitsInMemory(arena_.size() + kMaxHead + id.size(), arena_records_ + 1)) {
     RETURN_IF_ERROR(Spill());
   }
   ++added_;
@@ -92,6 +110,27 @@ Status IndexEntrySorter::Spill() {
   return st;
 }
 
+void IndexEntrySorter::SortByHash() {
+  // A least-significant-digit radix sort, a byte of the hash at a time: stable,
+  // so slots of equal hashes stay in arrival order, and linear, where a
+  // comparison sort was most of the index's build time. A byte every slot
+  // shares (a bucket's top byte) needs no pass.
+  constexpr int kDigits = 4;
+  std::array<std::array<size_t, 256>, kDigits> counts{};
+  for (const Slot& s : slots_) {
+    for (int d = 0; d < kDigits; ++d) ++counts[d][(s.key >> (32 + 8 * d)) & 0xff];
+  }
+  for (int d = 0; d < kDigits; ++d) {
+    std::array<size_t, 256>& count = counts[d];
+    if (std::find(count.begin(), count.end(), slots_.size()) != count.end()) continue;
+    size_t at = 0;
+    for (size_t& c : count) at += std::exchange(c, at);
+    sorted_.resize(slots_.size());
+    for (const Slot& s : slots_) sorted_[count[(s.key >> (32 + 8 * d)) & 0xff]++] = s;
+    slots_.swap(sorted_);
+  }
+}
+
 void IndexEntrySorter::SortInMemory(std::string_view records) {
   slots_.clear();
   uint64_t arrival = 0;
@@ -99,10 +138,10 @@ void IndexEntrySorter::SortInMemory(std::string_view records) {
     slots_.push_back({uint64_t{h.hash} << 32 | arrival++,
                       static_cast<uint64_t>(record.data() - records.data())});
   });
-  std::sort(slots_.begin(), slots_.end(),
-            [](const Slot& a, const Slot& b) { return a.key < b.key; });
+  SortByHash();
   auto id = [&](const Slot& s) {
-    return records.substr(s.offset + kHead, ReadHead(records.data() + s.offset).length);
+    const Head h = ReadHead(records.data() + s.offset);
+    return records.substr(s.offset + h.size, h.length);
   };
   // Equal hashes (rare) are ordered by id; stable, so arrival order stays among equal ids.
   for (size_t i = 0; i < slots_.size();) {
@@ -128,7 +167,7 @@ void IndexEntrySorter::SortInMemory(std::string_view records) {
 Status IndexEntrySorter::EmitSorted(std::string_view records, const Each& each) {
   for (const Slot& s : slots_) {
     const Head h = ReadHead(records.data() + s.offset);
-    RETURN_IF_ERROR(each(h.hash, records.substr(s.offset + kHead, h.length), h.value));
+    RETURN_IF_ERROR(each(h.hash, records.substr(s.offset + h.size, h.length), h.value));
   }
   return Status::Ok();
 }
@@ -151,6 +190,7 @@ Status IndexEntrySorter::Drain(const Each& each) {
   std::string().swap(arena_);
   std::string().swap(buffer_);
   std::vector<Slot>().swap(slots_);
+  std::vector<Slot>().swap(sorted_);
   buckets_.reset();
   return st;
 }
@@ -201,7 +241,7 @@ Status IndexEntrySorter::DrainOneHash(SpillBuckets& buckets, size_t bucket, cons
       for (int i = 0; i < 8; ++i) rec[i] = static_cast<char>(arrival >> (56 - 8 * i));
       ++arrival;
       std::memcpy(rec.data() + 8, &h.value, 8);
-      rec.append(record.substr(kHead));
+      rec.append(record.substr(h.size));
       if (st.ok()) st = sorter.Add(rec);
     });
     return st;

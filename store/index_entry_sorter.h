@@ -11,13 +11,12 @@
 // are disjoint hash ranges, so nothing is merged. A bucket larger than the
 // memory is split again by the next 8 bits of the hash, down to single hash
 // values; a single hash value too large for memory (ids forged to collide) goes
-// through an ExternalSorter. Sorting compares (hash, arrival) integer keys;
+// through an ExternalSorter. Sorting is a stable radix sort on the hash;
 // ids are compared only among entries whose hashes are equal.
 //
-// Memory: about memory_bytes, plus 256 bucket buffers of memory_bytes / 1024
-// (4-64 KiB) each once spilled.
-// Ownership: owns its scratch files (`<scratch_prefix>.*`); the destructor
-// removes them. Thread-safety: not thread-safe; one owner.
+// Memory: about memory_bytes (records and twice their slots), plus 256 bucket buffers of
+// memory_bytes / 1024 (4-64 KiB) each once spilled. Ownership: owns its scratch files
+// (`<scratch_prefix>.*`); the destructor removes them. Thread-safety: not thread-safe; one owner.
 // Errors: the Env's, as they come; after one, the sorter is unusable.
 #pragma once
 
@@ -65,6 +64,8 @@ class IndexEntrySorter {
   };
   // Sorts the records in `records` into slots_, keeping the last of each id.
   void SortInMemory(std::string_view records);
+  // Orders slots_ by (hash, arrival), given them in arrival order.
+  void SortByHash();
   Status EmitSorted(std::string_view records, const Each& each);
   // Drains every bucket of `buckets`, split by hash bits [shift, shift + 8).
   Status DrainBuckets(SpillBuckets& buckets, int shift, const Each& each);
@@ -82,6 +83,7 @@ class IndexEntrySorter {
   std::string record_;                     // reused by Add once spilled
   std::string buffer_;                     // the bucket being sorted
   std::vector<Slot> slots_;
+  std::vector<Slot> sorted_;  // the radix sort's other half
   uint64_t added_ = 0, added_bytes_ = 0;
   int scratch_files_ = 0;
   bool sealed_ = false;

@@ -10,15 +10,22 @@
 namespace scopefs::store {
 namespace {
 
-// A pair as held in memory and in the ranges (host order: scratch): u64 value, u64 entry.
-constexpr size_t kPair = 16;
-// Pairs of one range ordered in memory: the pairs, plus the ordered entries.
-constexpr size_t kPairCost = kPair + 8;
+// Pairs of one range ordered in memory: the pairs (at most 16 bytes), plus the ordered entries.
+constexpr size_t kPairCost = 16 + 8;
 
 void PutU64(uint64_t v, char* p) { std::memcpy(p, &v, 8); }
 uint64_t GetU64(const char* p) {
   uint64_t v;
   std::memcpy(&v, p, 8);
+  return v;
+}
+void PutU32(uint64_t v, char* p) {
+  const auto u = static_cast<uint32_t>(v);
+  std::memcpy(p, &u, 4);
+}
+uint64_t GetU32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
   return v;
 }
 
@@ -31,6 +38,7 @@ IndexValueOrder::IndexValueOrder(Env* env, std::string scratch_prefix, size_t me
   const uint64_t per_range = std::max<uint64_t>(1, memory_bytes_ / kPairCost / 3);
   const uint64_t ranges = std::clamp<uint64_t>((max_entries + per_range - 1) / per_range, 1, 4096);
   width_ = std::max<uint64_t>(1, (total + ranges - 1) / ranges);
+  if (width_ > UINT32_MAX || max_entries > UINT32_MAX) pair_bytes_ = 16;
   if (ranges > 1) {
     const size_t buffer = std::clamp<size_t>(memory_bytes_ / 4 / ranges, 4096, 65536);
     ranges_ = std::make_unique<SpillBuckets>(
@@ -38,20 +46,34 @@ IndexValueOrder::IndexValueOrder(Env* env, std::string scratch_prefix, size_t me
   }
 }
 
+void IndexValueOrder::PutPair(uint64_t offset, uint64_t entry, char* p) const {
+  if (pair_bytes_ == 8) {
+    PutU32(offset, p);
+    PutU32(entry, p + 4);
+  } else {
+    PutU64(offset, p);
+    PutU64(entry, p + 8);
+  }
+}
+
+IndexValueOrder::Pair IndexValueOrder::GetPair(const char* p) const {
+  if (pair_bytes_ == 8) return {GetU32(p), GetU32(p + 4)};
+  return {GetU64(p), GetU64(p + 8)};
+}
+
 Status IndexValueOrder::Add(uint64_t value, uint64_t entry) {
-  char pair[kPair];
-  PutU64(value, pair);
-  PutU64(entry, pair + 8);
+  char pair[16];
+  PutPair(value % width_, entry, pair);
   if (!ranges_) {
-    pairs_.append(pair, kPair);
+    pairs_.append(pair, pair_bytes_);
     return Status::Ok();
   }
-  return ranges_->Add(static_cast<size_t>(value / width_), std::string_view(pair, kPair));
+  return ranges_->Add(static_cast<size_t>(value / width_), std::string_view(pair, pair_bytes_));
 }
 
 Status IndexValueOrder::Drain(const std::function<Status(uint64_t entry)>& each) {
   if (!ranges_) {
-    Status st = DrainRange(pairs_, 0, each);
+    Status st = DrainRange(pairs_, each);
     std::string().swap(pairs_);
     return st;
   }
@@ -63,31 +85,32 @@ Status IndexValueOrder::Drain(const std::function<Status(uint64_t entry)>& each)
       continue;
     }
     RETURN_IF_ERROR(ranges_->Read(r, &buffer));
-    RETURN_IF_ERROR(DrainRange(buffer, r * width_, each));
+    RETURN_IF_ERROR(DrainRange(buffer, each));
   }
   ranges_.reset();
   return Status::Ok();
 }
 
-Status IndexValueOrder::DrainRange(std::string_view pairs, uint64_t base,
+Status IndexValueOrder::DrainRange(std::string_view pairs,
                                    const std::function<Status(uint64_t entry)>& each) {
-  const size_t n = pairs.size() / kPair;
+  const size_t n = pairs.size() / pair_bytes_;
   if (n == 0) return Status::Ok();
   std::vector<uint64_t> entries(n);
   // The pairs came in entry order, so a stable order by value is the order
   // by (value, entry). A dense range takes a counting sort.
   if (width_ <= 4 * n + 1024) {
     std::vector<uint32_t> start(static_cast<size_t>(width_) + 1, 0);
-    for (size_t i = 0; i < n; ++i) ++start[GetU64(pairs.data() + i * kPair) - base + 1];
+    for (size_t i = 0; i < n; ++i) ++start[GetPair(pairs.data() + i * pair_bytes_).offset + 1];
     for (size_t v = 1; v < start.size(); ++v) start[v] += start[v - 1];
     for (size_t i = 0; i < n; ++i) {
-      const char* p = pairs.data() + i * kPair;
-      entries[start[GetU64(p) - base]++] = GetU64(p + 8);
+      const Pair p = GetPair(pairs.data() + i * pair_bytes_);
+      entries[start[p.offset]++] = p.entry;
     }
   } else {
     std::vector<std::pair<uint64_t, uint64_t>> sorted(n);
     for (size_t i = 0; i < n; ++i) {
-      sorted[i] = {GetU64(pairs.data() + i * kPair), GetU64(pairs.data() + i * kPair + 8)};
+      const Pair p = GetPair(pairs.data() + i * pair_bytes_);
+      sorted[i] = {p.offset, p.entry};
     }
     std::sort(sorted.begin(), sorted.end());
     for (size_t i = 0; i < n; ++i) entries[i] = sorted[i].second;
@@ -98,18 +121,20 @@ Status IndexValueOrder::DrainRange(std::string_view pairs, uint64_t base,
 
 Status IndexValueOrder::DrainLargeRange(size_t range,
                                         const std::function<Status(uint64_t entry)>& each) {
-  // Keys of 16 bytes, value then entry, big-endian: bytewise order is the order wanted.
+  // Keys of 16 bytes, the value's offset in the range then the entry, big-endian: bytewise order is
+  // the order wanted.
   ExternalSorter sorter(
       env_, prefix_ + ".large" + std::to_string(range),
       [](std::string_view a, std::string_view b) { return a < b; }, memory_bytes_);
   auto add = [&](std::string_view block) -> Status {
-    for (size_t at = 0; at + kPair <= block.size(); at += kPair) {
-      char key[kPair];
-      for (int half = 0; half < 2; ++half) {
-        const uint64_t v = GetU64(block.data() + at + 8 * half);
-        for (int i = 0; i < 8; ++i) key[8 * half + i] = static_cast<char>(v >> (56 - 8 * i));
+    for (size_t at = 0; at + pair_bytes_ <= block.size(); at += pair_bytes_) {
+      const Pair p = GetPair(block.data() + at);
+      char key[16];
+      for (int i = 0; i < 8; ++i) {
+        key[i] = static_cast<char>(p.offset >> (56 - 8 * i));
+        key[8 + i] = static_cast<char>(p.entry >> (56 - 8 * i));
       }
-      RETURN_IF_ERROR(sorter.Add(std::string_view(key, kPair)));
+      RETURN_IF_ERROR(sorter.Add(std::string_view(key, sizeof key)));
     }
     return Status::Ok();
   };

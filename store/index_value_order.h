@@ -37,14 +37,23 @@ class IndexValueOrder {
   Status Drain(const std::function<Status(uint64_t entry)>& each);
 
  private:
-  Status DrainRange(std::string_view pairs, uint64_t base,
-                    const std::function<Status(uint64_t entry)>& each);
+  // A pair as held in memory and in the ranges (scratch): the value's offset
+  // in its range, then the entry, in host order: two u32s when every offset
+  // and entry fits (a mapping of fewer than 4 G entries), else two u64s.
+  struct Pair {
+    uint64_t offset;
+    uint64_t entry;
+  };
+  void PutPair(uint64_t offset, uint64_t entry, char* p) const;
+  Pair GetPair(const char* p) const;
+  Status DrainRange(std::string_view pairs, const std::function<Status(uint64_t entry)>& each);
   Status DrainLargeRange(size_t range, const std::function<Status(uint64_t entry)>& each);
 
   Env* const env_;
   const std::string prefix_;
   const size_t memory_bytes_;
-  uint64_t width_ = 1;                    // of each value range
+  uint64_t width_ = 1;  // of each value range
+  size_t pair_bytes_ = 8;
   std::unique_ptr<SpillBuckets> ranges_;  // null: one range, in memory
   std::string pairs_;                     // (value, entry) pairs when in memory
 };
