@@ -231,6 +231,7 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::shared_ptr<PendingScope>
   LogInfo("committed scope " + key + " (" + std::to_string(scope->record().stored_bytes()) +
           " bytes stored)");
   EnforceLimits(key);
+  if (commit_listener_) commit_listener_(key);
   return scope;
 }
 

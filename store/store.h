@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,8 @@ struct StoreCounters {
   // compressed at the commit (written out of order, or given as .gz).
   uint64_t mappings_encoded_as_written = 0;
   uint64_t mappings_compressed_at_commit = 0;
+  // Scopes fetched from elsewhere (a shared tier) and adopted (Store::Adopt).
+  uint64_t adopted = 0;
 };
 
 // What one CollectGarbage() pass removed.
@@ -76,6 +79,30 @@ struct GarbageReport {
   uint64_t expired = 0;          // committed scopes past their TTL
   uint64_t pending_dropped = 0;  // pending scopes idle past pending_timeout
   uint64_t orphans = 0;          // directories under the store nobody owns
+};
+
+class Store;
+
+// A directory under staging/ that Store::CreateAdoptionDir made for a scope
+// fetched from elsewhere (a shared tier), to fill with the stored files of a
+// committed scope and hand to Store::Adopt. Owned by the caller; the Store
+// must outlive it. Destroying it removes the directory (unless Adopt took
+// it) and gives back the room made for it.
+class AdoptionDir {
+ public:
+  ~AdoptionDir();
+  AdoptionDir(const AdoptionDir&) = delete;
+  AdoptionDir& operator=(const AdoptionDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  friend class Store;
+  AdoptionDir(Store* store, std::string name, std::string path, uint64_t bytes)
+      : store_(store), name_(std::move(name)), path_(std::move(path)), bytes_(bytes) {}
+  Store* const store_;
+  const std::string name_;  // under staging/
+  std::string path_;        // empty once Adopt took it
+  uint64_t bytes_;          // room made for it, counted as pending until published
 };
 
 class Store final : public SpaceBudget {
@@ -111,6 +138,26 @@ class Store final : public SpaceBudget {
   // if the scope was dropped, or replaced by a rename, before it was
   // published; if it was committed already, returns that scope.
   Result<std::shared_ptr<Scope>> Commit(const std::shared_ptr<PendingScope>& pending)
+      EXCLUDES(ns_mu_);
+
+  // A fresh directory under staging/ (never a key's: its name starts with
+  // '.') for a scope fetched from elsewhere. Room for `bytes`, the size its
+  // source announced, is made now by eviction, as a commit makes room for
+  // its copy, and counts as pending until the scope is adopted or the
+  // AdoptionDir goes. CollectGarbage leaves it alone; recovery at Open
+  // removes one a crash left. NoSpace if `bytes` is more than max_size.
+  Result<std::unique_ptr<AdoptionDir>> CreateAdoptionDir(uint64_t bytes) EXCLUDES(ns_mu_);
+  // Commits the scope in `dir` (the stored files of a committed scope:
+  // scopes/<key>/'s names) under `key`, keeping its record and index files.
+  // First it checks every byte as Verify does a committed scope's (the
+  // record's CRC, each file's size and CRC, every gzip member, the index
+  // files against the mappings; nothing else in the directory), syncs the
+  // files, then publishes them with the rename a local commit ends with
+  // (limits, LRU and stats alike; counted as `adopted`, not as a commit, and
+  // the commit listener is not told). Corruption naming the file and the
+  // fault if a check fails; Exists if `key` is committed or pending
+  // meanwhile; Invalid for a bad key. `dir` is gone when it returns.
+  Result<std::shared_ptr<Scope>> Adopt(const std::string& key, std::unique_ptr<AdoptionDir> dir)
       EXCLUDES(ns_mu_);
 
   // Renames a committed or pending scope to a free key, atomically and durably.
@@ -168,6 +215,11 @@ class Store final : public SpaceBudget {
   // kernel, which did not ask for it, must forget the name). Set it before
   // serving; it runs on the thread that evicted, with no store lock held.
   void SetRemovalListener(std::function<void(const std::string& key)> listener);
+  // Called with the key of every scope a local Commit published (not an
+  // adopted one), after it is in the namespace: e.g. to queue its publish to
+  // a shared tier. Set it before serving; it runs on the committing thread
+  // with the pending scope's commit lock held and no other store lock.
+  void SetCommitListener(std::function<void(const std::string& key)> listener);
 
   // One maintenance pass: removes expired scopes and pending scopes idle past
   // pending_timeout, and saves access times if they changed. Call it every
@@ -186,6 +238,7 @@ class Store final : public SpaceBudget {
   void Release(uint64_t bytes) override;
 
  private:
+  friend class AdoptionDir;  // its destructor
   using ScopeMap = tbb::concurrent_hash_map<std::string, std::shared_ptr<Scope>>;
 
   Store(Env* env, Layout layout, StoreOptions options, std::unique_ptr<FileLock> lock);
@@ -211,6 +264,10 @@ class Store final : public SpaceBudget {
   // Removes a scope the user did not ask to remove, counts it, tells the
   // listener; false if it was gone already or could not be removed.
   bool Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter);
+  // Adopt's checks of the scope in `dir`: its record, with `key` as its key.
+  Result<ScopeRecord> CheckAdoptedScope(const std::string& key, const std::string& dir);
+  // ~AdoptionDir: removes what Adopt did not take, gives back its room.
+  void DiscardAdoptionDir(AdoptionDir& dir) EXCLUDES(ns_mu_);
   // Removes what CollectGarbage() calls orphans; returns how many.
   uint64_t RemoveOrphans();
 
@@ -245,6 +302,7 @@ class Store final : public SpaceBudget {
   ScopeMap scopes_;  // inserts and erases under ns_mu_; finds take no lock; never iterated
   std::map<std::string, std::shared_ptr<Scope>> listing_ GUARDED_BY(ns_mu_);  // for List()
   std::map<std::string, std::shared_ptr<PendingScope>> pending_ GUARDED_BY(ns_mu_);
+  std::set<std::string> adopting_ GUARDED_BY(ns_mu_);  // AdoptionDirs' names under staging/
   std::atomic<uint64_t> stored_bytes_{0};
   std::atomic<uint64_t> pending_bytes_{0};
   std::atomic<uint64_t> next_trash_{0};
@@ -252,7 +310,9 @@ class Store final : public SpaceBudget {
   std::atomic<bool> access_dirty_{false};
   std::atomic<uint64_t> commits_{0}, rejected_{0}, evictions_{0}, expirations_{0}, quarantined_{0};
   std::atomic<uint64_t> encoded_as_written_{0}, compressed_at_commit_{0};
+  std::atomic<uint64_t> adopted_{0}, next_adoption_{0};
   std::function<void(const std::string&)> removal_listener_;  // set before serving
+  std::function<void(const std::string&)> commit_listener_;   // set before serving
 };
 
 }  // namespace scopefs::store

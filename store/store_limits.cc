@@ -28,11 +28,16 @@ StoreCounters Store::counters() const {
           expirations_.load(),
           quarantined_.load(),
           encoded_as_written_.load(),
-          compressed_at_commit_.load()};
+          compressed_at_commit_.load(),
+          adopted_.load()};
 }
 
 void Store::SetRemovalListener(std::function<void(const std::string& key)> listener) {
   removal_listener_ = std::move(listener);
+}
+
+void Store::SetCommitListener(std::function<void(const std::string& key)> listener) {
+  commit_listener_ = std::move(listener);
 }
 
 bool Store::Drop(const std::string& key, const char* why, std::atomic<uint64_t>& counter) {
@@ -186,7 +191,10 @@ uint64_t Store::RemoveOrphans() {
   for (const auto& [key, scope] : listing_) committed.insert(key);
   auto is_pending = [&](const std::string& name) { return pending.count(name) != 0; };
   sweep(layout_.pending_dir(), is_pending);
-  sweep(layout_.staging_dir(), is_pending);
+  // A fetch fills its AdoptionDir with no lock held: it is no orphan.
+  const std::set<std::string> adopting = adopting_;
+  sweep(layout_.staging_dir(),
+        [&](const std::string& name) { return is_pending(name) || adopting.count(name) != 0; });
   sweep(layout_.scopes_dir(), [&](const std::string& name) { return committed.count(name) != 0; });
   return removed;
 }
