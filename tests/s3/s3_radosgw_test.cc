@@ -21,6 +21,7 @@
 #include "store/s3/s3_client.h"
 #include "store/s3/s3_error.h"
 #include "store/s3/sha256.h"
+#include "tests/support/radosgw_env.h"
 
 namespace scopefs::s3 {
 namespace {
@@ -30,36 +31,19 @@ using store::Status;
 
 constexpr char kBucket[] = "s3-client-tests";
 
-// KEY=value lines of the fixture's env file; empty if there is none.
-std::map<std::string, std::string> ReadFixtureEnv() {
-  std::map<std::string, std::string> env;
-  const char* path = std::getenv("SCOPEFS_TEST_S3_ENV");
-  if (path == nullptr) return env;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
-}
-
 class RadosgwTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_ = ReadFixtureEnv();
+    env_ = testing::ReadRadosgwEnv();
     if (env_["SCOPEFS_TEST_S3_ENDPOINT"].empty()) {
-      GTEST_SKIP() << "no radosgw: SCOPEFS_TEST_S3_ENV is not set or names no env file "
-                      "(run under ctest, which starts tools/radosgw.sh)";
+      GTEST_SKIP() << testing::kNoRadosgw;
     }
     client_ = NewClient(kBucket, env_["AWS_SECRET_ACCESS_KEY"]);
     ASSERT_NE(client_, nullptr);
     const Status created = client_->CreateBucket();
     ASSERT_TRUE(created.ok()) << created.ToString();
     // A prefix of this test's own, so reruns and other tests never collide.
-    std::random_device random;
-    prefix_ = std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-              std::to_string(random()) + "/";
+    prefix_ = testing::UniqueTestPrefix() + "/";
   }
 
   std::unique_ptr<S3Client> NewClient(const std::string& bucket, const std::string& secret) {

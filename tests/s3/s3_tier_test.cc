@@ -28,6 +28,7 @@
 #include "store/layout.h"
 #include "store/s3/s3_error.h"
 #include "store/store.h"
+#include "tests/support/radosgw_env.h"
 #include "tests/support/scope_files.h"
 
 namespace scopefs::s3 {
@@ -39,19 +40,6 @@ using store::SharedScope;
 using store::Status;
 
 constexpr char kBucket[] = "s3-tier-tests";
-
-std::map<std::string, std::string> ReadFixtureEnv() {
-  std::map<std::string, std::string> env;
-  const char* path = std::getenv("SCOPEFS_TEST_S3_ENV");
-  if (path == nullptr) return env;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -71,15 +59,11 @@ std::vector<std::string> FilesIn(const std::string& dir) {
 class S3TierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_ = ReadFixtureEnv();
+    env_ = testing::ReadRadosgwEnv();
     if (env_["SCOPEFS_TEST_S3_ENDPOINT"].empty()) {
-      GTEST_SKIP() << "no radosgw: SCOPEFS_TEST_S3_ENV is not set or names no env file "
-                      "(run under ctest, which starts tools/radosgw.sh)";
+      GTEST_SKIP() << testing::kNoRadosgw;
     }
-    std::random_device random;
-    prefix_ = std::string("tier/") +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
-              std::to_string(random());
+    prefix_ = "tier/" + testing::UniqueTestPrefix();
     tier_ = NewTier("host-a");
     ASSERT_NE(tier_, nullptr);
     const Status created = tier_->client().CreateBucket();

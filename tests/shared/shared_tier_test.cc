@@ -21,6 +21,7 @@
 #include "store/shared_reader.h"
 #include "store/shared_stats.h"
 #include "store/store.h"
+#include "tests/support/radosgw_env.h"
 #include "tests/support/scope_files.h"
 
 namespace scopefs::store {
@@ -30,19 +31,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 constexpr char kBucket[] = "shared-tier-tests";
-
-std::map<std::string, std::string> ReadFixtureEnv() {
-  std::map<std::string, std::string> env;
-  const char* path = std::getenv("SCOPEFS_TEST_S3_ENV");
-  if (path == nullptr) return env;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
-}
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -68,14 +56,11 @@ struct Host {
 class SharedTierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_ = ReadFixtureEnv();
+    env_ = testing::ReadRadosgwEnv();
     if (env_["SCOPEFS_TEST_S3_ENDPOINT"].empty()) {
-      GTEST_SKIP() << "no radosgw: SCOPEFS_TEST_S3_ENV is not set or names no env file "
-                      "(run under ctest, which starts tools/radosgw.sh)";
+      GTEST_SKIP() << testing::kNoRadosgw;
     }
-    std::random_device random;
-    prefix_ = std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-              std::to_string(random());
+    prefix_ = testing::UniqueTestPrefix();
     a_ = NewHost("host-a");
     b_ = NewHost("host-b");
     ASSERT_TRUE(a_ && b_);
