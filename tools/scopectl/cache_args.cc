@@ -31,14 +31,14 @@ constexpr OptionSpec kShared[] = {
 }  // namespace
 
 std::optional<int> ParseCacheArgs(int argc, char** argv, std::span<const OptionSpec> own,
-                                  const char* usage, CacheArgs& out) {
+                                  const char* usage, CacheArgs& out, const char* more_help) {
   std::vector<OptionSpec> specs(std::begin(kShared), std::end(kShared));
   specs.insert(specs.end(), own.begin(), own.end());
   auto fail = [&](const std::string& message) { return UsageError(argv[0], message, usage); };
   store::Result<ParsedArgs> parsed = ParseArgs(argc, argv, specs);
   if (!parsed.ok()) return fail(parsed.status().message());
   if (parsed->Has("help")) {
-    std::printf("%s%s", usage, kCacheOptionsHelp);
+    std::printf("%s%s%s", usage, more_help, kCacheOptionsHelp);
     return kExitOk;
   }
   if (parsed->Has("mount") && parsed->Has("store"))

@@ -23,11 +23,11 @@ struct CacheArgs {
 };
 
 // Parses a cache command's argv with the shared options plus `own`. On --help
-// prints `usage` and kCacheOptionsHelp to stdout and returns kExitOk; on a bad
+// prints `usage`, `more_help` and kCacheOptionsHelp to stdout and returns kExitOk; on a bad
 // argument prints the error and the usage to stderr and returns kExitUsage;
 // otherwise fills `out` and returns nullopt.
 std::optional<int> ParseCacheArgs(int argc, char** argv, std::span<const OptionSpec> own,
-                                  const char* usage, CacheArgs& out);
+                                  const char* usage, CacheArgs& out, const char* more_help = "");
 
 // Opens the cache; on failure prints "scopectl: <error>" to stderr.
 std::unique_ptr<CacheClient> OpenCacheOrReport(const ClientOptions& options);

@@ -25,4 +25,10 @@ int RunGc(int argc, char** argv);
 int RunVerify(int argc, char** argv);
 int RunImport(int argc, char** argv);
 
+// The --shared forms of ls, rm and gc (shared.cc), which RunLs, RunRm and RunGc
+// hand their argv to; `usage` is the command's usage text.
+int RunSharedLs(int argc, char** argv, const char* usage);
+int RunSharedRm(int argc, char** argv, const char* usage);
+int RunSharedGc(int argc, char** argv, const char* usage);
+
 }  // namespace scopefs::tools

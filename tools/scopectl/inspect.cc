@@ -6,6 +6,7 @@
 #include "tools/scopectl/cache_args.h"
 #include "tools/scopectl/commands.h"
 #include "tools/scopectl/format.h"
+#include "tools/scopectl/tier_args.h"
 
 namespace scopefs::tools {
 namespace {
@@ -19,10 +20,15 @@ constexpr char kStatsUsage[] =
 
 constexpr char kLsUsage[] =
     "usage: scopectl ls [--mount DIR | --store DIR] [--json]\n"
+    "       scopectl ls --shared s3://BUCKET[/PREFIX] [tier options] [--json]\n"
     "\n"
     "Lists the scopes, most recently used first: key, stored size, nodes, links,\n"
     "when it was created and last accessed, and how long until the TTL expires it.\n"
-    "--json prints every scope's meta.json as one array.\n";
+    "--json prints every scope's meta.json as one array.\n"
+    "\n"
+    "With --shared, lists what the shared tier holds, in key order: key, size of its\n"
+    "objects, how many, when and by which host it was published. --json prints one\n"
+    "object per scope (key, bytes, publisher, published_at, objects...).\n";
 
 constexpr char kInfoUsage[] =
     "usage: scopectl info [--mount DIR | --store DIR] [--json] KEY\n"
@@ -113,8 +119,9 @@ int RunStats(int argc, char** argv) {
 }
 
 int RunLs(int argc, char** argv) {
+  if (WantsSharedTier(argc, argv)) return RunSharedLs(argc, argv, kLsUsage);
   CacheArgs a;
-  if (auto exit = ParseCacheArgs(argc, argv, {}, kLsUsage, a)) return *exit;
+  if (auto exit = ParseCacheArgs(argc, argv, {}, kLsUsage, a, kTierOptionsHelp)) return *exit;
   if (!a.args.positional.empty()) return UsageError("ls", "takes no arguments", kLsUsage);
   std::unique_ptr<CacheClient> cache = OpenCacheOrReport(a.client);
   if (!cache) return kExitFailure;

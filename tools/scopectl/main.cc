@@ -45,7 +45,8 @@ void PrintUsage(std::FILE* out) {
       "\n"
       "'scopectl COMMAND --help' shows a command's options. Cache commands work on a\n"
       "live mount (--mount DIR, default $SCOPEFS_MOUNT or /mnt/scopes) or, with the\n"
-      "daemon stopped, on its store directory (--store DIR). --json for scripts.\n"
+      "daemon stopped, on its store directory (--store DIR). ls, rm and gc with\n"
+      "--shared s3://BUCKET[/PREFIX] work on the shared tier instead. --json for scripts.\n"
       "Exit status: 0 success, 1 failure, 2 bad arguments.\n",
       out);
 }
@@ -57,10 +58,11 @@ const Command* FindCommand(std::string_view name) {
   return nullptr;
 }
 
-// True for the cache options a user may put before the command
+// True for the cache and tier options a user may put before the command
 // ("scopectl --mount /mnt/x ls"); *takes_value if the next argument is its value.
 bool IsLeadingOption(std::string_view arg, bool* takes_value) {
-  for (std::string_view name : {"--mount", "--store", "--ttl"}) {
+  for (std::string_view name : {"--mount", "--store", "--ttl", "--shared", "--shared-endpoint",
+                                "--shared-region", "--shared-credentials", "--shared-profile"}) {
     if (arg == name) return *takes_value = true;
     if (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=') {
       *takes_value = false;

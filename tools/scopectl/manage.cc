@@ -10,16 +10,21 @@
 #include "tools/scopectl/cache_args.h"
 #include "tools/scopectl/commands.h"
 #include "tools/scopectl/format.h"
+#include "tools/scopectl/tier_args.h"
 
 namespace scopefs::tools {
 namespace {
 
 constexpr char kRmUsage[] =
     "usage: scopectl rm [--mount DIR | --store DIR] [--json] KEY...\n"
+    "       scopectl rm --shared s3://BUCKET[/PREFIX] [tier options] [--json] KEY...\n"
     "\n"
     "Removes scopes. Readers that have a file of one open keep reading it; its space\n"
     "is reclaimed when the last of them closes. Exit 1 if any KEY could not be removed\n"
-    "(every other KEY still is).\n";
+    "(every other KEY still is).\n"
+    "\n"
+    "With --shared, removes them from the shared tier: the manifest first, so no host\n"
+    "fetches the scope after, then its objects. Hosts that already have a copy keep it.\n";
 
 constexpr char kClearUsage[] =
     "usage: scopectl clear [--mount DIR | --store DIR] [--json] [--yes]\n"
@@ -31,10 +36,17 @@ constexpr char kClearUsage[] =
 
 constexpr char kGcUsage[] =
     "usage: scopectl gc [--mount DIR | --store DIR] [--json]\n"
+    "       scopectl gc --shared s3://BUCKET[/PREFIX] [tier options] --older-than D\n"
+    "                   [--dry-run] [--json]\n"
     "\n"
     "Runs a maintenance pass now instead of waiting for the next one: removes\n"
     "expired scopes, pending scopes idle past pending_timeout, and orphaned\n"
-    "directories in the store. Through a mount this needs root.\n";
+    "directories in the store. Through a mount this needs root.\n"
+    "\n"
+    "With --shared, removes from the shared tier every scope published more than D\n"
+    "ago (30m, 12h, 7d), manifest first, and lists each one.\n"
+    "  --older-than D  the age past which a published scope goes\n"
+    "  --dry-run       list what would be removed, remove nothing\n";
 
 constexpr char kVerifyUsage[] =
     "usage: scopectl verify [--mount DIR | --store DIR] [--json] [KEY...]\n"
@@ -83,8 +95,9 @@ int RemoveKeys(CacheClient& cache, const std::vector<std::string>& keys, bool js
 }  // namespace
 
 int RunRm(int argc, char** argv) {
+  if (WantsSharedTier(argc, argv)) return RunSharedRm(argc, argv, kRmUsage);
   CacheArgs a;
-  if (auto exit = ParseCacheArgs(argc, argv, {}, kRmUsage, a)) return *exit;
+  if (auto exit = ParseCacheArgs(argc, argv, {}, kRmUsage, a, kTierOptionsHelp)) return *exit;
   if (a.args.positional.empty()) return UsageError("rm", "give at least one KEY", kRmUsage);
   std::unique_ptr<CacheClient> cache = OpenCacheOrReport(a.client);
   if (!cache) return kExitFailure;
@@ -121,8 +134,9 @@ int RunClear(int argc, char** argv) {
 }
 
 int RunGc(int argc, char** argv) {
+  if (WantsSharedTier(argc, argv)) return RunSharedGc(argc, argv, kGcUsage);
   CacheArgs a;
-  if (auto exit = ParseCacheArgs(argc, argv, {}, kGcUsage, a)) return *exit;
+  if (auto exit = ParseCacheArgs(argc, argv, {}, kGcUsage, a, kTierOptionsHelp)) return *exit;
   if (!a.args.positional.empty()) return UsageError("gc", "takes no arguments", kGcUsage);
   std::unique_ptr<CacheClient> cache = OpenCacheOrReport(a.client);
   if (!cache) return kExitFailure;
