@@ -18,7 +18,6 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,6 +25,7 @@
 #include "store/s3/manifest.h"
 #include "store/s3/s3_tier.h"
 #include "store/store.h"
+#include "tests/support/radosgw_env.h"
 #include "tests/support/scope_files.h"
 #include "tests/support/shell.h"
 #include "tools/scopectl/format.h"
@@ -58,32 +58,15 @@ std::string LineOf(const std::string& text, const std::string& key) {
   return "";
 }
 
-std::map<std::string, std::string> ReadFixtureEnv() {
-  std::map<std::string, std::string> env;
-  const char* path = std::getenv("SCOPEFS_TEST_S3_ENV");
-  if (path == nullptr) return env;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
-}
-
 class ScopectlSharedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_ = ReadFixtureEnv();
+    env_ = testing::ReadRadosgwEnv();
     if (env_["SCOPEFS_TEST_S3_ENDPOINT"].empty()) {
-      GTEST_SKIP() << "no radosgw: SCOPEFS_TEST_S3_ENV is not set or names no env file "
-                      "(run under ctest, which starts tools/radosgw.sh)";
+      GTEST_SKIP() << testing::kNoRadosgw;
     }
     region_ = env_["SCOPEFS_TEST_S3_REGION"].empty() ? "us-east-1" : env_["SCOPEFS_TEST_S3_REGION"];
-    std::random_device random;
-    prefix_ = std::string("ctl/") +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
-              std::to_string(random());
+    prefix_ = "ctl/" + testing::UniqueTestPrefix();
     // The keys reach scopectl in a credentials file, never on its command line.
     credentials_ = dir_.path() + "/credentials";
     std::ofstream(credentials_) << "[tests]\naws_access_key_id = " << env_["AWS_ACCESS_KEY_ID"]
