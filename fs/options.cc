@@ -42,6 +42,25 @@ Status SetOption(Config& c, const std::string& name, const std::string& value) {
       return Status::Invalid("index must be commit or off, not \"" + value + "\"");
     }
     c.build_index = value == "commit";
+  } else if (name == "shared") {
+    RETURN_IF_ERROR(need());
+    RETURN_IF_ERROR(s3::ParseSharedTierUrl(value).status());
+    c.shared.url = value;
+  } else if (name == "shared_endpoint") {
+    RETURN_IF_ERROR(need());
+    c.shared.endpoint = value;
+  } else if (name == "shared_region") {
+    RETURN_IF_ERROR(need());
+    c.shared.region = value;
+  } else if (name == "shared_credentials") {
+    RETURN_IF_ERROR(need());
+    c.shared.credentials_file = value;
+  } else if (name == "shared_profile") {
+    RETURN_IF_ERROR(need());
+    c.shared.profile = value;
+  } else if (name == "shared_wait") {
+    RETURN_IF_ERROR(need());
+    ASSIGN_OR_RETURN(c.shared_wait_s, ParseDuration(value));
   } else if (name == "notify_fd") {
     RETURN_IF_ERROR(need());
     ASSIGN_OR_RETURN(uint64_t fd, ParseNumber(value, "notify_fd"));
@@ -98,6 +117,14 @@ const char kUsage[] =
     "                             rename scopes (default: only root may)\n"
     "  --index commit|off         build nodes.idx and links.idx at each commit, for\n"
     "                             readers that look ids up without parsing; default commit\n"
+    "  --shared s3://BUCKET[/PREFIX]  share scopes with other hosts through this bucket:\n"
+    "                             publish local commits, read absent keys through\n"
+    "  --shared-endpoint URL      an S3 server other than AWS (path-style)\n"
+    "  --shared-region R          default us-east-1\n"
+    "  --shared-credentials FILE  an AWS credentials file (mode 0600); default: the\n"
+    "                             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables\n"
+    "  --shared-profile NAME      its profile; default $AWS_PROFILE, else default\n"
+    "  --shared-wait D            how long a lookup waits for the tier; default 10m\n"
     "  --notify-fd N              write one byte to fd N once the mount is live\n"
     "  -h, --help                 this text\n"
     "  -V, --version              the version\n";

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "store/s3/tier_config.h"
 #include "store/status.h"
 #include "store/store.h"
 #include "store/units.h"
@@ -40,6 +41,12 @@ struct Config {
   // Whether commits build nodes.idx and links.idx (`index=commit`, the
   // default) or not (`index=off`: readers fall back to mappings.json).
   bool build_index = true;
+  // The shared tier (docs/SHARED.md), as store/s3/tier_config.h takes it;
+  // an empty `shared.url` runs local-only. Credentials are read at start.
+  s3::SharedTierConfig shared;
+  // How long a lookup may wait for a scope from the tier (a fetch, or another
+  // host's computation under a lease).
+  int64_t shared_wait_s = 600;
   std::vector<std::string> fuse_options;  // for libfuse, one "-o" value each
 };
 

@@ -77,6 +77,47 @@ TEST(OptionsTest, BadInputIsRefusedWithAReason) {
   }
 }
 
+TEST(OptionsTest, SharedTierOptionsAsFlagsAndAsMountOptions) {
+  auto none = Parse({"s", "m"});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->config.shared.url, "");  // local-only
+  EXPECT_EQ(none->config.shared_wait_s, 600);
+  EXPECT_EQ(none->config.shared.region, "us-east-1");
+
+  auto a =
+      Parse({"--shared", "s3://bucket/team/scopes", "--shared-endpoint", "http://127.0.0.1:7480",
+             "--shared-region=eu-west-1", "--shared-credentials", "/etc/scopefs/s3.ini",
+             "--shared-profile", "fleet", "--shared-wait", "90s", "s", "m"});
+  auto b = Parse({"-o",
+                  "shared=s3://bucket/team/scopes,shared_endpoint=http://127.0.0.1:7480,"
+                  "shared_region=eu-west-1,shared_credentials=/etc/scopefs/s3.ini,"
+                  "shared_profile=fleet,shared_wait=90s,allow_other",
+                  "s", "m"});
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString() << b.status().ToString();
+  for (const Config* c : {&a->config, &b->config}) {
+    EXPECT_EQ(c->shared.url, "s3://bucket/team/scopes");
+    EXPECT_EQ(c->shared.endpoint, "http://127.0.0.1:7480");
+    EXPECT_EQ(c->shared.region, "eu-west-1");
+    EXPECT_EQ(c->shared.credentials_file, "/etc/scopefs/s3.ini");
+    EXPECT_EQ(c->shared.profile, "fleet");
+    EXPECT_EQ(c->shared_wait_s, 90);
+  }
+  EXPECT_EQ(b->config.fuse_options, std::vector<std::string>{"allow_other"});
+  EXPECT_EQ(Parse({"--shared-wait", "10m", "s", "m"})->config.shared_wait_s, 600);
+
+  for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
+           {"--shared", "", "s", "m"},
+           {"--shared", "http://bucket/p", "s", "m"},
+           {"-o", "shared=s3://", "s", "m"},
+           {"-o", "shared", "s", "m"},
+           {"--shared-wait", "soon", "s", "m"},
+           {"--shared-endpoint"},
+       }) {
+    auto inv = Parse(args);
+    EXPECT_EQ(inv.status().code(), store::Status::Code::kInvalid) << args.front();
+  }
+}
+
 TEST(OptionsTest, HelpAndVersionWinOverEverythingElse) {
   EXPECT_EQ(Parse({"--help"})->action, Action::kHelp);
   EXPECT_EQ(Parse({"s", "-V"})->action, Action::kVersion);
