@@ -16,17 +16,20 @@ constexpr ControlEntry kFiles[] = {
     {kVerifyIno, store::kVerifyAction, true},
 };
 
-std::string Stats(const store::Store& store, const ServeCounters& served) {
+std::string Stats(const store::Store& store, const ServeCounters& served,
+                  const store::SharedStats* shared) {
   nlohmann::json stats = store::StatsReport(store);
   stats["hits"] = served.hits;
   stats["misses"] = served.misses;
   stats["bytes_served"] = served.bytes_served;
   stats["bits_verified"] = served.bits_verified;
   stats["inodes"] = served.inodes;
+  if (shared != nullptr) stats["shared"] = store::SharedStatsJson(*shared);
   return stats.dump(2) + "\n";
 }
 
-std::string Metrics(const store::Store& store, const ServeCounters& served) {
+std::string Metrics(const store::Store& store, const ServeCounters& served,
+                    const store::SharedStats* shared) {
   const nlohmann::json stats = store::StatsReport(store);
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help,
@@ -59,6 +62,26 @@ std::string Metrics(const store::Store& store, const ServeCounters& served) {
          served.inodes);
   metric("held_bytes", "gauge", "Bytes of removed scopes still held by open files.",
          stats["bytes_held_by_open_files"]);
+  if (shared == nullptr) return out;
+  metric("shared_reachable", "gauge", "1 while the shared tier answers (its breaker is closed).",
+         shared->reachable ? 1 : 0);
+  metric("shared_fetches_total", "counter", "Scopes read through from the shared tier.",
+         shared->fetches);
+  metric("shared_fetch_errors_total", "counter",
+         "Fetches from the shared tier that failed or whose bytes failed a check.",
+         shared->fetch_errors);
+  metric("shared_fetched_bytes_total", "counter", "Bytes downloaded from the shared tier.",
+         shared->bytes_fetched);
+  metric("shared_publishes_total", "counter", "Scopes published to the shared tier.",
+         shared->publishes);
+  metric("shared_publish_errors_total", "counter", "Failed publish attempts (each retry counts).",
+         shared->publish_errors);
+  metric("shared_published_bytes_total", "counter", "Bytes uploaded to the shared tier.",
+         shared->bytes_published);
+  metric("shared_queued", "gauge", "Scopes waiting to be published.", shared->queued);
+  metric("shared_leases_held", "gauge", "Computation leases this host holds.", shared->leases_held);
+  metric("shared_lease_waits_total", "counter",
+         "Lookups that waited for another host's computation.", shared->lease_waits);
   return out;
 }
 
@@ -74,11 +97,11 @@ bool IsControlAction(fuse_ino_t ino) {
 }
 
 std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store,
-                                const ServeCounters& served) {
+                                const ServeCounters& served, const store::SharedStats* shared) {
   switch (ino) {
-    case kStatsIno: return Stats(store, served);
+    case kStatsIno: return Stats(store, served, shared);
     case kScopesIno: return store::ScopesReport(store).dump(2) + "\n";
-    case kMetricsIno: return Metrics(store, served);
+    case kMetricsIno: return Metrics(store, served, shared);
     case kGcIno:
       return "Write anything here (as root) to remove expired scopes, idle pending scopes and\n"
              "orphaned files now; read the result back from the same open file.\n";

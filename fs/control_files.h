@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "store/mount_names.h"
+#include "store/shared_stats.h"
 #include "store/store.h"
 
 namespace scopefs::fs {
@@ -39,9 +40,11 @@ struct ServeCounters {
 // The content of control file `ino`, generated now: stats.json (cache-wide
 // figures and counters), scopes.json (every scope's meta, most recently used
 // first) or metrics (the figures in Prometheus text format); for an action
-// file, how to use it.
+// file, how to use it. `shared` is the shared tier's figures, or null when
+// the mount runs local-only: then stats.json has no "shared" object and the
+// metrics no scopefs_shared_* lines.
 std::string GenerateControlFile(fuse_ino_t ino, const store::Store& store,
-                                const ServeCounters& served);
+                                const ServeCounters& served, const store::SharedStats* shared);
 
 // What an action file did with a request: the text to read back (one JSON
 // object per line), and the write's status.

@@ -27,7 +27,9 @@
 #include "fs/invalidator.h"
 #include "fs/maintenance.h"
 #include "fs/ops.h"
+#include "fs/shared_link.h"
 #include "store/log.h"
+#include "store/s3/tier_config.h"
 #include "store/store.h"
 
 namespace scopefs::fs {
@@ -225,6 +227,19 @@ int Serve(const Config& c, Filesystem& fs) {
         [&](std::stop_token stop) { SetReadAhead(stop, fs, c.mountpoint, c.read_ahead_kb); });
   }
 
+  // The loop ends only when its workers finish their requests; one waiting
+  // for another host's lease could hold an unmount or a SIGTERM for up to
+  // --shared-wait, so waits end as soon as the session is told to exit.
+  std::jthread end_shared_waits;
+  if (fs.shared() != nullptr) {
+    end_shared_waits = std::jthread([&fs, session = se.get()](std::stop_token stop) {
+      while (!stop.stop_requested() && !fuse_session_exited(session)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      if (fuse_session_exited(session)) fs.shared()->CancelWaits();
+    });
+  }
+
   int rc;
   if (c.single_thread) {
     rc = fuse_session_loop(se.get());
@@ -242,6 +257,18 @@ int Serve(const Config& c, Filesystem& fs) {
   fs.store().SetRemovalListener(nullptr);
   invalidator.Stop();
   return rc >= 0 ? 0 : 1;
+}
+
+// The shared tier `c` names, started; null (and OK) when the mount runs
+// local-only: no --shared, or a bucket that does not exist. A configuration
+// that cannot work (a bad URL, no credentials, a credentials file others can
+// read) is an error: the daemon refuses to start rather than silently not share.
+store::Result<std::unique_ptr<SharedLink>> StartShared(const Config& c, store::Store* store) {
+  if (c.shared.url.empty()) return std::unique_ptr<SharedLink>();
+  ASSIGN_OR_RETURN(std::unique_ptr<s3::S3Tier> tier, s3::OpenSharedTier(c.shared));
+  SharedLink::Options options;
+  options.wait = std::chrono::seconds(c.shared_wait_s);
+  return SharedLink::Start(store, std::move(tier), options);
 }
 
 }  // namespace
@@ -284,8 +311,18 @@ int RunDaemon(const Config& config) {
     LogError("cannot open the store: " + store.status().message());
     return 1;
   }
+  store::Result<std::unique_ptr<SharedLink>> shared = StartShared(c, store->get());
+  if (!shared.ok()) {
+    LogError("shared tier " + c.shared.url + ": " + shared.status().message());
+    return 1;
+  }
   Filesystem fs(store->get(), AccessPolicy(getuid(), getgid(), write_group));
-  return Serve(c, fs);
+  fs.SetShared(shared->get());
+  const int rc = Serve(c, fs);
+  // The session has ended: no lookup waits on the tier any more, and no
+  // commit will be announced. Queued publishes stay queued for the next start.
+  if (*shared) (*shared)->Stop();
+  return rc;
 }
 
 }  // namespace scopefs::fs

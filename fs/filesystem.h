@@ -23,6 +23,7 @@
 namespace scopefs::fs {
 
 class Handle;
+class SharedLink;
 
 class Filesystem {
  public:
@@ -38,6 +39,10 @@ class Filesystem {
   InodeTable& inodes() { return inodes_; }
   MetaDrafts& drafts() { return drafts_; }
   const store::Clock& clock() const;
+  // The shared tier, or null when the mount runs local-only. Set before
+  // serving; the link outlives the session.
+  void SetShared(SharedLink* shared) { shared_ = shared; }
+  SharedLink* shared() const { return shared_; }
   int64_t started_ns() const { return started_ns_; }
 
   // Every handle given to the kernel is registered until its release.
@@ -78,6 +83,7 @@ class Filesystem {
   InodeTable inodes_;
   MetaDrafts drafts_;
   const int64_t started_ns_;
+  SharedLink* shared_ = nullptr;
   std::atomic<bool> initialized_{false};
   std::atomic<uint64_t> hits_{0}, misses_{0}, bytes_served_{0}, bits_verified_{0};
   store::Mutex handles_mu_;

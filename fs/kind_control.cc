@@ -1,9 +1,12 @@
 // ControlDirNode and ControlFileNode: .scopefs/ and the files generated in it.
+#include <optional>
+
 #include "fs/control_files.h"
 #include "fs/filesystem.h"
 #include "fs/handle.h"
 #include "fs/kinds.h"
 #include "fs/request.h"
+#include "fs/shared_link.h"
 #include "store/key.h"
 
 namespace scopefs::fs {
@@ -11,6 +14,13 @@ namespace {
 
 // An action file's handle: each write runs the action, and reads return the
 // result of the last one (control_files.h).
+// The control file's content now, with the shared tier's figures if there is one.
+std::string Generate(fuse_ino_t ino, const Filesystem& fs) {
+  std::optional<store::SharedStats> shared;
+  if (fs.shared() != nullptr) shared = fs.shared()->Stats();
+  return GenerateControlFile(ino, fs.store(), fs.serve_counters(), shared ? &*shared : nullptr);
+}
+
 class ActionHandle final : public Handle {
  public:
   using Handle::Handle;
@@ -57,7 +67,7 @@ store::Result<std::vector<DirEntry>> ControlDirNode::List(const Filesystem&) con
 }
 
 store::Result<struct stat> ControlFileNode::Attr(const Filesystem& fs) const {
-  const std::string content = GenerateControlFile(ino(), fs.store(), fs.serve_counters());
+  const std::string content = Generate(ino(), fs);
   struct stat st = FileStat(fs, *this, action_ ? 0600 : 0444, content.size());
   const int64_t now = fs.clock().NowNanos();
   SetTimes(st, now, now, now);
@@ -80,8 +90,7 @@ store::Result<std::unique_ptr<Handle>> ControlFileNode::Open(Filesystem& fs, con
     RETURN_IF_ERROR(fs.access().MayAct(caller, name()));
     return std::unique_ptr<Handle>(std::make_unique<ActionHandle>(self));
   }
-  return std::unique_ptr<Handle>(std::make_unique<ContentHandle>(
-      self, GenerateControlFile(ino(), fs.store(), fs.serve_counters())));
+  return std::unique_ptr<Handle>(std::make_unique<ContentHandle>(self, Generate(ino(), fs)));
 }
 
 }  // namespace scopefs::fs

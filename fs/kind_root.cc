@@ -1,6 +1,7 @@
 // RootNode: the mountpoint. Its names are the scopes' keys and .scopefs.
 #include "fs/filesystem.h"
 #include "fs/kinds.h"
+#include "fs/shared_link.h"
 #include "store/key.h"
 
 namespace scopefs::fs {
@@ -21,6 +22,16 @@ store::Result<std::shared_ptr<Node>> RootNode::Lookup(Filesystem& fs, const std:
   }
   if (std::shared_ptr<store::PendingScope> pending = fs.store().FindPending(name)) {
     return ScopeDirNode::ForPending(fs, pending);
+  }
+  // Neither here nor pending: another host may have published it. Names that
+  // cannot be keys (dot files, rsync's temporaries) never reach the tier.
+  if (fs.shared() != nullptr && store::ValidateKey(name).ok()) {
+    store::Result<std::shared_ptr<store::Scope>> fetched = fs.shared()->Fetch(name);
+    if (fetched.ok()) {
+      fs.CountLookup(true);
+      return ScopeDirNode::ForScope(fs, name, *fetched);
+    }
+    if (fetched.status().code() != store::Status::Code::kNotFound) return fetched.status();
   }
   fs.CountLookup(false);
   return store::Status::NotFound("no " + store::Printable(name));

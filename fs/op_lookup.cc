@@ -4,7 +4,9 @@
 
 namespace scopefs::fs {
 
-// lookup: fuse_reply_entry, or ENOENT (no such name), ENOTDIR, ESTALE (parent gone).
+// lookup: fuse_reply_entry, or ENOENT (no such name, here or on the shared
+// tier), ENOTDIR, ESTALE (parent gone); a scope read through from the shared
+// tier may also give ENOSPC (larger than the cache) or EIO (storing it failed).
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Guard(req, "lookup", [&] {
     Filesystem& fs = Fs(req);
