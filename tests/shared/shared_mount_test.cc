@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,6 +20,7 @@
 
 #include "store/s3/tier_config.h"
 #include "tests/mount/mount_test.h"
+#include "tests/support/radosgw_env.h"
 
 namespace scopefs::testing {
 namespace {
@@ -28,27 +28,13 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::map<std::string, std::string> ReadFixtureEnv() {
-  std::map<std::string, std::string> env;
-  const char* path = std::getenv("SCOPEFS_TEST_S3_ENV");
-  if (path == nullptr) return env;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
-}
-
 class SharedMountTest : public ::testing::Test {
  protected:
   void SetUp() override {
     REQUIRE_FUSE();
-    env_ = ReadFixtureEnv();
+    env_ = ReadRadosgwEnv();
     if (env_["SCOPEFS_TEST_S3_ENDPOINT"].empty()) {
-      GTEST_SKIP() << "no radosgw: SCOPEFS_TEST_S3_ENV is not set or names no env file "
-                      "(run under ctest, which starts tools/radosgw.sh)";
+      GTEST_SKIP() << kNoRadosgw;
     }
     // The daemons take their credentials from the environment they inherit.
     ::setenv("AWS_ACCESS_KEY_ID", env_["AWS_ACCESS_KEY_ID"].c_str(), 1);
