@@ -47,7 +47,17 @@ store::Result<std::vector<DirEntry>> RootNode::List(const Filesystem& fs) const 
 
 store::Result<std::shared_ptr<Node>> RootNode::Mkdir(Filesystem& fs, const Caller& caller,
                                                      const std::string& name, mode_t mode) {
-  ASSIGN_OR_RETURN(std::shared_ptr<store::PendingScope> pending, fs.store().CreatePending(name));
+  // A new key: take its computation lease first, so two hosts do not compute
+  // one scope (EBUSY for the second). A key here already gets the store's answer.
+  const bool lease = fs.shared() != nullptr && store::ValidateKey(name).ok() &&
+                     !fs.store().Find(name) && !fs.store().FindPending(name);
+  if (lease) RETURN_IF_ERROR(fs.shared()->TakeLease(name));
+  store::Result<std::shared_ptr<store::PendingScope>> made = fs.store().CreatePending(name);
+  if (!made.ok()) {
+    if (lease) fs.shared()->ReleaseLease(name);
+    return made.status();
+  }
+  std::shared_ptr<store::PendingScope> pending = std::move(made).value();
   fs.EndUnlinkedScopeDir(name);
   store::AttrChange attrs;
   attrs.mode = mode & 07777 & ~caller.umask;

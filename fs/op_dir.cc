@@ -123,7 +123,8 @@ void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 }
 
 // mkdir: fuse_reply_entry for a new pending scope, or EACCES (no write right),
-// EINVAL (bad key), EEXIST, EPERM (a directory anywhere but the top level).
+// EINVAL (bad key), EEXIST, EPERM (a directory anywhere but the top level),
+// EBUSY (another host holds the shared tier's computation lease on the key).
 void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   Guard(req, "mkdir", [&] {
     Filesystem& fs = Fs(req);

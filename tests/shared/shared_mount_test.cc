@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -50,8 +51,9 @@ class SharedMountTest : public ::testing::Test {
     const store::Status created = (*tier)->client().CreateBucket();
     ASSERT_TRUE(created.ok()) << created.ToString();
 
-    const std::vector<std::string> args = {"--shared", url_, "--shared-endpoint",
-                                           env_["SCOPEFS_TEST_S3_ENDPOINT"]};
+    const std::vector<std::string> args = {"--shared",          url_,
+                                           "--shared-endpoint", env_["SCOPEFS_TEST_S3_ENDPOINT"],
+                                           "--shared-wait",     "60s"};
     a_ = std::make_unique<ScopefsMount>(a_dir_.path(), args);
     b_ = std::make_unique<ScopefsMount>(b_dir_.path(), args);
     std::string error;
@@ -150,6 +152,46 @@ TEST_F(SharedMountTest, AnAbsentKeyIsENOENTAndRememberedForTenSeconds) {
   std::this_thread::sleep_until(asked + 10500ms);
   EXPECT_EQ(StatErrno(b_->mnt() + "/late").first, 0) << b_->log();
   EXPECT_EQ(Stats(*b_)["shared"]["fetches"], 1);
+}
+
+TEST_F(SharedMountTest, AMkdirTakesALeaseThatOtherHostsWaitFor) {
+  ASSERT_EQ(::mkdir((a_->mnt() + "/k2").c_str(), 0755), 0) << std::strerror(errno);
+  EXPECT_EQ(Stats(*a_)["shared"]["leases_held"], 1);
+  // Another host may not compute it too. Its mkdir first looks the key up,
+  // which waits for A's scope (here at most 2 s), then is refused.
+  TempDir c_dir;
+  ScopefsMount c(c_dir.path(), {"--shared", url_, "--shared-endpoint",
+                                env_["SCOPEFS_TEST_S3_ENDPOINT"], "--shared-wait", "2s"});
+  std::string error;
+  ASSERT_TRUE(c.Start(&error)) << error;
+  const auto start = Clock::now();
+  errno = 0;
+  EXPECT_EQ(::mkdir((c.mnt() + "/k2").c_str(), 0755), -1);
+  EXPECT_EQ(errno, EBUSY);
+  EXPECT_LT(Clock::now() - start, 10s);
+  EXPECT_NE(c.log().find("mkdir k2: another host is computing it"), std::string::npos) << c.log();
+  EXPECT_EQ(Shell("ls " + Quote(c.mnt())).output, "");
+  EXPECT_EQ(c.Stop(), 0) << c.log();
+  // A lookup on B waits for A's scope, then reads it through.
+  int looked_up = -1;
+  std::thread reader([&] { looked_up = StatErrno(b_->mnt() + "/k2/nodes.bits").first; });
+  std::this_thread::sleep_for(500ms);  // B is waiting (it asks the tier at once)
+  ShellResult cp = Shell("cp -r " + Quote(SmallScope() + "/.") + " " + Quote(a_->mnt() + "/k2/"));
+  reader.join();
+  ASSERT_EQ(cp.exit_code, 0) << cp.output;
+  EXPECT_EQ(looked_up, 0) << b_->log();
+  const nlohmann::json b = Stats(*b_);
+  EXPECT_EQ(b["shared"]["fetches"], 1) << b.dump(2);
+  EXPECT_EQ(b["shared"]["lease_waits"], 1) << b.dump(2);
+  ShellResult cmp = Shell("cmp " + Quote(SmallScope() + "/nodes.bits") + " " +
+                          Quote(b_->mnt() + "/k2/nodes.bits"));
+  EXPECT_EQ(cmp.exit_code, 0) << cmp.output;
+  // Published, A lets its lease go (the keeper looks every second).
+  const auto deadline = Clock::now() + 30s;
+  while (Clock::now() < deadline && Stats(*a_)["shared"]["leases_held"] != 0) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(Stats(*a_)["shared"]["leases_held"], 0) << a_->log();
 }
 
 TEST_F(SharedMountTest, WithoutTheOptionStatsHaveNoSharedObject) {
