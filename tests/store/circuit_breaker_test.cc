@@ -8,19 +8,14 @@
 #include <atomic>
 #include <cerrno>
 
+#include "tests/support/manual_clock.h"
+
 namespace scopefs::store {
 namespace {
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-class ManualClock final : public Clock {
- public:
-  int64_t NowNanos() const override { return now_.load(); }
-  void Advance(int64_t ns) { now_ += ns; }
-
- private:
-  std::atomic<int64_t> now_{1'700'000'000 * kSecond};
-};
+using testing::ManualClock;
 
 Status Unavailable() { return Status::FromErrno(EAGAIN, "service unavailable: HTTP 503"); }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/store/shared_tier_double.h"
+#include "tests/support/manual_clock.h"
 #include "tests/support/scope_files.h"
 
 namespace scopefs::store {
@@ -21,14 +22,7 @@ using testing::SharedTierDouble;
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-class ManualClock final : public Clock {
- public:
-  int64_t NowNanos() const override { return now_.load(); }
-  void Advance(int64_t ns) { now_ += ns; }
-
- private:
-  std::atomic<int64_t> now_{1'700'000'000 * kSecond};
-};
+using testing::ManualClock;
 
 std::unique_ptr<Store> OpenStore(const std::string& root) {
   StoreOptions options;

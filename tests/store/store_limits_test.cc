@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "store/store.h"
+#include "tests/support/manual_clock.h"
 #include "tests/support/mem_env.h"
 #include "tests/support/scope_files.h"
 
@@ -17,14 +18,7 @@ using testing::MemEnv;
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-class ManualClock final : public Clock {
- public:
-  int64_t NowNanos() const override { return now_.load(); }
-  void Advance(int64_t ns) { now_ += ns; }
-
- private:
-  std::atomic<int64_t> now_{1'700'000'000 * kSecond};
-};
+using testing::ManualClock;
 
 class StoreLimitsTest : public ::testing::Test {
  protected:
