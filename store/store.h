@@ -9,7 +9,8 @@
 //
 // Ownership: the caller owns the Store; the Env must outlive it and every
 // Scope it handed out. Scopes outlive their removal for as long as someone
-// holds them (see scope.h).
+// holds them (see scope.h), but not the Store: their readers share its member
+// cache, so let every Scope go before destroying it.
 // Thread-safety: thread-safe. Find() takes no lock (a concurrent hash map);
 // List() and eviction work from a snapshot of a mutex-guarded index, since a
 // concurrent_hash_map cannot be iterated while others find in it. Commit and

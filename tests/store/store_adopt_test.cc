@@ -92,7 +92,9 @@ TEST_F(StoreAdoptTest, AFetchedScopeIsCommittedWithItsBytesAndIndex) {
   EXPECT_TRUE(committed_.empty()) << "an adopted scope is not announced as a commit";
   EXPECT_TRUE(StagingNames().empty());
 
-  // It is a committed scope like any other: it survives a restart.
+  // It is a committed scope like any other: it survives a restart. (No Scope
+  // may outlive its Store: its reader uses the Store's member cache.)
+  scope = Status::NotFound("let go");
   target_.reset();
   target_ = Open(tmp_.path() + "/b");
   ASSERT_TRUE(target_->Find("k1"));
