@@ -10,6 +10,7 @@
 #include <string>
 
 #include "store/s3/s3_error.h"
+#include "tests/support/scoped_env.h"
 
 namespace scopefs::s3 {
 namespace {
@@ -111,29 +112,7 @@ TEST(CredentialsTest, ToStringNamesTheKeyAndRedactsTheRest) {
   EXPECT_NE(text.find("redacted"), std::string::npos);
 }
 
-// Sets (or, with nullopt, unsets) an environment variable for one test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      ::setenv(name, value->c_str(), 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using testing::ScopedEnv;
 
 TEST(CredentialsTest, FromEnvironment) {
   {

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/scoped_env.h"
+
 namespace scopefs::s3 {
 namespace {
 
@@ -87,29 +89,7 @@ TEST(ParseSharedTierUrlTest, AcceptsNamesAtTheLimits) {
   }
 }
 
-// Sets or unsets one environment variable for a test's lifetime.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      ::setenv(name, value->c_str(), 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using testing::ScopedEnv;
 
 class SharedTierCredentialsTest : public ::testing::Test {
  protected:
