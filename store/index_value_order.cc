@@ -43,6 +43,7 @@ IndexValueOrder::IndexValueOrder(Env* env, std::string scratch_prefix, size_t me
     const size_t buffer = std::clamp<size_t>(memory_bytes_ / 4 / ranges, 4096, 65536);
     ranges_ = std::make_unique<SpillBuckets>(
         env_, prefix_ + ".ranges", static_cast<size_t>((total + width_ - 1) / width_), buffer);
+    chunk_capacity_ = std::max<size_t>(1024, memory_bytes_ / 4 / sizeof(Added));
   }
 }
 
@@ -62,21 +63,47 @@ IndexValueOrder::Pair IndexValueOrder::GetPair(const char* p) const {
 }
 
 Status IndexValueOrder::Add(uint64_t value, uint64_t entry) {
-  char pair[16];
-  PutPair(value % width_, entry, pair);
   if (!ranges_) {
+    char pair[16];
+    PutPair(value, entry, pair);
     pairs_.append(pair, pair_bytes_);
     return Status::Ok();
   }
-  return ranges_->Add(static_cast<size_t>(value / width_), std::string_view(pair, pair_bytes_));
+  if (chunk_.capacity() == 0) chunk_.reserve(chunk_capacity_);
+  chunk_.push_back({value, entry});
+  return chunk_.size() == chunk_capacity_ ? FlushChunk() : Status::Ok();
 }
 
-Status IndexValueOrder::Drain(const std::function<Status(uint64_t entry)>& each) {
+Status IndexValueOrder::FlushChunk() {
+  // A stable counting pass by range: each range's pairs keep arrival order.
+  std::vector<size_t> start(ranges_->buckets() + 1, 0);
+  for (const Added& a : chunk_) ++start[static_cast<size_t>(a.value / width_) + 1];
+  for (size_t r = 1; r < start.size(); ++r) start[r] += start[r - 1];
+  partitioned_.resize(chunk_.size() * pair_bytes_);
+  std::vector<size_t> next(start.begin(), start.end() - 1);
+  for (const Added& a : chunk_) {
+    const auto range = static_cast<size_t>(a.value / width_);
+    PutPair(a.value % width_, a.entry, partitioned_.data() + next[range]++ * pair_bytes_);
+  }
+  chunk_.clear();
+  for (size_t r = 0; r + 1 < start.size(); ++r) {
+    if (start[r + 1] == start[r]) continue;
+    RETURN_IF_ERROR(ranges_->Add(
+        r, std::string_view(partitioned_)
+               .substr(start[r] * pair_bytes_, (start[r + 1] - start[r]) * pair_bytes_)));
+  }
+  return Status::Ok();
+}
+
+Status IndexValueOrder::Drain(const Each& each) {
   if (!ranges_) {
     Status st = DrainRange(pairs_, each);
     std::string().swap(pairs_);
     return st;
   }
+  RETURN_IF_ERROR(FlushChunk());
+  std::vector<Added>().swap(chunk_);
+  std::string().swap(partitioned_);
   RETURN_IF_ERROR(ranges_->Flush());
   std::string buffer;
   for (size_t r = 0; r < ranges_->buckets(); ++r) {
@@ -91,8 +118,7 @@ Status IndexValueOrder::Drain(const std::function<Status(uint64_t entry)>& each)
   return Status::Ok();
 }
 
-Status IndexValueOrder::DrainRange(std::string_view pairs,
-                                   const std::function<Status(uint64_t entry)>& each) {
+Status IndexValueOrder::DrainRange(std::string_view pairs, const Each& each) {
   const size_t n = pairs.size() / pair_bytes_;
   if (n == 0) return Status::Ok();
   std::vector<uint64_t> entries(n);
@@ -115,12 +141,10 @@ Status IndexValueOrder::DrainRange(std::string_view pairs,
     std::sort(sorted.begin(), sorted.end());
     for (size_t i = 0; i < n; ++i) entries[i] = sorted[i].second;
   }
-  for (uint64_t e : entries) RETURN_IF_ERROR(each(e));
-  return Status::Ok();
+  return each(entries);
 }
 
-Status IndexValueOrder::DrainLargeRange(size_t range,
-                                        const std::function<Status(uint64_t entry)>& each) {
+Status IndexValueOrder::DrainLargeRange(size_t range, const Each& each) {
   // Keys of 16 bytes, the value's offset in the range then the entry, big-endian: bytewise order is
   // the order wanted.
   ExternalSorter sorter(
@@ -139,11 +163,17 @@ Status IndexValueOrder::DrainLargeRange(size_t range,
     return Status::Ok();
   };
   RETURN_IF_ERROR(ranges_->ForEachBlock(range, add));
-  return sorter.Drain([&](std::string_view key) {
+  std::vector<uint64_t> entries;
+  RETURN_IF_ERROR(sorter.Drain([&](std::string_view key) -> Status {
     uint64_t entry = 0;
     for (int i = 8; i < 16; ++i) entry = (entry << 8) | static_cast<unsigned char>(key[i]);
-    return each(entry);
-  });
+    entries.push_back(entry);
+    if (entries.size() < 4096) return Status::Ok();
+    Status st = each(entries);
+    entries.clear();
+    return st;
+  }));
+  return entries.empty() ? Status::Ok() : each(entries);
 }
 
 }  // namespace scopefs::store

@@ -6,6 +6,8 @@
 // (SpillBuckets, one scratch file) and each range is ordered in memory on its
 // own: by a counting sort where the range is dense (the usual mapping, whose
 // values are its entries' indices), else by a sort of (value, entry) pairs.
+// Pairs are gathered a chunk at a time and partitioned by a counting pass, so
+// each range gets one append per chunk rather than one per entry.
 // One range may still be larger than memory when values are skewed (many ids
 // sharing an index): it goes through an ExternalSorter.
 //
@@ -17,7 +19,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "store/env.h"
 #include "store/spill_buckets.h"
@@ -33,8 +37,9 @@ class IndexValueOrder {
 
   // REQUIRES: entries in increasing order from 0; value < total.
   Status Add(uint64_t value, uint64_t entry);
-  // Calls `each` with every entry number, in order. Call once.
-  Status Drain(const std::function<Status(uint64_t entry)>& each);
+  // Calls `each` with every entry number, in order, some at a time. Call once.
+  using Each = std::function<Status(std::span<const uint64_t> entries)>;
+  Status Drain(const Each& each);
 
  private:
   // A pair as held in memory and in the ranges (scratch): the value's offset
@@ -46,8 +51,10 @@ class IndexValueOrder {
   };
   void PutPair(uint64_t offset, uint64_t entry, char* p) const;
   Pair GetPair(const char* p) const;
-  Status DrainRange(std::string_view pairs, const std::function<Status(uint64_t entry)>& each);
-  Status DrainLargeRange(size_t range, const std::function<Status(uint64_t entry)>& each);
+  // Partitions chunk_ into the ranges.
+  Status FlushChunk();
+  Status DrainRange(std::string_view pairs, const Each& each);
+  Status DrainLargeRange(size_t range, const Each& each);
 
   Env* const env_;
   const std::string prefix_;
@@ -56,6 +63,13 @@ class IndexValueOrder {
   size_t pair_bytes_ = 8;
   std::unique_ptr<SpillBuckets> ranges_;  // null: one range, in memory
   std::string pairs_;                     // (value, entry) pairs when in memory
+  struct Added {
+    uint64_t value;
+    uint64_t entry;
+  };
+  std::vector<Added> chunk_;  // not yet partitioned, in arrival order
+  size_t chunk_capacity_ = 0;
+  std::string partitioned_;  // chunk_ as pairs, range after range
 };
 
 }  // namespace scopefs::store

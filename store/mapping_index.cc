@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -313,7 +314,11 @@ Result<uint64_t> MappingIndexBuilder::FinishEntries(File& out, uint64_t total) {
     }
   }
   Appender order(&out, h.sections[kByValue].offset);
-  RETURN_IF_ERROR(by_value.Drain([&](uint64_t e) { return order.AppendInt(e, h.position_width); }));
+  auto put_positions = [&](std::span<const uint64_t> entries) -> Status {
+    for (const uint64_t e : entries) RETURN_IF_ERROR(order.AppendInt(e, h.position_width));
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(by_value.Drain(put_positions));
   RETURN_IF_ERROR(order.Flush());
   if (order.written() != h.sections[kByValue].length) {
     return Status::FromErrno(
