@@ -130,7 +130,22 @@ SharedPublisher::Outcome SharedPublisher::PublishOne(const std::string& key) {
   // Held for the whole upload: a removal moves the directory to trash/ but
   // cannot delete it while we hold the scope.
   std::shared_ptr<Scope> scope = store_->Find(key);
-  if (!scope) return Done(key, "not published: no longer in the local cache");
+  if (!scope) {
+    std::shared_ptr<PendingScope> pending = store_->FindPending(key);
+    if (pending) {
+      // Queued by a commit under way (the listener runs before its rename):
+      // its commit lock is free once the commit has ended, either way.
+      MutexLock commit(pending->commit_mu());
+    }
+    // Again even if it was not pending: a commit may have ended in between.
+    scope = store_->Find(key);
+    if (!scope && pending && store_->FindPending(key)) {
+      // That commit failed after queueing the key; it stays, for the next one.
+      deferred_[key] = std::chrono::steady_clock::now() + options_.retry_delay;
+      return Outcome::kDone;
+    }
+    if (!scope) return Done(key, "not published: no longer in the local cache");
+  }
   Status st;
   if (Result<SharedScope> found = tier_->Find(key); found.ok()) {
     breaker_->RecordSuccess();

@@ -15,12 +15,17 @@
 // blocks the others).
 //
 // Wiring: Store::SetCommitListener calls Enqueue for each local commit (an
-// adopted scope is never announced, so never published back).
+// adopted scope is never announced, so never published back), before the
+// commit's durable rename: a crash right after that rename cannot lose the
+// publish. So a queued key may still be pending: the thread waits for the
+// commit under way (its commit lock), and a key neither committed nor
+// pending (the commit failed, or a crash came before its rename) leaves the
+// queue; one still pending after that waits `retry_delay`.
 // Ownership: the owner; the Store, the tier and the breaker must outlive it.
 // Thread-safety: thread-safe. Lock order: mu_, then the queue's (WaitIdle
 // reads the queue under mu_); the commit listener takes each in turn under a
-// PendingScope's commit lock, which comes before both. No lock is held
-// across a tier call.
+// PendingScope's commit lock, which comes before both (the thread takes a
+// commit lock holding neither). No lock is held across a tier call.
 #pragma once
 
 #include <chrono>

@@ -203,6 +203,9 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::shared_ptr<PendingScope>
     scope->RecordAccess(*accessed_ns);
     access_dirty_ = true;
   }
+  // Before the rename that makes the commit durable, so that a crash right
+  // after it cannot lose what the listener records (a publish).
+  if (commit_listener_) commit_listener_(key);
   {
     MutexLock lock(&ns_mu_);
     if (auto it = pending_.find(key); it == pending_.end() || it->second != pending) {
@@ -231,7 +234,6 @@ Result<std::shared_ptr<Scope>> Store::Commit(const std::shared_ptr<PendingScope>
   LogInfo("committed scope " + key + " (" + std::to_string(scope->record().stored_bytes()) +
           " bytes stored)");
   EnforceLimits(key);
-  if (commit_listener_) commit_listener_(key);
   return scope;
 }
 

@@ -216,10 +216,16 @@ class Store final : public SpaceBudget {
   // kernel, which did not ask for it, must forget the name). Set it before
   // serving; it runs on the thread that evicted, with no store lock held.
   void SetRemovalListener(std::function<void(const std::string& key)> listener);
-  // Called with the key of every scope a local Commit published (not an
-  // adopted one), after it is in the namespace: e.g. to queue its publish to
-  // a shared tier. Set it before serving; it runs on the committing thread
-  // with the pending scope's commit lock held and no other store lock.
+  // Called with the key of every scope a local Commit is about to publish
+  // (not an adopted one): after its checks and staging, before the rename
+  // that makes it durable, so what the listener makes durable (e.g. the
+  // entry queueing its publish to a shared tier) outlasts any crash that
+  // leaves the commit standing. The commit may still fail after it (the
+  // rename fails, or the scope was dropped meanwhile): the listener must
+  // allow for a key that never commits. Set it before serving; it runs on
+  // the committing thread with the pending scope's commit lock held and no
+  // other store lock, so whoever finds the key still pending can wait for
+  // the commit's outcome by taking that lock.
   void SetCommitListener(std::function<void(const std::string& key)> listener);
 
   // One maintenance pass: removes expired scopes and pending scopes idle past

@@ -7,6 +7,9 @@
 // not is either absent or complete, and no leftovers remain.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "store/publish_queue.h"
 #include "store/store.h"
 #include "tests/support/fault_env.h"
 #include "tests/support/mem_env.h"
@@ -119,6 +122,61 @@ TEST_P(CrashTest, CommitIsAllOrNothingAtEveryCrashPoint) {
   std::printf("commit: %llu crash points covered (%s)\n", static_cast<unsigned long long>(points),
               ModeName(GetParam()));
   EXPECT_GT(points, 10u);
+}
+
+// A commit queues its publish to the shared tier (the listener the daemon's
+// SharedPublisher sets): at every crash point, a commit that stands after
+// the crash has its key in the queue, since the entry is durable before the
+// commit's rename. (A key queued for a commit the crash undid is harmless:
+// the publisher drops a key that is neither committed nor pending.)
+TEST_P(CrashTest, ACommitThatStandsHasItsPublishQueuedAtEveryCrashPoint) {
+  const ScopeFiles old_files = testing::MakeScopeFiles(50, 60, 1);
+  const ScopeFiles new_files = testing::MakeScopeFiles(300, 200, 2);
+  uint64_t points = 0, stood = 0;
+  for (uint64_t n = 0;; ++n) {
+    SCOPED_TRACE("crash after " + std::to_string(n) + " mutations, mode " + ModeName(GetParam()));
+    MemEnv env;
+    FaultEnv fault(&env);
+    bool acknowledged = false;
+    {
+      auto store = Store::Open(&fault, "/store", SmallChunks()).value();
+      auto queue = PublishQueue::Open(&fault, store->layout().publish_queue_file()).value();
+      store->SetCommitListener([&queue](const std::string& key) { (void)queue->Add(key); });
+      ASSERT_NO_FATAL_FAILURE(AddScope(*store, "old", old_files));
+      ASSERT_NO_FATAL_FAILURE(Pend(*store, "new", new_files));
+      ::testing::internal::CaptureStderr();
+      fault.CrashAfter(n);
+      acknowledged = store->Commit("new").ok();
+      store.reset();
+      ::testing::internal::GetCapturedStderr();
+    }
+    const bool crashed = fault.crashed();
+    env.SimulateCrash(GetParam());
+    ::testing::internal::CaptureStderr();
+    auto store = Store::Open(&env, "/store", SmallChunks());
+    ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto queue = PublishQueue::Open(&env, (*store)->layout().publish_queue_file());
+    ASSERT_TRUE(queue.ok()) << queue.status().ToString();
+    const std::vector<std::string> keys = (*queue)->Keys();
+    ASSERT_FALSE(keys.empty());
+    EXPECT_EQ(keys.front(), "old");
+    if (acknowledged || (*store)->Find("new")) {
+      EXPECT_NE((*store)->Find("new"), nullptr);
+      EXPECT_EQ(std::count(keys.begin(), keys.end(), "new"), 1) << "a commit stood unqueued";
+      ++stood;
+    }
+    if (!crashed) {
+      EXPECT_TRUE(acknowledged);
+      break;
+    }
+    ++points;
+  }
+  std::printf("commit and queue: %llu crash points covered, %llu with the commit standing (%s)\n",
+              static_cast<unsigned long long>(points), static_cast<unsigned long long>(stood),
+              ModeName(GetParam()));
+  EXPECT_GT(points, 10u);
+  EXPECT_GT(stood, 1u);  // crashes after the rename were among them
 }
 
 // The same from the first write of the new scope: a crash while its mappings

@@ -94,6 +94,24 @@ TEST_F(SharedPublisherTest, AnOutageKeepsTheQueueAcrossARestart) {
   EXPECT_EQ(tier_.published(), (std::vector<std::string>{"a", "b"}));
 }
 
+// A commit queues its key before its rename (Store::SetCommitListener), so
+// the queue may name a scope still pending, or, after a crash before the
+// rename, one that no longer exists.
+TEST_F(SharedPublisherTest, AQueuedKeyStillPendingWaitsForItsCommitAndAVanishedOneLeaves) {
+  std::shared_ptr<PendingScope> pending =
+      testing::PendTestScope(*store_, "p", testing::MakeScopeFiles(100, 50, 1));
+  ASSERT_TRUE(pending);
+  ASSERT_TRUE(publisher_->Enqueue("p").ok());
+  ASSERT_TRUE(publisher_->Enqueue("gone").ok());
+  EXPECT_FALSE(publisher_->WaitIdle(300ms));
+  EXPECT_EQ(publisher_->counters().queued, 1u) << "gone has left the queue, p waits";
+  EXPECT_TRUE(tier_.published().empty());
+  ASSERT_TRUE(store_->Commit(pending).ok());
+  ASSERT_TRUE(publisher_->WaitIdle(30s));
+  EXPECT_EQ(tier_.published(), std::vector<std::string>{"p"});
+  EXPECT_EQ(publisher_->counters().publish_errors, 0u);
+}
+
 TEST_F(SharedPublisherTest, AnAdoptedScopeIsNotPublished) {
   Commit("a");
   ASSERT_TRUE(publisher_->WaitIdle(30s));
