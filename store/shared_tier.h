@@ -42,6 +42,13 @@ struct SharedScope {
   std::vector<SharedObject> objects;
 };
 
+// What List finds: the scopes, and the manifests it skipped because they
+// could not be read as one (Corruption, naming the object and the fault).
+struct SharedListing {
+  std::vector<SharedScope> scopes;  // in key order
+  std::vector<Status> unreadable;
+};
+
 // A computation lease on a key (docs/SHARED.md, "Leases").
 struct SharedLease {
   std::string key;
@@ -71,8 +78,11 @@ class SharedTier {
   // tier already held a manifest for `key` (this upload's objects are
   // deleted again).
   virtual Result<uint64_t> Publish(const std::string& key, const std::string& scope_dir) const = 0;
-  // Every scope the tier holds, in key order.
-  virtual Result<std::vector<SharedScope>> List() const = 0;
+  // Every scope the tier holds, in key order. A manifest that does not
+  // parse (or names another key) is skipped and reported in `unreadable`:
+  // one damaged object does not hide the rest. Fails only when the tier
+  // cannot be listed or read.
+  virtual Result<SharedListing> List() const = 0;
   // Deletes the manifest of `key` first (so no host fetches it after), then
   // its objects. NotFound if there was no manifest.
   virtual Status Remove(const std::string& key) const = 0;

@@ -166,10 +166,11 @@ Result<uint64_t> S3Tier::Publish(const std::string& key, const std::string& scop
   return put.Annotate("publishing " + key);
 }
 
-Result<std::vector<SharedScope>> S3Tier::List() const {
+Result<store::SharedListing> S3Tier::List() const {
   const std::string prefix = layout_.ManifestsPrefix();
   constexpr std::string_view kSuffix = ".json";
-  std::vector<SharedScope> scopes;
+  store::SharedListing listing;
+  std::vector<SharedScope>& scopes = listing.scopes;
   std::string token;
   do {
     ASSIGN_OR_RETURN(const ObjectListing page, client_->ListObjectsV2(prefix, token));
@@ -183,6 +184,10 @@ Result<std::vector<SharedScope>> S3Tier::List() const {
       if (!manifest.ok() && manifest.status().code() == Status::Code::kNotFound) {
         continue;  // removed since the listing
       }
+      if (!manifest.ok() && manifest.status().code() == Status::Code::kCorruption) {
+        listing.unreadable.push_back(manifest.status());
+        continue;
+      }
       if (!manifest.ok()) return manifest.status();
       scopes.push_back(ToSharedScope(*manifest));
     }
@@ -192,7 +197,7 @@ Result<std::vector<SharedScope>> S3Tier::List() const {
   // where one key is a prefix of another: "a-b.json" < "a.json".
   std::sort(scopes.begin(), scopes.end(),
             [](const SharedScope& a, const SharedScope& b) { return a.key < b.key; });
-  return scopes;
+  return listing;
 }
 
 Status S3Tier::Remove(const std::string& key) const {

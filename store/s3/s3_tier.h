@@ -83,7 +83,7 @@ class S3Tier final : public store::SharedTier {
   store::Result<uint64_t> Publish(const std::string& key,
                                   const std::string& scope_dir) const override;
   // One GET per manifest after the listing: fine for hundreds of scopes.
-  store::Result<std::vector<store::SharedScope>> List() const override;
+  store::Result<store::SharedListing> List() const override;
   // Also deletes leftovers of other publishes of `key` (a loser's objects
   // that a crash kept it from deleting).
   store::Status Remove(const std::string& key) const override;

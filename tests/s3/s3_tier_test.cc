@@ -36,6 +36,7 @@ namespace {
 
 using store::Result;
 using store::SharedLease;
+using store::SharedListing;
 using store::SharedScope;
 using store::Status;
 
@@ -291,24 +292,56 @@ TEST_F(S3TierTest, ManifestNamingAnotherKeyIsCorruption) {
 }
 
 TEST_F(S3TierTest, ListGivesEveryScopeInKeyOrder) {
-  Result<std::vector<SharedScope>> empty = tier_->List();
+  Result<SharedListing> empty = tier_->List();
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
-  EXPECT_TRUE(empty->empty());
+  EXPECT_TRUE(empty->scopes.empty());
+  EXPECT_TRUE(empty->unreadable.empty());
   // S3 lists "a-b.json" before "a.json" ('-' < '.'), the reverse of key order.
   for (const std::string key : {"b", "a-b", "a"}) {
     ASSERT_TRUE(tier_->Publish(key, CommitScope(key, 100)).ok()) << key;
   }
-  Result<std::vector<SharedScope>> listed = tier_->List();
-  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
-  ASSERT_EQ(listed->size(), 3u);
-  EXPECT_EQ((*listed)[0].key, "a");
-  EXPECT_EQ((*listed)[1].key, "a-b");
-  EXPECT_EQ((*listed)[2].key, "b");
-  for (const SharedScope& scope : *listed) {
+  Result<SharedListing> listing = tier_->List();
+  ASSERT_TRUE(listing.ok()) << listing.status().ToString();
+  EXPECT_TRUE(listing->unreadable.empty());
+  const std::vector<SharedScope>& listed = listing->scopes;
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].key, "a");
+  EXPECT_EQ(listed[1].key, "a-b");
+  EXPECT_EQ(listed[2].key, "b");
+  for (const SharedScope& scope : listed) {
     EXPECT_EQ(scope.publisher, "host-a");
     EXPECT_GT(scope.bytes, 0u);
     EXPECT_EQ(scope.objects.size(), 6u);
   }
+}
+
+// One damaged manifest (not JSON, or naming another key) is skipped and
+// reported; the rest are listed.
+TEST_F(S3TierTest, ListSkipsAManifestThatDoesNotParseAndListsTheRest) {
+  for (const std::string key : {"a", "c"}) {
+    ASSERT_TRUE(tier_->Publish(key, CommitScope(key, 100)).ok()) << key;
+  }
+  ASSERT_TRUE(
+      tier_->client().PutObject(tier_->layout().Manifest("b"), "{", PutMode::kIfAbsent).ok());
+  Result<std::string> manifest = tier_->client().GetObject(tier_->layout().Manifest("a"));
+  ASSERT_TRUE(manifest.ok());
+  ASSERT_TRUE(tier_->client()
+                  .PutObject(tier_->layout().Manifest("copy"), *manifest, PutMode::kIfAbsent)
+                  .ok());
+  Result<SharedListing> listing = tier_->List();
+  ASSERT_TRUE(listing.ok()) << listing.status().ToString();
+  ASSERT_EQ(listing->scopes.size(), 2u);
+  EXPECT_EQ(listing->scopes[0].key, "a");
+  EXPECT_EQ(listing->scopes[1].key, "c");
+  ASSERT_EQ(listing->unreadable.size(), 2u);
+  for (const Status& skipped : listing->unreadable) {
+    EXPECT_EQ(skipped.code(), Status::Code::kCorruption) << skipped.ToString();
+  }
+  EXPECT_NE(listing->unreadable[0].message().find(tier_->layout().Manifest("b")), std::string::npos)
+      << listing->unreadable[0].ToString();
+  EXPECT_NE(listing->unreadable[1].message().find(tier_->layout().Manifest("copy")),
+            std::string::npos)
+      << listing->unreadable[1].ToString();
 }
 
 TEST_F(S3TierTest, RemoveDeletesTheManifestAndEveryObject) {

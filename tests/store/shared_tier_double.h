@@ -97,9 +97,7 @@ class SharedTierDouble final : public store::SharedTier {
     published_.push_back(key);
     return bytes;
   }
-  Result<std::vector<store::SharedScope>> List() const override {
-    return Status::NotSupported("double");
-  }
+  Result<store::SharedListing> List() const override { return Status::NotSupported("double"); }
   Status Remove(const std::string&) const override { return Status::NotSupported("double"); }
   Result<store::SharedLease> AcquireLease(const std::string&, std::chrono::seconds) const override {
     return Status::NotSupported("double");

@@ -41,6 +41,18 @@ store::Status RemoveFromTier(const s3::S3Tier& tier, const std::string& key) {
   return st;
 }
 
+// The tier's listing; a manifest it could not read is one warning line
+// each (the rest are listed all the same).
+store::Result<std::vector<store::SharedScope>> ListTier(const char* command,
+                                                        const s3::S3Tier& tier) {
+  ASSIGN_OR_RETURN(store::SharedListing listing, tier.List());
+  for (const store::Status& skipped : listing.unreadable) {
+    std::fprintf(stderr, "scopectl %s: skipped an unreadable manifest: %s\n", command,
+                 skipped.message().c_str());
+  }
+  return std::move(listing.scopes);
+}
+
 }  // namespace
 
 int RunSharedLs(int argc, char** argv, const char* usage) {
@@ -49,7 +61,7 @@ int RunSharedLs(int argc, char** argv, const char* usage) {
   if (!a.args.positional.empty()) return UsageError("ls", "takes no arguments", usage);
   std::unique_ptr<s3::S3Tier> tier = OpenTierOrReport("ls", a.config);
   if (!tier) return kExitFailure;
-  store::Result<std::vector<store::SharedScope>> scopes = tier->List();
+  store::Result<std::vector<store::SharedScope>> scopes = ListTier("ls", *tier);
   if (!scopes.ok()) return ReportError("ls", scopes.status().Annotate(tier->url())), kExitFailure;
   if (a.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -112,7 +124,7 @@ int RunSharedGc(int argc, char** argv, const char* usage) {
   const bool dry_run = a.args.Has("dry-run");
   std::unique_ptr<s3::S3Tier> tier = OpenTierOrReport("gc", a.config);
   if (!tier) return kExitFailure;
-  store::Result<std::vector<store::SharedScope>> scopes = tier->List();
+  store::Result<std::vector<store::SharedScope>> scopes = ListTier("gc", *tier);
   if (!scopes.ok()) return ReportError("gc", scopes.status().Annotate(tier->url())), kExitFailure;
 
   const int64_t now = store::SystemClock()->NowNanos();
