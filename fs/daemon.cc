@@ -268,6 +268,7 @@ store::Result<std::unique_ptr<SharedLink>> StartShared(const Config& c, store::S
   ASSIGN_OR_RETURN(std::unique_ptr<s3::S3Tier> tier, s3::OpenSharedTier(c.shared));
   SharedLink::Options options;
   options.wait = std::chrono::seconds(c.shared_wait_s);
+  options.lease_ttl = std::chrono::seconds(c.shared_lease_s);
   return SharedLink::Start(store, std::move(tier), options);
 }
 

@@ -61,6 +61,13 @@ Status SetOption(Config& c, const std::string& name, const std::string& value) {
   } else if (name == "shared_wait") {
     RETURN_IF_ERROR(need());
     ASSIGN_OR_RETURN(c.shared_wait_s, ParseDuration(value));
+  } else if (name == "shared_lease") {
+    RETURN_IF_ERROR(need());
+    ASSIGN_OR_RETURN(c.shared_lease_s, ParseDuration(value));
+    if (c.shared_lease_s < kMinSharedLeaseS) {
+      return Status::Invalid("shared_lease must be at least " + std::to_string(kMinSharedLeaseS) +
+                             "s, not \"" + value + "\"");
+    }
   } else if (name == "notify_fd") {
     RETURN_IF_ERROR(need());
     ASSIGN_OR_RETURN(uint64_t fd, ParseNumber(value, "notify_fd"));
@@ -125,6 +132,8 @@ const char kUsage[] =
     "                             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables\n"
     "  --shared-profile NAME      its profile; default $AWS_PROFILE, else default\n"
     "  --shared-wait D            how long a lookup waits for the tier; default 10m\n"
+    "  --shared-lease D           a mkdir's computation lease lasts this long unless\n"
+    "                             renewed (other hosts wait for it); default 2m, >= 3s\n"
     "  --notify-fd N              write one byte to fd N once the mount is live\n"
     "  -h, --help                 this text\n"
     "  -V, --version              the version\n";

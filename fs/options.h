@@ -47,8 +47,15 @@ struct Config {
   // How long a lookup may wait for a scope from the tier (a fetch, or another
   // host's computation under a lease).
   int64_t shared_wait_s = 600;
+  // A computation lease's lifetime (renewed every third of it while the
+  // scope is pending): how long other hosts wait after this one dies with a
+  // lease held. At least kMinSharedLeaseS, so a renewal is due at most once
+  // a second (the keeper's pace).
+  int64_t shared_lease_s = 120;
   std::vector<std::string> fuse_options;  // for libfuse, one "-o" value each
 };
+
+inline constexpr int64_t kMinSharedLeaseS = 3;
 
 enum class Action { kRun, kHelp, kVersion };
 

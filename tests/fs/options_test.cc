@@ -82,16 +82,17 @@ TEST(OptionsTest, SharedTierOptionsAsFlagsAndAsMountOptions) {
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->config.shared.url, "");  // local-only
   EXPECT_EQ(none->config.shared_wait_s, 600);
+  EXPECT_EQ(none->config.shared_lease_s, 120);
   EXPECT_EQ(none->config.shared.region, "us-east-1");
 
-  auto a =
-      Parse({"--shared", "s3://bucket/team/scopes", "--shared-endpoint", "http://127.0.0.1:7480",
-             "--shared-region=eu-west-1", "--shared-credentials", "/etc/scopefs/s3.ini",
-             "--shared-profile", "fleet", "--shared-wait", "90s", "s", "m"});
+  auto a = Parse({"--shared", "s3://bucket/team/scopes", "--shared-endpoint",
+                  "http://127.0.0.1:7480", "--shared-region=eu-west-1", "--shared-credentials",
+                  "/etc/scopefs/s3.ini", "--shared-profile", "fleet", "--shared-wait", "90s",
+                  "--shared-lease", "6s", "s", "m"});
   auto b = Parse({"-o",
                   "shared=s3://bucket/team/scopes,shared_endpoint=http://127.0.0.1:7480,"
                   "shared_region=eu-west-1,shared_credentials=/etc/scopefs/s3.ini,"
-                  "shared_profile=fleet,shared_wait=90s,allow_other",
+                  "shared_profile=fleet,shared_wait=90s,shared_lease=6s,allow_other",
                   "s", "m"});
   ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString() << b.status().ToString();
   for (const Config* c : {&a->config, &b->config}) {
@@ -101,9 +102,11 @@ TEST(OptionsTest, SharedTierOptionsAsFlagsAndAsMountOptions) {
     EXPECT_EQ(c->shared.credentials_file, "/etc/scopefs/s3.ini");
     EXPECT_EQ(c->shared.profile, "fleet");
     EXPECT_EQ(c->shared_wait_s, 90);
+    EXPECT_EQ(c->shared_lease_s, 6);
   }
   EXPECT_EQ(b->config.fuse_options, std::vector<std::string>{"allow_other"});
   EXPECT_EQ(Parse({"--shared-wait", "10m", "s", "m"})->config.shared_wait_s, 600);
+  EXPECT_EQ(Parse({"--shared-lease", "3s", "s", "m"})->config.shared_lease_s, 3);
 
   for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
            {"--shared", "", "s", "m"},
@@ -111,6 +114,9 @@ TEST(OptionsTest, SharedTierOptionsAsFlagsAndAsMountOptions) {
            {"-o", "shared=s3://", "s", "m"},
            {"-o", "shared", "s", "m"},
            {"--shared-wait", "soon", "s", "m"},
+           {"--shared-lease", "2s", "s", "m"},
+           {"--shared-lease", "0", "s", "m"},
+           {"-o", "shared_lease=later", "s", "m"},
            {"--shared-endpoint"},
        }) {
     auto inv = Parse(args);
