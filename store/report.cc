@@ -61,6 +61,7 @@ nlohmann::json StatsReport(const Store& store) {
       {"quarantined", counters.quarantined},
       {"mappings_encoded_as_written", counters.mappings_encoded_as_written},
       {"mappings_compressed_at_commit", counters.mappings_compressed_at_commit},
+      {"adopted", counters.adopted},
       {"bytes_held_by_open_files", store.held_bytes()},
       {"member_cache_bytes", store.member_cache_bytes()},
   };

@@ -42,6 +42,8 @@ TEST_F(SharedMountTest, AScopeCopiedInOnOneHostIsReadThroughOnTheOther) {
   EXPECT_EQ(b["shared"]["fetches"], 1) << b.dump(2);
   EXPECT_EQ(b["shared"]["fetch_errors"], 0);
   EXPECT_EQ(b["shared"]["bytes_fetched"], a["shared"]["bytes_published"]);
+  EXPECT_EQ(b["adopted"], 1);
+  EXPECT_EQ(b["commits"], 0);
   EXPECT_EQ(Shell("ls " + Quote(b_->mnt())).output, "k1\n");
   // B does not publish back what it fetched.
   EXPECT_EQ(Stats(*b_)["shared"]["publishes"], 0);
