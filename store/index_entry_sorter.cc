@@ -165,11 +165,13 @@ void IndexEntrySorter::SortInMemory(std::string_view records) {
 }
 
 Status IndexEntrySorter::EmitSorted(std::string_view records, const Each& each) {
+  batch_.clear();
+  batch_.reserve(slots_.size());
   for (const Slot& s : slots_) {
     const Head h = ReadHead(records.data() + s.offset);
-    RETURN_IF_ERROR(each(h.hash, records.substr(s.offset + h.size, h.length), h.value));
+    batch_.push_back({h.hash, records.substr(s.offset + h.size, h.length), h.value});
   }
-  return Status::Ok();
+  return each(batch_);
 }
 
 Result<IndexEntrySorter::Extent> IndexEntrySorter::Seal() {
@@ -191,6 +193,7 @@ Status IndexEntrySorter::Drain(const Each& each) {
   std::string().swap(buffer_);
   std::vector<Slot>().swap(slots_);
   std::vector<Slot>().swap(sorted_);
+  std::vector<Entry>().swap(batch_);
   buckets_.reset();
   return st;
 }
@@ -250,15 +253,19 @@ Status IndexEntrySorter::DrainOneHash(SpillBuckets& buckets, size_t bucket, cons
   bool have = false;
   std::string last_id;
   uint64_t last_value = 0;
+  auto emit_last = [&] {
+    const Entry entry{hash, last_id, last_value};
+    return each(std::span<const Entry>(&entry, 1));
+  };
   auto take = [&](std::string_view r) -> Status {
-    if (have && r.substr(16) != last_id) RETURN_IF_ERROR(each(hash, last_id, last_value));
+    if (have && r.substr(16) != last_id) RETURN_IF_ERROR(emit_last());
     have = true;
     last_id.assign(r.substr(16));
     std::memcpy(&last_value, r.data() + 8, 8);
     return Status::Ok();
   };
   RETURN_IF_ERROR(sorter.Drain(take));
-  return have ? each(hash, last_id, last_value) : Status::Ok();
+  return have ? emit_last() : Status::Ok();
 }
 
 }  // namespace scopefs::store

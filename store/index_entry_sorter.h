@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,8 +54,15 @@ class IndexEntrySorter {
   // Ends the adding. Call once, before Drain.
   Result<Extent> Seal();
 
-  using Each = std::function<Status(uint32_t hash, std::string_view id, uint64_t value)>;
-  // Calls `each` with every distinct id, in order. Call once, after Seal.
+  struct Entry {
+    uint32_t hash;
+    std::string_view id;
+    uint64_t value;
+  };
+  // Calls `each` with every distinct id, in order, a batch at a time (a
+  // bucket's worth: the per-entry work is a tight loop, not a call). The ids'
+  // bytes are valid during the call only. Call once, after Seal.
+  using Each = std::function<Status(std::span<const Entry> entries)>;
   Status Drain(const Each& each);
 
  private:
@@ -84,6 +92,7 @@ class IndexEntrySorter {
   std::string buffer_;                     // the bucket being sorted
   std::vector<Slot> slots_;
   std::vector<Slot> sorted_;  // the radix sort's other half
+  std::vector<Entry> batch_;  // what EmitSorted hands out
   uint64_t added_ = 0, added_bytes_ = 0;
   int scratch_files_ = 0;
   bool sealed_ = false;

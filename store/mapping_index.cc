@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
@@ -32,7 +33,15 @@ enum Section { kFanout, kHashes, kValues, kOffsets, kIds, kByValue };
 
 void PutLe(uint64_t v, int width, char* out) {
   if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(out, &v, static_cast<size_t>(width));
+    // Fixed sizes, so each copy is a single store, not a call.
+    if (width == 8) {
+      std::memcpy(out, &v, 8);
+    } else if (width == 4) {
+      const auto v32 = static_cast<uint32_t>(v);
+      std::memcpy(out, &v32, 4);
+    } else {
+      std::memcpy(out, &v, static_cast<size_t>(width));
+    }
   } else {
     for (int i = 0; i < width; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
   }
@@ -47,32 +56,46 @@ uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 // Appends to a file through a buffer, summing a CRC of what it wrote.
 class Appender {
  public:
-  Appender(File* file, uint64_t offset) : file_(file), offset_(offset) { buffer_.reserve(kPiece); }
+  Appender(File* file, uint64_t offset)
+      : file_(file), offset_(offset), buffer_(std::make_unique<char[]>(kPiece)) {}
   Status Append(std::string_view data) {
-    buffer_.append(data);
-    return buffer_.size() >= kPiece ? Flush() : Status::Ok();
+    if (data.size() > kPiece - used_) {
+      RETURN_IF_ERROR(Flush());
+      if (data.size() > kPiece) return Write(data);
+    }
+    std::memcpy(buffer_.get() + used_, data.data(), data.size());
+    used_ += data.size();
+    return Status::Ok();
   }
   Status AppendInt(uint64_t v, int width) {
-    char bytes[8];
-    PutLe(v, width, bytes);
-    return Append(std::string_view(bytes, static_cast<size_t>(width)));
+    if (kPiece - used_ < 8) RETURN_IF_ERROR(Flush());
+    PutLe(v, width, buffer_.get() + used_);
+    used_ += static_cast<size_t>(width);
+    return Status::Ok();
   }
   Status Flush() {
-    crc_ = Crc32Update(crc_, buffer_);
-    written_ += buffer_.size();
-    RETURN_IF_ERROR(file_->WriteAt(offset_, buffer_.data(), buffer_.size()));
-    offset_ += buffer_.size();
-    buffer_.clear();
-    return Status::Ok();
+    const Status st = Write(std::string_view(buffer_.get(), used_));
+    used_ = 0;
+    return st;
   }
   // Both count what was flushed.
   uint32_t crc() const { return crc_; }
   uint64_t written() const { return written_; }
 
  private:
+  Status Write(std::string_view data) {
+    if (data.empty()) return Status::Ok();
+    crc_ = Crc32Update(crc_, data);
+    written_ += data.size();
+    RETURN_IF_ERROR(file_->WriteAt(offset_, data.data(), data.size()));
+    offset_ += data.size();
+    return Status::Ok();
+  }
+
   File* const file_;
   uint64_t offset_;
-  std::string buffer_;
+  std::unique_ptr<char[]> buffer_;  // kPiece bytes
+  size_t used_ = 0;
   uint32_t crc_ = 0;
   uint64_t written_ = 0;
 };
@@ -275,21 +298,24 @@ Result<uint64_t> MappingIndexBuilder::FinishEntries(File& out, uint64_t total) {
                                          Appender(&out, planned.sections[kIds].offset)};
   IndexValueOrder by_value(&scratch_, prefix_ + ".by_value", memory_bytes_, extent.count, total);
   uint64_t count = 0, blob = 0, next_slot = 0;
-  auto take = [&](uint32_t hash, std::string_view id, uint64_t value) -> Status {
-    if (value >= total) {
-      return Status::Invalid("index " + std::to_string(value) + " is not below the total " +
-                             std::to_string(total));
+  auto take = [&](std::span<const IndexEntrySorter::Entry> batch) -> Status {
+    for (const auto& [hash, id, value] : batch) {
+      if (value >= total) {
+        return Status::Invalid("index " + std::to_string(value) + " is not below the total " +
+                               std::to_string(total));
+      }
+      // fanout[b]: the first entry in bucket b or later.
+      for (const uint64_t b = Bucket(hash, fanout_bits); next_slot <= b; ++next_slot) {
+        RETURN_IF_ERROR(part[kFanout].AppendInt(count, 8));
+      }
+      RETURN_IF_ERROR(part[kHashes].AppendInt(hash, 4));
+      RETURN_IF_ERROR(part[kValues].AppendInt(value, planned.value_width));
+      RETURN_IF_ERROR(part[kOffsets].AppendInt(blob, planned.offset_width));
+      RETURN_IF_ERROR(part[kIds].Append(id));
+      blob += id.size();
+      RETURN_IF_ERROR(by_value.Add(value, count++));
     }
-    // fanout[b]: the first entry in bucket b or later.
-    for (const uint64_t b = Bucket(hash, fanout_bits); next_slot <= b; ++next_slot) {
-      RETURN_IF_ERROR(part[kFanout].AppendInt(count, 8));
-    }
-    RETURN_IF_ERROR(part[kHashes].AppendInt(hash, 4));
-    RETURN_IF_ERROR(part[kValues].AppendInt(value, planned.value_width));
-    RETURN_IF_ERROR(part[kOffsets].AppendInt(blob, planned.offset_width));
-    RETURN_IF_ERROR(part[kIds].Append(id));
-    blob += id.size();
-    return by_value.Add(value, count++);
+    return Status::Ok();
   };
   RETURN_IF_ERROR(entries_->Drain(take));
   for (; next_slot < FanoutSlots(fanout_bits); ++next_slot) {

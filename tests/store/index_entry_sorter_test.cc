@@ -29,8 +29,10 @@ std::vector<Entry> Sort(MemEnv& env, const std::vector<Entry>& in, size_t memory
     EXPECT_TRUE(e.ok());
     if (extent && e.ok()) *extent = *e;
     EXPECT_TRUE(sorter
-                    .Drain([&](uint32_t hash, std::string_view id, uint64_t value) {
-                      out.emplace_back(hash, std::string(id), value);
+                    .Drain([&](std::span<const IndexEntrySorter::Entry> batch) {
+                      for (const IndexEntrySorter::Entry& entry : batch) {
+                        out.emplace_back(entry.hash, std::string(entry.id), entry.value);
+                      }
                       return Status::Ok();
                     })
                     .ok());
