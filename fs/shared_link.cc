@@ -64,6 +64,18 @@ Status SharedLink::TakeLease(const std::string& key) {
   store::Result<store::SharedLease> lease = tier_->AcquireLease(key, options_.lease_ttl);
   breaker_.Record(lease.status());
   if (lease.ok()) {
+    // A host lets its lease go only once its manifest is in the tier, so with
+    // the lease taken a manifest means the scope is there already: this
+    // host's lookup missed it (its negative cache, or a publish just after).
+    store::Result<store::SharedScope> found = tier_->Find(key);
+    breaker_.Record(found.status());
+    if (found.ok()) {
+      if (Status st = tier_->ReleaseLease(*lease); !st.ok()) {
+        store::LogWarning("shared tier: cannot release the lease on " + key + ": " + st.message());
+      }
+      reader_->Forget(key);  // the next lookup reads it through
+      return Status::Exists("mkdir " + key + ": another host has published it");
+    }
     MutexLock lock(&mu_);
     leases_[key] = Held{std::move(lease).value(), Clock::now()};
     return Status::Ok();

@@ -67,7 +67,9 @@ class SharedLink {
   // computation lease. OK when taken, and also when the tier cannot answer
   // (unavailable, breaker open, any failure but Exists): the mkdir proceeds
   // locally. Busy (EBUSY) if another host holds a live lease, logged with
-  // the holder.
+  // the holder. Exists (EEXIST) if the tier has the scope's manifest (found
+  // after taking the lease, which is then given back): another host computed
+  // it, and the next lookup reads it through.
   // REQUIRES: store::ValidateKey(key) is OK.
   store::Status TakeLease(const std::string& key) EXCLUDES(mu_);
   // Gives `key`'s lease back (a mkdir that failed after TakeLease).

@@ -161,6 +161,11 @@ void SharedReader::RememberAbsent(const std::string& key) {
   absent_until_ns_[key] = now + options_.negative_ttl_ns;
 }
 
+void SharedReader::Forget(const std::string& key) {
+  MutexLock lock(&mu_);
+  absent_until_ns_.erase(key);
+}
+
 void SharedReader::Cancel() {
   MutexLock lock(&mu_);
   cancelled_ = true;

@@ -71,6 +71,10 @@ class SharedReader {
                                                std::chrono::steady_clock::time_point deadline)
       EXCLUDES(mu_);
 
+  // Drops `key` from the negative cache: the tier is known to have it now
+  // (a mkdir found its manifest), so the next call asks again.
+  void Forget(const std::string& key) EXCLUDES(mu_);
+
   // Ends every wait now and refuses new calls (shutdown).
   void Cancel() EXCLUDES(mu_);
   ReaderCounters counters() const;

@@ -116,6 +116,35 @@ TEST_F(SharedMountTest, AMkdirTakesALeaseThatOtherHostsWaitFor) {
   EXPECT_EQ(Stats(*a_)["shared"]["leases_held"], 0) << a_->log();
 }
 
+TEST_F(SharedMountTest, AMkdirOfAKeyAnotherHostPublishedIsEEXISTAndReadsItThrough) {
+  // B asks for k3 first: absent, and remembered as absent for 10 s.
+  const auto asked = Clock::now();
+  ASSERT_EQ(StatErrno(b_->mnt() + "/k3").first, ENOENT);
+  // A computes k3 meanwhile: its mkdir takes the lease, its publish lets it go.
+  ShellResult cp = Shell("cp -r " + Quote(SmallScope()) + " " + Quote(a_->mnt() + "/k3"));
+  ASSERT_EQ(cp.exit_code, 0) << cp.output;
+  ASSERT_EQ(WaitPublished(*a_, 1)["shared"]["publishes"], 1) << a_->log();
+  // B's lookup still says absent, so its mkdir reaches the daemon. Once A has
+  // let the lease go (EBUSY until then), B takes it, but the daemon finds the
+  // manifest behind it and refuses: the scope is not computed twice. B's next
+  // lookup reads it through.
+  int mkdir_errno = EBUSY;
+  while (mkdir_errno == EBUSY && Clock::now() - asked < 9s) {
+    std::this_thread::sleep_for(100ms);
+    mkdir_errno = ::mkdir((b_->mnt() + "/k3").c_str(), 0755) == 0 ? 0 : errno;
+  }
+  ASSERT_LT(Clock::now() - asked, 9s) << "too slow to show the negative cache";
+  EXPECT_EQ(mkdir_errno, EEXIST) << b_->log();
+  EXPECT_EQ(StatErrno(b_->mnt() + "/k3/nodes.bits").first, 0) << b_->log();
+  EXPECT_EQ(Shell("ls -a " + Quote(b_->mnt() + "/k3")).output.find(".status"), std::string::npos);
+  const nlohmann::json b = Stats(*b_);
+  EXPECT_EQ(b["shared"]["fetches"], 1) << b.dump(2);
+  EXPECT_EQ(b["shared"]["leases_held"], 0) << b.dump(2);
+  ShellResult cmp = Shell("cmp " + Quote(SmallScope() + "/mappings.json") + " " +
+                          Quote(b_->mnt() + "/k3/mappings.json"));
+  EXPECT_EQ(cmp.exit_code, 0) << cmp.output;
+}
+
 TEST_F(SharedMountTest, WithoutTheOptionStatsHaveNoSharedObject) {
   TempDir dir;
   ScopefsMount local(dir.path());

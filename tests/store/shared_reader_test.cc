@@ -113,6 +113,22 @@ TEST_F(SharedReaderTest, AnAbsentKeyIsRememberedForTenSeconds) {
   EXPECT_TRUE(breaker_.closed());
 }
 
+TEST_F(SharedReaderTest, ForgetEndsTheAbsentAnswerForItsKeyOnly) {
+  auto reader = Reader();
+  EXPECT_FALSE(reader->FetchIfShared("late", In(1s)).ok());
+  EXPECT_FALSE(reader->FetchIfShared("other", In(1s)).ok());
+  // Both are published just after: remembered as absent all the same.
+  for (const char* key : {"late", "other"}) {
+    auto pending = testing::PendTestScope(*source_, key, testing::MakeScopeFiles(200, 100));
+    ASSERT_TRUE(pending && source_->Commit(pending).ok());
+    tier_.Hold(key, source_->layout().scope_dir(key));
+  }
+  reader->Forget("late");  // a mkdir found its manifest
+  EXPECT_TRUE(reader->FetchIfShared("late", In(10s)).ok());
+  EXPECT_EQ(reader->FetchIfShared("other", In(1s)).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(reader->counters().fetches, 1u);
+}
+
 TEST_F(SharedReaderTest, AnUnavailableTierIsNeverRememberedAndTheBreakerStopsAsking) {
   auto reader = Reader();
   tier_.down = true;
