@@ -12,8 +12,16 @@ index files it falls back to ``json.load`` of ``mappings.json`` and logs why.
 ``CacheScopeManager`` is the old cache class over a mount: programs written for it
 change one import.
 
+    s = scopefs.get_or_compute("/mnt/scopes", key, compute)  # compute() returns a CoverageScope
+
+``get_or_compute`` opens the scope if the cache has it, and otherwise calls
+``compute()`` once across every process of the host and, with ``scopefs
+--shared``, every host of the fleet (the others wait for its result), caches
+what it returns and opens that (also ``CacheScopeManager.get_or_compute``).
+
 Standard library plus bitarray; numpy is used when present, by the bulk calls only.
 """
+from .compute import get_or_compute
 from .errors import DamagedIndex, DamagedScope
 from .index import IndexMapping, open_index
 from .json_mapping import JsonMapping
@@ -28,6 +36,7 @@ __all__ = [
     "IndexMapping",
     "JsonMapping",
     "Scope",
+    "get_or_compute",
     "open_index",
     "open_scope",
 ]

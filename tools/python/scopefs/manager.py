@@ -17,7 +17,6 @@ import errno
 import json
 import logging
 import os
-import re
 import shutil
 import warnings
 from collections.abc import Mapping
@@ -25,12 +24,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from .compute import get_or_compute
 from .json_mapping import JsonMapping
+from .pending import KEY_RULE, is_pending, status_line, valid_key, write_scope_files
 from .scope import open_scope
 
 logger = logging.getLogger("scopefs")
 
-_KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")  # the mount's rule for a key
 _DATA_FILES = ("nodes.bits", "links.bits", "mappings.json", "meta.json")
 _MB = 1024 * 1024
 _GB = 1024 * _MB
@@ -76,23 +76,6 @@ def _local_time(iso: Optional[str]) -> Optional[datetime]:
 def _local_iso(iso: Optional[str]) -> Optional[str]:
     t = _local_time(iso)
     return t.isoformat() if t else None
-
-
-def _plain(mapping) -> dict:
-    """A dict that json.dumps takes, from a dict or any Mapping."""
-    if isinstance(mapping, dict):
-        return mapping
-    to_dict = getattr(mapping, "to_dict", None)
-    return to_dict() if to_dict else dict(mapping)
-
-
-def _big_endian(bits):
-    """`bits` in the bit order the mount's files hold (big-endian within a byte)."""
-    if bits.endian() == "big":
-        return bits
-    from bitarray import bitarray
-
-    return bitarray(bits, endian="big")
 
 
 class CacheScopeManager:
@@ -145,25 +128,14 @@ class CacheScopeManager:
 
     def _scope_dir(self, scope_key: str) -> Optional[Path]:
         """The scope's directory, or None for a key the mount cannot hold."""
-        if not isinstance(scope_key, str) or not _KEY.fullmatch(scope_key):
+        if not valid_key(scope_key):
             return None
         return self.cache_dir / scope_key
-
-    @staticmethod
-    def _is_pending(directory: Path) -> bool:
-        return os.path.lexists(directory / ".status")
-
-    @staticmethod
-    def _status_line(directory: Path) -> str:
-        try:
-            return (directory / ".status").read_text().strip()
-        except OSError as e:
-            return f"(no .status: {e.strerror})"
 
     def _read_meta(self, scope_key: str) -> Optional[dict]:
         """meta.json of a committed scope (not an access), or None."""
         directory = self._scope_dir(scope_key)
-        if directory is None or self._is_pending(directory):
+        if directory is None or is_pending(directory):
             return None
         try:
             with open(directory / "meta.json", "rb") as f:
@@ -189,18 +161,17 @@ class CacheScopeManager:
         """
         directory = self._scope_dir(scope_key)
         if directory is None:
-            logger.error("Failed to cache scope %r: a key is 1-200 of [A-Za-z0-9._-], "
-                         "not starting with '.'", scope_key)
+            logger.error("Failed to cache scope %r: %s", scope_key, KEY_RULE)
             return False
         try:
             self._make_pending(directory)
-            self._write_files(directory, coverage_scope, config_attributes)
+            write_scope_files(directory, coverage_scope, config_attributes)
         except Exception as e:
             why = str(e)
-            if isinstance(e, OSError) and e.errno == errno.EINVAL and self._is_pending(directory):
-                why = f"the mount refused it: {self._status_line(directory)}"
+            if isinstance(e, OSError) and e.errno == errno.EINVAL and is_pending(directory):
+                why = f"the mount refused it: {status_line(directory)}"
             logger.error("Failed to cache scope %s: %s", scope_key, why)
-            if self._is_pending(directory):
+            if is_pending(directory):
                 shutil.rmtree(directory, ignore_errors=True)
             return False
         logger.info("Cached scope %s: %s nodes, %s links", scope_key,
@@ -213,30 +184,12 @@ class CacheScopeManager:
             return
         except FileExistsError:
             pass
-        if self._is_pending(directory):
+        if is_pending(directory):
             logger.info("Scope %s was left pending by an earlier writer; starting afresh", directory.name)
         else:
             logger.info("Replacing cached scope %s", directory.name)
         shutil.rmtree(directory)
         os.mkdir(directory)
-
-    @staticmethod
-    def _write_files(directory: Path, scope, config_attributes: Optional[dict]) -> None:
-        with open(directory / "nodes.bits", "wb") as f:
-            _big_endian(scope.covered_nodes).tofile(f)
-        with open(directory / "links.bits", "wb") as f:
-            _big_endian(scope.covered_links).tofile(f)
-        # One mapping encoded at a time (the C encoder; json.dump's is slower).
-        with open(directory / "mappings.json", "w", encoding="utf-8", buffering=_MB) as f:
-            f.write('{"node_id_mapping":')
-            f.write(json.dumps(_plain(scope.node_id_mapping), separators=(",", ":")))
-            f.write(',"link_id_mapping":')
-            f.write(json.dumps(_plain(scope.link_id_mapping), separators=(",", ":")))
-            f.write("}")
-        meta = {"total_nodes": scope.total_nodes, "total_links": scope.total_links,
-                "config_attributes": config_attributes or {}}
-        with open(directory / "meta.json", "w", encoding="utf-8") as f:  # its close commits
-            json.dump(meta, f, separators=(",", ":"))
 
     def load_scope(self, scope_key: str, config: Any = None, *, mappings: str = "index"):
         """The scope under `scope_key` built by `scope_factory`, or None when
@@ -251,7 +204,7 @@ class CacheScopeManager:
         if mappings not in ("index", "dict"):
             raise ValueError(f"mappings={mappings!r}: give 'index' or 'dict'")
         directory = self._scope_dir(scope_key)
-        if directory is None or self._is_pending(directory):
+        if directory is None or is_pending(directory):
             return None
         try:
             scope = open_scope(directory)
@@ -260,6 +213,12 @@ class CacheScopeManager:
         except OSError as e:
             logger.error("Failed to load cached scope %s: %s", scope_key, e)
             return None
+        logger.info("Loaded cached scope %s: %s nodes, %s links", scope_key,
+                    f"{scope.total_nodes:,}", f"{scope.total_links:,}")
+        return self._built(scope_key, scope, config, mappings)
+
+    def _built(self, scope_key: str, scope, config: Any, mappings: str):
+        """What `scope_factory` builds from an opened Scope."""
         node_map, link_map = scope.node_id_mapping, scope.link_id_mapping
         if mappings == "dict":
             node_map, link_map = _as_dict(node_map), _as_dict(link_map)
@@ -271,14 +230,37 @@ class CacheScopeManager:
         if self.scope_factory is CoverageScope:
             fields.update(config_attributes=scope.meta.get("config_attributes", {}),
                           created_at=_local_time(scope.meta.get("created_at")))
-        logger.info("Loaded cached scope %s: %s nodes, %s links", scope_key,
-                    f"{scope.total_nodes:,}", f"{scope.total_links:,}")
         return self.scope_factory(**fields)
+
+    def get_or_compute(self, scope_key: str, compute: Callable[[], Any], config: Any = None, *,
+                       config_attributes: Optional[dict] = None,
+                       timeout: Optional[float] = None, mappings: str = "index"):
+        """``load_scope(scope_key, config)``, computing the scope first with
+        ``compute()`` when no process on this host, and (with ``scopefs --shared``)
+        no host of the fleet, has it or is computing it: the others wait for
+        that one computation. ``scopefs.get_or_compute`` says how.
+
+        `compute` takes no arguments and returns what ``cache_scope`` takes
+        (e.g. a ``CoverageScope``); `config_attributes` default to its own, if
+        it has them. `timeout`: seconds to wait for another process or host's
+        computation (None: as long as it takes). `mappings` as for ``load_scope``.
+
+        Unlike the old methods this raises rather than returning None: what
+        ``compute()`` raises (the pending scope is removed first, so another
+        process may compute it), ``TimeoutError``, ``ValueError`` for a key the
+        mount cannot hold, ``OSError`` (EINVAL with the ``.status`` line when
+        the mount refuses the computed scope).
+        """
+        if mappings not in ("index", "dict"):
+            raise ValueError(f"mappings={mappings!r}: give 'index' or 'dict'")
+        scope = get_or_compute(self.cache_dir, scope_key, compute,
+                               config_attributes=config_attributes, timeout=timeout)
+        return self._built(scope_key, scope, config, mappings)
 
     def has_scope(self, scope_key: str) -> bool:
         """Whether a committed scope is under `scope_key` with all its files. Not an access."""
         directory = self._scope_dir(scope_key)
-        if directory is None or self._is_pending(directory):
+        if directory is None or is_pending(directory):
             return False
         return all(os.path.isfile(directory / f) for f in _DATA_FILES)
 
