@@ -1,5 +1,8 @@
-"""Small coverage scopes for the get_or_compute tests, and what to compare."""
+"""Small coverage scopes for the get_or_compute tests, a compute() that counts
+its calls, and what to compare."""
 import os
+import threading
+import time
 
 from bitarray import bitarray
 
@@ -47,3 +50,22 @@ def file_bytes(directory) -> dict:
 def keys(mount) -> list:
     """The scopes a mount lists, committed and pending."""
     return sorted(n for n in os.listdir(mount) if n != ".scopefs")
+
+
+class Counted:
+    """A compute(): records each call (the calling thread's name, under a lock),
+    holds on for `hold` s (so others find the scope pending, or the lease held),
+    then raises `fail` if given, else returns coverage_scope(key)."""
+
+    def __init__(self, key: str, hold: float = 0.0, fail: "BaseException | None" = None):
+        self.key, self.hold, self.fail = key, hold, fail
+        self.calls = []
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        with self.lock:
+            self.calls.append(threading.current_thread().name)
+        time.sleep(self.hold)
+        if self.fail:
+            raise self.fail
+        return coverage_scope(self.key)

@@ -10,12 +10,12 @@ import os
 import random
 import subprocess
 import threading
-import time
 
 import pytest
 
 import scopefs
 import scopes
+from scopes import Counted
 from scopefs_daemon import wait_until
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -71,27 +71,9 @@ def shared_stats(daemon) -> dict:
         return json.load(f)["shared"]
 
 
-class Counted:
-    """compute(): counts its calls across threads, holds on for `hold` s (so the
-    other host finds the lease held), then returns coverage_scope(key) or raises."""
-
-    def __init__(self, key, hold=1.0, fail=None):
-        self.key, self.hold, self.fail = key, hold, fail
-        self.calls = []
-        self.lock = threading.Lock()
-
-    def __call__(self):
-        with self.lock:
-            self.calls.append(threading.current_thread().name)
-        time.sleep(self.hold)
-        if self.fail:
-            raise self.fail
-        return scopes.coverage_scope(self.key)
-
-
 def test_two_hosts_asking_at_once_compute_once_and_get_the_same_bytes(hosts):
     a, b = hosts
-    compute = Counted("k1")
+    compute = Counted("k1", hold=1.0)  # so the other host finds the lease held
     barrier = threading.Barrier(2)
 
     def ask(daemon):
