@@ -69,7 +69,7 @@ class SharedPublisher {
   SharedPublisher& operator=(const SharedPublisher&) = delete;
 
   // Queues `key` for publishing, durably, and wakes the thread. An error is
-  // the queue file's (the scope is committed anyway; the caller logs it).
+  // the queue file's (the commit goes on all the same; the caller logs it).
   Status Enqueue(const std::string& key) EXCLUDES(mu_);
   // Ends the thread: at once if it waits, else after the tier call under way
   // (bounded by the tier's timeouts). Queued keys stay in the file.

@@ -82,8 +82,7 @@ TEST_F(SharedMountTest, AMkdirTakesALeaseThatOtherHostsWaitFor) {
   // Another host may not compute it too. Its mkdir first looks the key up,
   // which waits for A's scope (here at most 2 s), then is refused.
   TempDir c_dir;
-  ScopefsMount c(c_dir.path(), {"--shared", url_, "--shared-endpoint",
-                                env_["SCOPEFS_TEST_S3_ENDPOINT"], "--shared-wait", "2s"});
+  ScopefsMount c(c_dir.path(), Args("2s"));
   std::string error;
   ASSERT_TRUE(c.Start(&error)) << error;
   const auto start = Clock::now();
