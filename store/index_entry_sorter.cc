@@ -11,6 +11,7 @@ namespace scopefs::store {
 namespace {
 
 constexpr size_t kBuckets = 256;  // split by 8 bits of the hash at a time
+constexpr size_t kBatch = 4096;   // entries handed to Drain's callback at once
 
 // A record, as held in memory and in the buckets (scratch, never read by
 // another build): u32 hash (host order), the id's length and the value as
@@ -165,13 +166,15 @@ void IndexEntrySorter::SortInMemory(std::string_view records) {
 }
 
 Status IndexEntrySorter::EmitSorted(std::string_view records, const Each& each) {
-  batch_.clear();
-  batch_.reserve(slots_.size());
-  for (const Slot& s : slots_) {
-    const Head h = ReadHead(records.data() + s.offset);
-    batch_.push_back({h.hash, records.substr(s.offset + h.size, h.length), h.value});
+  for (size_t from = 0; from < slots_.size(); from += kBatch) {
+    batch_.clear();
+    for (size_t i = from; i < std::min(slots_.size(), from + kBatch); ++i) {
+      const Head h = ReadHead(records.data() + slots_[i].offset);
+      batch_.push_back({h.hash, records.substr(slots_[i].offset + h.size, h.length), h.value});
+    }
+    RETURN_IF_ERROR(each(batch_));
   }
-  return each(batch_);
+  return Status::Ok();
 }
 
 Result<IndexEntrySorter::Extent> IndexEntrySorter::Seal() {

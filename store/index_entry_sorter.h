@@ -15,8 +15,9 @@
 // ids are compared only among entries whose hashes are equal.
 //
 // Memory: about memory_bytes (records and twice their slots), plus 256 bucket buffers of
-// memory_bytes / 1024 (4-64 KiB) each once spilled. Ownership: owns its scratch files
-// (`<scratch_prefix>.*`); the destructor removes them. Thread-safety: not thread-safe; one owner.
+// memory_bytes / 1024 (4-64 KiB) each once spilled, and Drain's batch (128 KiB).
+// Ownership: owns its scratch files (`<scratch_prefix>.*`); the destructor removes them.
+// Thread-safety: not thread-safe; one owner.
 // Errors: the Env's, as they come; after one, the sorter is unusable.
 #pragma once
 
@@ -59,9 +60,9 @@ class IndexEntrySorter {
     std::string_view id;
     uint64_t value;
   };
-  // Calls `each` with every distinct id, in order, a batch at a time (a
-  // bucket's worth: the per-entry work is a tight loop, not a call). The ids'
-  // bytes are valid during the call only. Call once, after Seal.
+  // Calls `each` with every distinct id, in order, a batch (of up to 4096) at
+  // a time, so the per-entry work is a tight loop, not a call. The ids' bytes
+  // are valid during the call only. Call once, after Seal.
   using Each = std::function<Status(std::span<const Entry> entries)>;
   Status Drain(const Each& each);
 

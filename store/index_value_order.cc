@@ -43,7 +43,8 @@ IndexValueOrder::IndexValueOrder(Env* env, std::string scratch_prefix, size_t me
     const size_t buffer = std::clamp<size_t>(memory_bytes_ / 4 / ranges, 4096, 65536);
     ranges_ = std::make_unique<SpillBuckets>(
         env_, prefix_ + ".ranges", static_cast<size_t>((total + width_ - 1) / width_), buffer);
-    chunk_capacity_ = std::max<size_t>(1024, memory_bytes_ / 4 / sizeof(Added));
+    // The chunk and its partitioned copy: a fifth of the memory.
+    chunk_capacity_ = std::max<size_t>(1024, memory_bytes_ / 8 / sizeof(Added));
   }
 }
 
