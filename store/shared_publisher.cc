@@ -45,6 +45,7 @@ SharedPublisher::~SharedPublisher() { Stop(); }
 Status SharedPublisher::Enqueue(const std::string& key) {
   RETURN_IF_ERROR(queue_->Add(key));
   MutexLock lock(&mu_);
+  enqueued_.push_back(key);
   woken_ = true;
   cv_.NotifyAll();
   return Status::Ok();
@@ -78,15 +79,17 @@ void SharedPublisher::Sleep(std::chrono::nanoseconds timeout, bool wake_on_enque
 
 void SharedPublisher::Run() {
   for (;;) {
-    std::vector<std::string> keys;
+    std::vector<std::string> keys, enqueued;
     {
       MutexLock lock(&mu_);
       if (stopping_) return;
       woken_ = false;  // before the look: an Enqueue after it wakes the next Sleep
       keys = queue_->Keys();
+      enqueued.swap(enqueued_);
       busy_ = !keys.empty();
       cv_.NotifyAll();  // WaitIdle
     }
+    for (const std::string& key : enqueued) deferred_.erase(key);
     // The first key not deferred; else sleep until the first deferral ends.
     const auto now = std::chrono::steady_clock::now();
     auto until = now + std::chrono::hours(24);

@@ -34,6 +34,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "store/circuit_breaker.h"
 #include "store/mutex.h"
@@ -103,6 +104,9 @@ class SharedPublisher {
   bool stopping_ GUARDED_BY(mu_) = false;
   bool woken_ GUARDED_BY(mu_) = false;  // an Enqueue since the thread last looked
   bool busy_ GUARDED_BY(mu_) = false;   // a key is being published
+  // Enqueued since the thread last looked: a new commit of a deferred key
+  // (one whose earlier commit failed) is not held to that key's deferral.
+  std::vector<std::string> enqueued_ GUARDED_BY(mu_);
 
   std::atomic<uint64_t> publishes_{0}, publish_errors_{0}, bytes_published_{0};
   // The thread's own:
