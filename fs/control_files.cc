@@ -46,6 +46,8 @@ std::string Metrics(const store::Store& store, const ServeCounters& served,
   metric("max_size_bytes", "gauge", "The max_size limit.", stats["max_size"]);
   metric("max_entries", "gauge", "The max_entries limit.", stats["max_entries"]);
   metric("commits_total", "counter", "Scopes committed since start.", stats["commits"]);
+  metric("adopted_total", "counter", "Scopes read through from the shared tier and committed.",
+         stats["adopted"]);
   metric("rejected_commits_total", "counter", "Commits refused by validation since start.",
          stats["rejected_commits"]);
   metric("evictions_total", "counter", "Scopes evicted by the size or entry limit since start.",

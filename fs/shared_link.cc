@@ -116,6 +116,9 @@ bool SharedLink::Done(const std::string& key, Held& held) {
     breaker_.Record(found.status());
     if (found.ok()) return true;
     if (store::IsTierUnavailable(found.status())) return false;
+    // Anything but "not there yet" (a manifest that does not parse, say) will
+    // not change by waiting: others are better off computing it themselves.
+    if (found.status().code() != Status::Code::kNotFound) return true;
   }
   const auto now = Clock::now();
   if (now - held.renewed < options_.lease_ttl / 3) return false;
