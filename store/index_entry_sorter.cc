@@ -46,11 +46,15 @@ Head ReadHead(const char* p) {
   h.size = static_cast<uint32_t>(at - p);
   return h;
 }
+// Writes a record's head into `out` (kMaxHead bytes) and returns it.
+std::string_view PutHead(char* out, uint32_t hash, size_t length, uint64_t value) {
+  std::memcpy(out, &hash, 4);
+  const char* end = PutVarint(value, PutVarint(length, out + 4));
+  return std::string_view(out, static_cast<size_t>(end - out));
+}
 void AppendRecord(std::string& out, uint32_t hash, std::string_view id, uint64_t value) {
   char head[kMaxHead];
-  std::memcpy(head, &hash, 4);
-  char* end = PutVarint(value, PutVarint(id.size(), head + 4));
-  out.append(head, static_cast<size_t>(end - head));
+  out.append(PutHead(head, hash, id.size(), value));
   out.append(id);
 }
 // Calls `each(head, record)` for every record of `records`, in order.
@@ -91,9 +95,8 @@ Status IndexEntrySorter::Add(uint32_t hash, std::string_view id, uint64_t value)
   ++added_;
   added_bytes_ += id.size();
   if (buckets_) {
-    record_.clear();
-    AppendRecord(record_, hash, id, value);
-    return buckets_->Add(hash >> 24, record_);
+    char head[kMaxHead];
+    return buckets_->Add(hash >> 24, PutHead(head, hash, id.size(), value), id);
   }
   AppendRecord(arena_, hash, id, value);
   ++arena_records_;

@@ -89,7 +89,6 @@ class IndexEntrySorter {
   std::string arena_;  // records in memory, back to back, in arrival order
   uint64_t arena_records_ = 0;
   std::unique_ptr<SpillBuckets> buckets_;  // once spilled
-  std::string record_;                     // reused by Add once spilled
   std::string buffer_;                     // the bucket being sorted
   std::vector<Slot> slots_;
   std::vector<Slot> sorted_;  // the radix sort's other half

@@ -29,12 +29,14 @@ Status SpillBuckets::WriteBlock(Bucket& bucket) {
   return Status::Ok();
 }
 
-Status SpillBuckets::Add(size_t bucket, std::string_view record) {
+Status SpillBuckets::Add(size_t bucket, std::string_view head, std::string_view tail) {
   Bucket& b = buckets_[bucket];
-  if (b.buffer.size() + record.size() > buffer_bytes_) RETURN_IF_ERROR(WriteBlock(b));
-  if (b.buffer.capacity() == 0) b.buffer.reserve(std::max(buffer_bytes_, record.size()));
-  b.buffer.append(record);
-  b.bytes += record.size();
+  const size_t size = head.size() + tail.size();
+  if (b.buffer.size() + size > buffer_bytes_) RETURN_IF_ERROR(WriteBlock(b));
+  if (b.buffer.capacity() == 0) b.buffer.reserve(std::max(buffer_bytes_, size));
+  b.buffer.append(head);
+  b.buffer.append(tail);
+  b.bytes += size;
   ++b.records;
   return Status::Ok();
 }

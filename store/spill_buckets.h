@@ -33,7 +33,9 @@ class SpillBuckets {
   SpillBuckets& operator=(const SpillBuckets&) = delete;
 
   // REQUIRES: bucket < buckets; not yet flushed.
-  Status Add(size_t bucket, std::string_view record);
+  Status Add(size_t bucket, std::string_view record) { return Add(bucket, record, {}); }
+  // The record `head` then `tail`, as one (saves the caller joining them).
+  Status Add(size_t bucket, std::string_view head, std::string_view tail);
   // Writes every buffer out and frees them. No Add after it.
   Status Flush();
 

@@ -149,6 +149,18 @@ TEST_F(MappingIndexTest, HashTestVectorsMatchZlibCrc32) {
   EXPECT_EQ(IndexHash("\xf0\x9f\x98\x80"), 0x054db544u);  // 😀
 }
 
+TEST_F(MappingIndexTest, HashIsZlibsCrc32AtEveryLengthAndAlignment) {
+  std::mt19937 random(7);
+  std::string bytes(300, '\0');
+  for (char& c : bytes) c = static_cast<char>(random());
+  for (size_t at = 0; at < 8; ++at) {
+    for (size_t n = 0; n + at <= 200; ++n) {
+      const std::string_view id(bytes.data() + at, n);
+      ASSERT_EQ(IndexHash(id), Crc32(id)) << "length " << n << " at " << at;
+    }
+  }
+}
+
 TEST_F(MappingIndexTest, EveryIdIsFoundAndAbsentOnesAreNot) {
   std::vector<std::pair<std::string, uint64_t>> entries;
   std::map<std::string, uint64_t> expect;
