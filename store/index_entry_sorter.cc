@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <future>
+#include <system_error>
 #include <utility>
 
 #include "store/external_sorter.h"
@@ -114,66 +116,74 @@ Status IndexEntrySorter::Spill() {
   return st;
 }
 
-void IndexEntrySorter::SortByHash() {
+void IndexEntrySorter::SortByHash(std::vector<Slot>& slots, std::vector<Slot>& scratch) {
   // A least-significant-digit radix sort, a byte of the hash at a time: stable,
   // so slots of equal hashes stay in arrival order, and linear, where a
   // comparison sort was most of the index's build time. A byte every slot
   // shares (a bucket's top byte) needs no pass.
   constexpr int kDigits = 4;
   std::array<std::array<size_t, 256>, kDigits> counts{};
-  for (const Slot& s : slots_) {
+  for (const Slot& s : slots) {
     for (int d = 0; d < kDigits; ++d) ++counts[d][(s.key >> (32 + 8 * d)) & 0xff];
   }
   for (int d = 0; d < kDigits; ++d) {
     std::array<size_t, 256>& count = counts[d];
-    if (std::find(count.begin(), count.end(), slots_.size()) != count.end()) continue;
+    if (std::find(count.begin(), count.end(), slots.size()) != count.end()) continue;
     size_t at = 0;
     for (size_t& c : count) at += std::exchange(c, at);
-    sorted_.resize(slots_.size());
-    for (const Slot& s : slots_) sorted_[count[(s.key >> (32 + 8 * d)) & 0xff]++] = s;
-    slots_.swap(sorted_);
+    scratch.resize(slots.size());
+    for (const Slot& s : slots) scratch[count[(s.key >> (32 + 8 * d)) & 0xff]++] = s;
+    slots.swap(scratch);
   }
 }
 
-void IndexEntrySorter::SortInMemory(std::string_view records) {
-  slots_.clear();
+void IndexEntrySorter::SortInMemory(std::string_view records, std::vector<Slot>& slots,
+                                    std::vector<Slot>& scratch) {
+  slots.clear();
   uint64_t arrival = 0;
   ForEachRecord(records, [&](const Head& h, std::string_view record) {
-    slots_.push_back({uint64_t{h.hash} << 32 | arrival++,
-                      static_cast<uint64_t>(record.data() - records.data())});
+    slots.push_back({uint64_t{h.hash} << 32 | arrival++,
+                     static_cast<uint64_t>(record.data() - records.data())});
   });
-  SortByHash();
+  SortByHash(slots, scratch);
   auto id = [&](const Slot& s) {
     const Head h = ReadHead(records.data() + s.offset);
     return records.substr(s.offset + h.size, h.length);
   };
   // Equal hashes (rare) are ordered by id; stable, so arrival order stays among equal ids.
-  for (size_t i = 0; i < slots_.size();) {
+  for (size_t i = 0; i < slots.size();) {
     size_t j = i + 1;
-    while (j < slots_.size() && slots_[j].key >> 32 == slots_[i].key >> 32) ++j;
+    while (j < slots.size() && slots[j].key >> 32 == slots[i].key >> 32) ++j;
     if (j - i > 1) {
-      std::stable_sort(slots_.begin() + static_cast<ptrdiff_t>(i),
-                       slots_.begin() + static_cast<ptrdiff_t>(j),
+      std::stable_sort(slots.begin() + static_cast<ptrdiff_t>(i),
+                       slots.begin() + static_cast<ptrdiff_t>(j),
                        [&](const Slot& a, const Slot& b) { return id(a) < id(b); });
     }
     i = j;
   }
   // Of equal ids (adjacent now), the last to arrive wins.
   size_t kept = 0;
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    const bool replaced = i + 1 < slots_.size() && slots_[i + 1].key >> 32 == slots_[i].key >> 32 &&
-                          id(slots_[i + 1]) == id(slots_[i]);
-    if (!replaced) slots_[kept++] = slots_[i];
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const bool replaced = i + 1 < slots.size() && slots[i + 1].key >> 32 == slots[i].key >> 32 &&
+                          id(slots[i + 1]) == id(slots[i]);
+    if (!replaced) slots[kept++] = slots[i];
   }
-  slots_.resize(kept);
+  slots.resize(kept);
 }
 
-Status IndexEntrySorter::EmitSorted(std::string_view records, const Each& each) {
-  for (size_t from = 0; from < slots_.size(); from += kBatch) {
+Status IndexEntrySorter::ReadSorted(const SpillBuckets& buckets, size_t b, SortedBucket& out) {
+  RETURN_IF_ERROR(buckets.Read(b, &out.records));
+  SortInMemory(out.records, out.slots, out.scratch);
+  return Status::Ok();
+}
+
+Status IndexEntrySorter::EmitSorted(std::string_view records, const std::vector<Slot>& slots,
+                                    const Each& each) {
+  for (size_t from = 0; from < slots.size(); from += kBatch) {
     batch_.clear();
-    for (size_t i = from; i < std::min(slots_.size(), from + kBatch); ++i) {
-      const Head h = ReadHead(records.data() + slots_[i].offset);
-      batch_.push_back({h.hash, records.substr(slots_[i].offset + h.size, h.length), h.value});
+    for (size_t i = from; i < std::min(slots.size(), from + kBatch); ++i) {
+      const Head h = ReadHead(records.data() + slots[i].offset);
+      batch_.push_back({h.hash, records.substr(slots[i].offset + h.size, h.length), h.value});
     }
     RETURN_IF_ERROR(each(batch_));
   }
@@ -186,32 +196,43 @@ Result<IndexEntrySorter::Extent> IndexEntrySorter::Seal() {
     RETURN_IF_ERROR(buckets_->Flush());
     return Extent{added_, added_bytes_, false};
   }
-  SortInMemory(arena_);
-  Extent extent{slots_.size(), 0, true};
-  for (const Slot& s : slots_) extent.bytes += ReadHead(arena_.data() + s.offset).length;
+  SortedBucket& sorted = sorted_[0];
+  SortInMemory(arena_, sorted.slots, sorted.scratch);
+  Extent extent{sorted.slots.size(), 0, true};
+  for (const Slot& s : sorted.slots) extent.bytes += ReadHead(arena_.data() + s.offset).length;
   return extent;
 }
 
 Status IndexEntrySorter::Drain(const Each& each) {
   if (!sealed_) return Status::Invalid("index entries drained before sealed");
-  Status st = buckets_ ? DrainBuckets(*buckets_, 24, each) : EmitSorted(arena_, each);
+  Status st =
+      buckets_ ? DrainBuckets(*buckets_, 24, each) : EmitSorted(arena_, sorted_[0].slots, each);
   std::string().swap(arena_);
-  std::string().swap(buffer_);
-  std::vector<Slot>().swap(slots_);
-  std::vector<Slot>().swap(sorted_);
+  for (SortedBucket& sorted : sorted_) sorted = SortedBucket();
   std::vector<Entry>().swap(batch_);
   buckets_.reset();
   return st;
 }
 
 Status IndexEntrySorter::DrainBuckets(SpillBuckets& buckets, int shift, const Each& each) {
-  for (size_t b = 0; b < buckets.buckets(); ++b) {
-    if (buckets.records(b) == 0) continue;
-    if (FitsInMemory(buckets.bytes(b), buckets.records(b))) {
-      RETURN_IF_ERROR(buckets.Read(b, &buffer_));
-      SortInMemory(buffer_);
-      RETURN_IF_ERROR(EmitSorted(buffer_, each));
-    } else if (shift > 0) {
+  const size_t n = buckets.buckets();
+  auto next_with_records = [&](size_t b) {
+    while (b < n && buckets.records(b) == 0) ++b;
+    return b;
+  };
+  // The bucket being read and sorted on a thread while `current` is handed
+  // out (the sort is about a quarter of a drain), into `ahead`; none: n.
+  SortedBucket* current = &sorted_[0];
+  SortedBucket* ahead = &sorted_[1];
+  size_t ahead_bucket = n;
+  Status ahead_status;
+  std::future<void> reading;
+  for (size_t b = next_with_records(0); b < n; b = next_with_records(b + 1)) {
+    if (b != ahead_bucket && !FitsInMemory(buckets.bytes(b), buckets.records(b))) {
+      if (shift == 0) {
+        RETURN_IF_ERROR(DrainOneHash(buckets, b, each));
+        continue;
+      }
       // Too large: split it by the next 8 bits of the hash.
       SpillBuckets split(env_, prefix_ + ".split" + std::to_string(scratch_files_++), kBuckets,
                          BufferBytes());
@@ -224,9 +245,30 @@ Status IndexEntrySorter::DrainBuckets(SpillBuckets& buckets, int shift, const Ea
       }));
       RETURN_IF_ERROR(split.Flush());
       RETURN_IF_ERROR(DrainBuckets(split, shift - 8, each));
-    } else {
-      RETURN_IF_ERROR(DrainOneHash(buckets, b, each));
+      continue;
     }
+    if (b == ahead_bucket) {
+      reading.get();
+      RETURN_IF_ERROR(ahead_status);
+      std::swap(current, ahead);
+    } else {
+      RETURN_IF_ERROR(ReadSorted(buckets, b, *current));
+    }
+    ahead_bucket = next_with_records(b + 1);
+    if (ahead_bucket < n && FitsInMemory(buckets.bytes(b) + buckets.bytes(ahead_bucket),
+                                         buckets.records(b) + buckets.records(ahead_bucket))) {
+      try {
+        reading = std::async(std::launch::async, [&buckets, &ahead_status, ahead, ahead_bucket] {
+          ahead_status = ReadSorted(buckets, ahead_bucket, *ahead);
+        });
+      } catch (const std::system_error&) {
+        ahead_bucket = n;  // no thread to be had: the next one is read in turn
+      }
+    } else {
+      ahead_bucket = n;
+    }
+    // On an error, `reading`'s destructor waits for the thread first.
+    RETURN_IF_ERROR(EmitSorted(current->records, current->slots, each));
   }
   return Status::Ok();
 }

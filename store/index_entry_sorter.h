@@ -12,12 +12,14 @@
 // memory is split again by the next 8 bits of the hash, down to single hash
 // values; a single hash value too large for memory (ids forged to collide) goes
 // through an ExternalSorter. Sorting is a stable radix sort on the hash;
-// ids are compared only among entries whose hashes are equal.
+// ids are compared only among entries whose hashes are equal. While one bucket
+// is handed out, the next is read and sorted on a thread of its own, when the
+// two fit in memory together.
 //
 // Memory: about memory_bytes (records and twice their slots), plus 256 bucket buffers of
 // memory_bytes / 1024 (4-64 KiB) each once spilled, and Drain's batch (128 KiB).
 // Ownership: owns its scratch files (`<scratch_prefix>.*`); the destructor removes them.
-// Thread-safety: not thread-safe; one owner.
+// Thread-safety: not thread-safe; one owner (Drain's reading thread is its own).
 // Errors: the Env's, as they come; after one, the sorter is unusable.
 #pragma once
 
@@ -71,11 +73,21 @@ class IndexEntrySorter {
     uint64_t key;     // hash << 32 | arrival
     uint64_t offset;  // of the record in the buffer
   };
-  // Sorts the records in `records` into slots_, keeping the last of each id.
-  void SortInMemory(std::string_view records);
-  // Orders slots_ by (hash, arrival), given them in arrival order.
-  void SortByHash();
-  Status EmitSorted(std::string_view records, const Each& each);
+  // A bucket's records and their slots, once sorted.
+  struct SortedBucket {
+    std::string records;
+    std::vector<Slot> slots;
+    std::vector<Slot> scratch;  // the radix sort's other half
+  };
+  // Sorts `records` into `slots`, keeping the last of each id.
+  static void SortInMemory(std::string_view records, std::vector<Slot>& slots,
+                           std::vector<Slot>& scratch);
+  // Orders `slots` by (hash, arrival), given them in arrival order.
+  static void SortByHash(std::vector<Slot>& slots, std::vector<Slot>& scratch);
+  // Reads bucket `b` of `buckets` into `out` and sorts it. Thread-safe for
+  // distinct `out`s (the scratch file is only read).
+  static Status ReadSorted(const SpillBuckets& buckets, size_t b, SortedBucket& out);
+  Status EmitSorted(std::string_view records, const std::vector<Slot>& slots, const Each& each);
   // Drains every bucket of `buckets`, split by hash bits [shift, shift + 8).
   Status DrainBuckets(SpillBuckets& buckets, int shift, const Each& each);
   Status DrainOneHash(SpillBuckets& buckets, size_t bucket, const Each& each);
@@ -89,9 +101,9 @@ class IndexEntrySorter {
   std::string arena_;  // records in memory, back to back, in arrival order
   uint64_t arena_records_ = 0;
   std::unique_ptr<SpillBuckets> buckets_;  // once spilled
-  std::string buffer_;                     // the bucket being sorted
-  std::vector<Slot> slots_;
-  std::vector<Slot> sorted_;  // the radix sort's other half
+  // [0]: the arena's slots, or the bucket being emitted; [1]: the next bucket,
+  // read and sorted meanwhile on a thread of its own.
+  SortedBucket sorted_[2];
   std::vector<Entry> batch_;  // what EmitSorted hands out
   uint64_t added_ = 0, added_bytes_ = 0;
   int scratch_files_ = 0;
