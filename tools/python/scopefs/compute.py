@@ -23,7 +23,10 @@ computation and opens its result. It uses what the mount already does:
   it (``pending.write_scope_files``). Until then the directory shows a
   ``.status`` file and its data files cannot be read (``EBUSY``), so waiters
   poll for the commit instead of opening a half-written scope, and take over a
-  scope whose writer died.
+  scope whose writer died. A scope made by ``mkdir`` but not written to for 5 s
+  has no writer yet and counts as abandoned too: a program that makes the
+  directory by hand and computes before its first write should not share keys
+  with ``get_or_compute`` callers.
 - ``rm -r`` of the pending scope (what a failed ``compute`` leads to) drops it
   and gives the lease back, so a waiter then computes it.
 
