@@ -170,7 +170,6 @@ Result<store::SharedListing> S3Tier::List() const {
   const std::string prefix = layout_.ManifestsPrefix();
   constexpr std::string_view kSuffix = ".json";
   store::SharedListing listing;
-  std::vector<SharedScope>& scopes = listing.scopes;
   std::string token;
   do {
     ASSIGN_OR_RETURN(const ObjectListing page, client_->ListObjectsV2(prefix, token));
@@ -181,21 +180,19 @@ Result<store::SharedListing> S3Tier::List() const {
       name.remove_suffix(kSuffix.size());
       if (!store::ValidateKey(name).ok()) continue;  // not a manifest this tier wrote
       Result<Manifest> manifest = ReadManifest(std::string(name));
-      if (!manifest.ok() && manifest.status().code() == Status::Code::kNotFound) {
-        continue;  // removed since the listing
-      }
-      if (!manifest.ok() && manifest.status().code() == Status::Code::kCorruption) {
+      if (manifest.ok()) {
+        listing.scopes.push_back(ToSharedScope(*manifest));
+      } else if (manifest.status().code() == Status::Code::kCorruption) {
         listing.unreadable.push_back(manifest.status());
-        continue;
-      }
-      if (!manifest.ok()) return manifest.status();
-      scopes.push_back(ToSharedScope(*manifest));
+      } else if (manifest.status().code() != Status::Code::kNotFound) {
+        return manifest.status();
+      }  // NotFound: removed since the listing
     }
     token = page.next_continuation_token;
   } while (!token.empty());
   // S3 lists manifests in byte order of their names, which is not key order
   // where one key is a prefix of another: "a-b.json" < "a.json".
-  std::sort(scopes.begin(), scopes.end(),
+  std::sort(listing.scopes.begin(), listing.scopes.end(),
             [](const SharedScope& a, const SharedScope& b) { return a.key < b.key; });
   return listing;
 }
