@@ -7,6 +7,7 @@
 
 #include "store/crc32.h"
 #include "store/gzip_stream.h"
+#include "store/index_feeder.h"
 #include "store/input_meta.h"
 #include "store/key.h"
 #include "store/log.h"
@@ -130,14 +131,16 @@ Result<MappingsResult> EncodeMappings(Env* env, const std::string& source, bool 
   ChunkedGzipWriter writer(out.get(), codec);
   MappingsValidator validator(meta.total_nodes, meta.total_links);
   MappingsResult result;
+  std::optional<IndexFeeder> feeder;  // after result: it goes first
   if (options.build_index) {
     for (int s = 0; s < 2; ++s) {
       result.index_builders[s] = std::make_shared<MappingIndexBuilder>(
           env, index_scratch + (s == 0 ? ".nodes" : ".links"));
       RETURN_IF_ERROR(result.index_builders[s]->CountScratchWith(CommitScratch(options)));
     }
+    feeder.emplace(result.index_builders[0].get(), result.index_builders[1].get());
     validator.SetEntrySink([&](int section, std::string_view id, uint64_t value) {
-      return result.index_builders[section]->Add(id, value);
+      return feeder->Add(section, id, value);
     });
   }
 
@@ -167,6 +170,7 @@ Result<MappingsResult> EncodeMappings(Env* env, const std::string& source, bool 
     }
   }
   RETURN_IF_ERROR(validator.Finish().Annotate(name));
+  if (feeder) RETURN_IF_ERROR(feeder->Finish());
   result.name = name;
   ASSIGN_OR_RETURN(result.index, writer.Finish());
   RETURN_IF_ERROR(out->Sync());

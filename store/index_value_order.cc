@@ -1,6 +1,7 @@
 #include "store/index_value_order.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@ namespace {
 
 // Pairs of one range ordered in memory: the pairs (at most 16 bytes), plus the ordered entries.
 constexpr size_t kPairCost = 16 + 8;
+constexpr uint64_t kUnplaced = UINT64_MAX;  // no entry number is
 
 void PutU64(uint64_t v, char* p) { std::memcpy(p, &v, 8); }
 uint64_t GetU64(const char* p) {
@@ -37,7 +39,11 @@ IndexValueOrder::IndexValueOrder(Env* env, std::string scratch_prefix, size_t me
   // Ranges of about a third of the memory's pairs each, when values spread evenly.
   const uint64_t per_range = std::max<uint64_t>(1, memory_bytes_ / kPairCost / 3);
   const uint64_t ranges = std::clamp<uint64_t>((max_entries + per_range - 1) / per_range, 1, 4096);
-  width_ = std::max<uint64_t>(1, (total + ranges - 1) / ranges);
+  // A power of two, so that a value's range and offset are a shift and a mask
+  // (a division per entry cost more than the rest of the partitioning).
+  width_bits_ =
+      static_cast<int>(std::bit_width(std::max<uint64_t>(1, (total + ranges - 1) / ranges) - 1));
+  width_ = uint64_t{1} << width_bits_;
   if (width_ > UINT32_MAX || max_entries > UINT32_MAX) pair_bytes_ = 16;
   if (ranges > 1) {
     const size_t buffer = std::clamp<size_t>(memory_bytes_ / 4 / ranges, 4096, 65536);
@@ -78,13 +84,13 @@ Status IndexValueOrder::Add(uint64_t value, uint64_t entry) {
 Status IndexValueOrder::FlushChunk() {
   // A stable counting pass by range: each range's pairs keep arrival order.
   std::vector<size_t> start(ranges_->buckets() + 1, 0);
-  for (const Added& a : chunk_) ++start[static_cast<size_t>(a.value / width_) + 1];
+  for (const Added& a : chunk_) ++start[static_cast<size_t>(a.value >> width_bits_) + 1];
   for (size_t r = 1; r < start.size(); ++r) start[r] += start[r - 1];
   partitioned_.resize(chunk_.size() * pair_bytes_);
   std::vector<size_t> next(start.begin(), start.end() - 1);
   for (const Added& a : chunk_) {
-    const auto range = static_cast<size_t>(a.value / width_);
-    PutPair(a.value % width_, a.entry, partitioned_.data() + next[range]++ * pair_bytes_);
+    const auto range = static_cast<size_t>(a.value >> width_bits_);
+    PutPair(a.value & (width_ - 1), a.entry, partitioned_.data() + next[range]++ * pair_bytes_);
   }
   chunk_.clear();
   for (size_t r = 0; r + 1 < start.size(); ++r) {
@@ -122,7 +128,16 @@ Status IndexValueOrder::Drain(const Each& each) {
 Status IndexValueOrder::DrainRange(std::string_view pairs, const Each& each) {
   const size_t n = pairs.size() / pair_bytes_;
   if (n == 0) return Status::Ok();
-  std::vector<uint64_t> entries(n);
+  // The usual mapping gives each index once: the range's offsets are then
+  // 0..n-1, each once, and each entry goes straight to its place.
+  std::vector<uint64_t> entries(n, kUnplaced);
+  bool placed = true;
+  for (size_t i = 0; i < n && placed; ++i) {
+    const Pair p = GetPair(pairs.data() + i * pair_bytes_);
+    placed = p.offset < n && entries[p.offset] == kUnplaced;
+    if (placed) entries[p.offset] = p.entry;
+  }
+  if (placed) return each(entries);
   // The pairs came in entry order, so a stable order by value is the order
   // by (value, entry). A dense range takes a counting sort.
   if (width_ <= 4 * n + 1024) {

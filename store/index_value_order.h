@@ -4,8 +4,10 @@
 // Drain gives the entry numbers ordered by (value, entry number). The values
 // lie in [0, total), so the entries are partitioned by value range
 // (SpillBuckets, one scratch file) and each range is ordered in memory on its
-// own: by a counting sort where the range is dense (the usual mapping, whose
-// values are its entries' indices), else by a sort of (value, entry) pairs.
+// own: each entry straight to its place where the range's values are each
+// there once (the usual mapping, whose values are its entries' indices), else
+// by a counting sort where the range is dense, else by a sort of (value,
+// entry) pairs.
 // Pairs are gathered a chunk at a time and partitioned by a counting pass, so
 // each range gets one append per chunk rather than one per entry.
 // One range may still be larger than memory when values are skewed (many ids
@@ -59,7 +61,8 @@ class IndexValueOrder {
   Env* const env_;
   const std::string prefix_;
   const size_t memory_bytes_;
-  uint64_t width_ = 1;  // of each value range
+  int width_bits_ = 0;
+  uint64_t width_ = 1;  // of each value range: 2^width_bits_
   size_t pair_bytes_ = 8;
   std::unique_ptr<SpillBuckets> ranges_;  // null: one range, in memory
   std::string pairs_;                     // (value, entry) pairs when in memory

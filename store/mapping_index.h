@@ -2,7 +2,7 @@
 // indices and back (nodes.idx, links.idx; the format is in FORMAT.md).
 //
 // MappingIndexBuilder takes the entries as the mappings stream by (from a
-// MappingsValidator's entry sink) and writes the index file at the end, in
+// MappingsValidator's entry sink, through an IndexFeeder) and writes the index file at the end, in
 // bounded memory: entries are ordered by an IndexEntrySorter and the by_value
 // section by an IndexValueOrder, which spill to scratch files. The scratch
 // files are made through a ScratchEnv, so their bytes count against max_size

@@ -33,8 +33,10 @@ Result<std::unique_ptr<MappingsEncoder>> MappingsEncoder::Create(
           env, encoder->path_ + (s == 0 ? ".nodes" : ".links"), kIndexMemory);
       RETURN_IF_ERROR(encoder->sealed_.index_builders[s]->CountScratchWith(scratch));
     }
+    encoder->feeder_ = std::make_unique<IndexFeeder>(encoder->sealed_.index_builders[0].get(),
+                                                     encoder->sealed_.index_builders[1].get());
     encoder->validator_.SetEntrySink([self](int section, std::string_view id, uint64_t value) {
-      return self->sealed_.index_builders[section]->Add(id, value);
+      return self->feeder_->Add(section, id, value);
     });
   }
   return encoder;
@@ -71,7 +73,12 @@ Result<const EncodedMappings*> MappingsEncoder::Seal() {
   if (!is_sealed_) {
     is_sealed_ = true;
     seal_status_ = [&]() -> Status {
-      ASSIGN_OR_RETURN(sealed_.index, writer_->Finish());
+      Result<GzipIndex> index = writer_->Finish();
+      // Always, so that the feeder's thread is done with the builders.
+      const Status indexed = feeder_ ? feeder_->Finish() : Status::Ok();
+      RETURN_IF_ERROR(index.status());
+      RETURN_IF_ERROR(indexed);
+      sealed_.index = std::move(index).value();
       RETURN_IF_ERROR(file_->Sync());
       return Status::Ok();
     }();

@@ -31,6 +31,7 @@
 #include "store/chunked_gzip_writer.h"
 #include "store/env.h"
 #include "store/gzip_index.h"
+#include "store/index_feeder.h"
 #include "store/mapping_index.h"
 #include "store/mappings_validator.h"
 #include "store/status.h"
@@ -94,6 +95,7 @@ class MappingsEncoder {
   bool is_sealed_ = false;
   Status seal_status_;
   EncodedMappings sealed_;
+  std::unique_ptr<IndexFeeder> feeder_;  // after sealed_: it goes first
 };
 
 }  // namespace scopefs::store
