@@ -5,8 +5,9 @@
 #   tools/bench_index_mount.sh [--nodes N] [--links M] [--reps R]
 #
 # On a `scopectl gen` scope (default 4 M nodes / 8 M links), as root:
-#   cp -r into a mount with -o index=commit  vs  the same into one with index=off
-#     (the commit time the index adds), and each daemon's peak RSS
+#   cp -r into a mount with -o index=commit  vs  the same into one with index=off,
+#     alternating rep by rep (the commit time the index adds), and each
+#     daemon's peak RSS
 #   stored index bytes                        vs  the raw mappings.json
 #   tools/bench_python.py on the mounted scope: open_scope to the first lookup,
 #     one lookup, get_many of 1 M ids, ids_of, anonymous RSS, against json.load
@@ -40,18 +41,30 @@ peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$SCOPEFS_PID/sta
 gzip -6 -c "$tmp/src/mappings.json" >"$tmp/old-cache.json.gz"
 echo "machine: $(nproc) cores, $(uname -r); ${nodes} nodes / ${links} links; reps=$reps"
 
-# --- The commit's cost: index=off first, then index=commit, whose mount stays
-# for the Python figures; one daemon at a time.
-with=() without=()
-for mode in off commit; do
+# --- The commit's cost: index=off and index=commit alternate, rep by rep (which
+# goes first alternates too), each on a daemon of its own started for the rep:
+# this machine's speed drifts over minutes, and a drift must not favor one side.
+with=() without=() rss_off=0 rss_commit=0
+copy_once() { # copy_once MODE REP: one timed cp -r into a fresh daemon of MODE
+  local mode=$1 r=$2 t rss
   start_scopefs "$tmp/store-$mode" "$tmp/mnt-$mode" "$tmp/daemon-$mode.log" -o "index=$mode"
-  for r in $(seq "$reps"); do
-    drop_caches
-    t=$(seconds cp -r "$tmp/src" "$tmp/mnt-$mode/k$r")
-    if [ "$mode" = commit ]; then with+=("$t"); else without+=("$t"); fi
-  done
-  if [ "$mode" = off ]; then rss_off=$(peak_rss_mb); stop_scopefs; else rss_commit=$(peak_rss_mb); fi
+  drop_caches
+  t=$(seconds cp -r "$tmp/src" "$tmp/mnt-$mode/k$r")
+  rss=$(peak_rss_mb)
+  stop_scopefs
+  if [ "$mode" = commit ]; then
+    with+=("$t")
+    if [ "$rss" -gt "$rss_commit" ]; then rss_commit=$rss; fi
+  else
+    without+=("$t")
+    if [ "$rss" -gt "$rss_off" ]; then rss_off=$rss; fi
+  fi
+}
+for r in $(seq "$reps"); do
+  if [ $((r % 2)) -eq 1 ]; then order="off commit"; else order="commit off"; fi
+  for mode in $order; do copy_once "$mode" "$r"; done
 done
+start_scopefs "$tmp/store-commit" "$tmp/mnt-commit" "$tmp/daemon-commit.log" -o index=commit
 mnt=$tmp/mnt-commit
 with_s=$(printf '%s\n' "${with[@]}" | median)
 without_s=$(printf '%s\n' "${without[@]}" | median)
