@@ -1,6 +1,5 @@
 #include "store/commit.h"
 
-#include <future>
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -242,22 +241,6 @@ Status WriteIndexes(Env* env, const MappingsResult& mappings, const std::string&
   return Status::Ok();
 }
 
-// Syncs the mappings encoded as they were written (if any) on a thread of its
-// own: their fsync, a few hundred MB for a large scope, then overlaps the
-// index build rather than coming before it.
-std::future<Status> SyncEncodedMappings(Env* env, const std::optional<EncodedMappings>& encoded) {
-  auto sync = [env, path = encoded ? encoded->path : std::string()]() -> Status {
-    if (path.empty()) return Status::Ok();
-    ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->Open(path, OpenMode::kRead));
-    return file->Sync();
-  };
-  try {
-    return std::async(std::launch::async, sync);
-  } catch (const std::system_error&) {
-    return std::async(std::launch::deferred, sync);  // no thread to be had: at get()
-  }
-}
-
 Status CheckBitsSize(Env* env, const std::string& path, const char* file, const char* total_name,
                      uint64_t total) {
   ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
@@ -322,11 +305,9 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   r.mappings.size = mappings.index.compressed_size;
   r.mappings.crc32 = mappings.crc32;
   r.mappings_index = std::move(mappings.index);
-  std::future<Status> encoded_synced = SyncEncodedMappings(env, options.encoded_mappings);
   if (mappings.index_builders[0] && options.build_index) {
     RETURN_IF_ERROR(WriteIndexes(env, mappings, staging, r, options));
   }
-  RETURN_IF_ERROR(encoded_synced.get());
 
   auto mtime = [&](std::string_view name, int64_t otherwise) {
     auto it = options.mtimes_ns.find(std::string(name));

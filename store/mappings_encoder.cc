@@ -79,6 +79,7 @@ Result<const EncodedMappings*> MappingsEncoder::Seal() {
       RETURN_IF_ERROR(index.status());
       RETURN_IF_ERROR(indexed);
       sealed_.index = std::move(index).value();
+      RETURN_IF_ERROR(file_->Sync());
       return Status::Ok();
     }();
     sealed_.path = path_;

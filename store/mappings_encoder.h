@@ -7,8 +7,8 @@
 // validated in the same pass (MappingsValidator). The compressed bytes are
 // what the pending scope holds and what it counts against max_size: each
 // write of them first asks `reserve` for room. The commit at the last close
-// then only seals it (the final member), syncs it while it builds the index
-// files, and moves the file into the committed scope.
+// then only seals it (the final member and an fsync) and moves the file
+// into the committed scope.
 //
 // A write anywhere but at the end cannot be encoded. The owner (PendingFile)
 // then has Decode give back the raw bytes and carries on with a raw file,
@@ -67,8 +67,8 @@ class MappingsEncoder {
 
   // Adds the next bytes of the text. Invalid once sealed.
   Status Append(std::string_view data);
-  // Compresses and writes what is left (not synced: the commit syncs the
-  // file). Later calls return the same result.
+  // Compresses and writes what is left and syncs the file. Later calls
+  // return the same result.
   Result<const EncodedMappings*> Seal();
   bool sealed() const { return is_sealed_; }
   // Inflates everything appended into `raw` from offset 0. Seals first.
