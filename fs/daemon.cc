@@ -254,6 +254,7 @@ int Serve(const Config& c, Filesystem& fs) {
   LogInfo(rc > 0 ? "signal " + std::to_string(rc) + ": unmounting " + c.mountpoint
                  : "unmounting " + c.mountpoint);
   maintenance.Stop();
+  fs.store().DropAllPending();  // no index feeder asks for room (and evicts) past here
   fs.store().SetRemovalListener(nullptr);
   invalidator.Stop();
   return rc >= 0 ? 0 : 1;

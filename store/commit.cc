@@ -217,7 +217,7 @@ Result<StoredFile> WriteIndex(Env* env, MappingIndexBuilder& builder, const std:
 
 // Writes nodes.idx and links.idx at once, the second on a thread of its own:
 // each build is one core's work (sorting, CRCs, writing). REQUIRES: `options`
-// make_room, if any, is safe to call from two threads.
+// make_room, if any, is safe to call from two threads (StagePendingScope).
 Status WriteIndexes(Env* env, const MappingsResult& mappings, const std::string& staging,
                     ScopeRecord& r, const CommitOptions& options) {
   auto write = [&](int s) {
@@ -370,8 +370,9 @@ Result<std::string> MissingPendingFiles(Env* env, const Layout& layout, const st
 
 Result<ScopeRecord> StagePendingScope(Env* env, const Layout& layout, const std::string& key,
                                       const Clock& clock, const CommitOptions& options) {
-  // The index files are written by two threads at once (WriteIndexes): they
-  // ask for room one at a time.
+  // The index files are written by two threads at once (WriteIndexes), and
+  // an IndexFeeder's thread spills while EncodeMappings runs: they ask for
+  // room one at a time.
   Mutex room_mu;
   CommitOptions serialized = options;
   if (options.make_room) {

@@ -40,7 +40,8 @@ struct CommitOptions {
   // Called before a staged data file (bits, mappings, index) or an index
   // builder's scratch file grows by `bytes`, so the cache can evict to make
   // room for the copy before it exists (may be empty). Called by one thread
-  // at a time (the two index files are written at once; the commit serializes).
+  // at a time (the commit serializes: the two index files are written at
+  // once, and an IndexFeeder's thread spills while mappings are encoded).
   std::function<void(uint64_t bytes)> make_room;
   // Write nodes.idx and links.idx (mapping_index.h) beside the mappings.
   bool build_index = true;

@@ -11,8 +11,8 @@
 // behind it are dropped (the builders are unusable then anyway).
 // Ownership: the builders must outlive the feeder; after Finish (or the
 // destructor) the feeder no longer touches them.
-// Thread-safety: Add and Finish from one thread (the parser's); the builders
-// are touched by the feeder's worker only (serial_worker.h).
+// Thread-safety: Add and Finish from one thread (the parser's); until Finish,
+// the builders are the feeder's (its worker's thread, serial_worker.h).
 #pragma once
 
 #include <cstdint>

@@ -36,7 +36,8 @@ uint64_t GetU32(const char* p) {
 IndexValueOrder::IndexValueOrder(Env* env, std::string scratch_prefix, size_t memory_bytes,
                                  uint64_t max_entries, uint64_t total)
     : env_(env), prefix_(std::move(scratch_prefix)), memory_bytes_(memory_bytes) {
-  // Ranges of about a third of the memory's pairs each, when values spread evenly.
+  // Ranges of about a third of the memory's pairs each (up to twice that once
+  // the width is rounded up below), when values spread evenly.
   const uint64_t per_range = std::max<uint64_t>(1, memory_bytes_ / kPairCost / 3);
   const uint64_t ranges = std::clamp<uint64_t>((max_entries + per_range - 1) / per_range, 1, 4096);
   // A power of two, so that a value's range and offset are a shift and a mask

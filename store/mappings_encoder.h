@@ -17,6 +17,8 @@
 // Ownership: owns its file and removes it when destroyed, unless a commit
 // moved it away (then there is nothing to remove).
 // Thread-safety: not thread-safe; the PendingFile's io_mu_ serializes calls.
+// With an index, its IndexFeeder's thread adds the entries to the builders
+// until Seal (a builder's error then comes from a later Append, or Seal).
 // Errors: the first error in compressing or writing (including NoSpace from
 // `reserve`) poisons it: Append and Seal keep returning it. A validation
 // error does not: it is kept for the commit, which refuses the scope with it.

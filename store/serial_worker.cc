@@ -1,11 +1,16 @@
 #include "store/serial_worker.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <new>
+#include <string>
 #include <system_error>
 #include <utility>
 
 namespace scopefs::store {
 
-SerialWorker::SerialWorker(size_t max_queued) : max_queued_(max_queued) {
+SerialWorker::SerialWorker(size_t max_queued) : max_queued_(std::max<size_t>(1, max_queued)) {
   try {
     thread_ = std::thread([this] { Run(); });
   } catch (const std::system_error&) {
@@ -17,8 +22,15 @@ SerialWorker::~SerialWorker() { Stop(); }
 
 Status SerialWorker::Submit(Task task) {
   if (!thread_.joinable()) {
+    // On the producer's thread, outside mu_: the task takes locks of its own.
+    Status st;
+    {
+      MutexLock lock(&mu_);
+      st = status_;
+    }
+    if (st.ok()) st = RunTask(task);
     MutexLock lock(&mu_);
-    if (status_.ok()) status_ = task();
+    if (status_.ok()) status_ = st;
     return status_;
   }
   {
@@ -55,6 +67,17 @@ void SerialWorker::Stop() {
   thread_.join();
 }
 
+Status SerialWorker::RunTask(const Task& task) {
+  // An exception must not end the process from a thread of its own.
+  try {
+    return task();
+  } catch (const std::bad_alloc&) {
+    return Status::FromErrno(ENOMEM, "out of memory in a background task");
+  } catch (const std::exception& e) {
+    return Status::FromErrno(EIO, std::string("a background task failed: ") + e.what());
+  }
+}
+
 void SerialWorker::Run() {
   for (;;) {
     Task task;
@@ -66,7 +89,7 @@ void SerialWorker::Run() {
       queued_.pop_front();
       running_ = true;
     }
-    Status st = task();
+    Status st = RunTask(task);
     task = nullptr;  // what it captured goes before the producer hears it is done
     {
       MutexLock lock(&mu_);

@@ -1,11 +1,12 @@
 // SerialWorker: tasks run on a thread of its own, one at a time, in the order
 // they were given, so that a producer's loop and the work it hands off overlap
-// (the index build's entries, and its by_value order).
+// (the index build's entries: IndexFeeder).
 //
 // At most `max_queued` tasks wait: a producer faster than the worker waits
 // for room rather than queue without bound. The first task to fail stops the
 // worker: the tasks behind it are dropped, and Submit and Finish return its
-// error. If no thread can be started, Submit runs each task itself.
+// error. A task that throws fails with ENOMEM (bad_alloc) or EIO. If no thread
+// can be started, Submit runs each task itself.
 //
 // Ownership: the tasks own what they capture; whatever they point to must
 // outlive Finish or the destructor (which drops waiting tasks and waits for
@@ -26,7 +27,7 @@ namespace scopefs::store {
 class SerialWorker {
  public:
   using Task = std::function<Status()>;
-  explicit SerialWorker(size_t max_queued);
+  explicit SerialWorker(size_t max_queued);  // at least 1
   ~SerialWorker();
   SerialWorker(const SerialWorker&) = delete;
   SerialWorker& operator=(const SerialWorker&) = delete;
@@ -40,6 +41,7 @@ class SerialWorker {
  private:
   void Run() EXCLUDES(mu_);
   void Stop() EXCLUDES(mu_);
+  static Status RunTask(const Task& task);
 
   const size_t max_queued_;
   Mutex mu_;

@@ -21,9 +21,20 @@ Store::Store(Env* env, Layout layout, StoreOptions options, std::unique_ptr<File
       cache_(options_.member_cache_bytes) {}
 
 Store::~Store() {
+  DropAllPending();  // first, while every member a feeder may reach is alive
   if (Status st = PersistAccessTimes(); !st.ok()) {
     LogError("cannot save access times at shutdown: " + st.ToString());
   }
+}
+
+void Store::DropAllPending() {
+  std::map<std::string, std::shared_ptr<PendingScope>> pending;
+  {
+    MutexLock lock(&ns_mu_);
+    pending.swap(pending_);
+  }
+  // Freed here, outside ns_mu_: a pending mappings file's index feeder may be
+  // asking for room (which takes ns_mu_), and its destructor waits for it.
 }
 
 Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& root,

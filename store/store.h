@@ -114,6 +114,12 @@ class Store final : public SpaceBudget {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // Drops every pending scope, as a restart would (pending/ is emptied at
+  // open): their index feeders stop, so no thread asks for room any more.
+  // For shutdown, before the listeners are cleared; the destructor calls it.
+  // A pending file still held elsewhere (an open handle) lives on.
+  void DropAllPending() EXCLUDES(ns_mu_);
+
   const Layout& layout() const { return layout_; }
   Env* env() const { return env_; }
 

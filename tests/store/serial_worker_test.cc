@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -83,6 +84,9 @@ TEST(SerialWorkerTest, TheDestructorDropsWaitingTasks) {
   std::atomic<int> ran{0};
   std::promise<void> gate;
   std::shared_future<void> open = gate.get_future().share();
+  // Each waiting task holds a copy of `held`: once only ours is left, the
+  // destructor has dropped them, and the running task may end.
+  auto held = std::make_shared<int>(0);
   std::thread opener;
   {
     SerialWorker worker(8);
@@ -95,19 +99,24 @@ TEST(SerialWorkerTest, TheDestructorDropsWaitingTasks) {
                     .ok());
     for (int i = 0; i < 5; ++i) {
       ASSERT_TRUE(worker
-                      .Submit([&] {
+                      .Submit([&ran, held] {
                         ++ran;
                         return Status::Ok();
                       })
                       .ok());
     }
     opener = std::thread([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      // Bounded, so that a destructor that ran them fails the test, not hangs it.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (held.use_count() > 1 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
       gate.set_value();
     });
-  }  // waits for the running task only
+  }  // drops the waiting tasks, then waits for the running one
   opener.join();
   EXPECT_LE(ran.load(), 1);
+  EXPECT_EQ(held.use_count(), 1);
 }
 
 }  // namespace
