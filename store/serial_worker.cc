@@ -1,10 +1,6 @@
 #include "store/serial_worker.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <exception>
-#include <new>
-#include <string>
 #include <system_error>
 #include <utility>
 
@@ -28,7 +24,7 @@ Status SerialWorker::Submit(Task task) {
       MutexLock lock(&mu_);
       st = status_;
     }
-    if (st.ok()) st = RunTask(task);
+    if (st.ok()) st = CallCatching(task);
     MutexLock lock(&mu_);
     if (status_.ok()) status_ = st;
     return status_;
@@ -67,17 +63,6 @@ void SerialWorker::Stop() {
   thread_.join();
 }
 
-Status SerialWorker::RunTask(const Task& task) {
-  // An exception must not end the process from a thread of its own.
-  try {
-    return task();
-  } catch (const std::bad_alloc&) {
-    return Status::FromErrno(ENOMEM, "out of memory in a background task");
-  } catch (const std::exception& e) {
-    return Status::FromErrno(EIO, std::string("a background task failed: ") + e.what());
-  }
-}
-
 void SerialWorker::Run() {
   for (;;) {
     Task task;
@@ -89,7 +74,7 @@ void SerialWorker::Run() {
       queued_.pop_front();
       running_ = true;
     }
-    Status st = RunTask(task);
+    Status st = CallCatching(task);
     task = nullptr;  // what it captured goes before the producer hears it is done
     {
       MutexLock lock(&mu_);

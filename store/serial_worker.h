@@ -41,7 +41,6 @@ class SerialWorker {
  private:
   void Run() EXCLUDES(mu_);
   void Stop() EXCLUDES(mu_);
-  static Status RunTask(const Task& task);
 
   const size_t max_queued_;
   Mutex mu_;

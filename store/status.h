@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cerrno>
+#include <exception>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,6 +109,20 @@ class [[nodiscard]] Result {
  private:
   std::variant<T, Status> v_;
 };
+
+// Calls `task` and turns what it throws into a Status (ENOMEM for
+// std::bad_alloc, EIO for another std::exception): for tasks on threads of
+// their own, where an exception would end the process.
+template <typename Task>
+Status CallCatching(Task&& task) {
+  try {
+    return std::forward<Task>(task)();
+  } catch (const std::bad_alloc&) {
+    return Status::FromErrno(ENOMEM, "out of memory");
+  } catch (const std::exception& e) {
+    return Status::FromErrno(EIO, e.what());
+  }
+}
 
 }  // namespace scopefs::store
 

@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <exception>
-#include <new>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -22,14 +19,7 @@ Status RunTasks(size_t count, size_t threads, const std::function<Status(size_t)
     while (!failed.load()) {
       const size_t i = next.fetch_add(1);
       if (i >= count) return;
-      Status status;
-      try {
-        status = task(i);
-      } catch (const std::bad_alloc&) {
-        status = Status::FromErrno(ENOMEM, "out of memory");
-      } catch (const std::exception& e) {
-        status = Status::FromErrno(EIO, e.what());
-      }
+      const Status status = store::CallCatching([&] { return task(i); });
       if (!status.ok()) {
         if (!failed.exchange(true)) first_failure = status;
         return;
