@@ -126,6 +126,7 @@ def answers(m, ids, values):
     list(m.values())
     m.to_dict()
     m.get_many(ids)
+    m.get_many([i for i in ids if i.isprintable()])  # all encodable: the numpy path
     m.ids_of(values)
     m.ids_of(list(values) * 10)  # 64 or more: the numpy path
     m.ids_of([-1, 0, 10**20, "x", None])
