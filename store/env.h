@@ -30,6 +30,10 @@ class File {
   virtual Status Truncate(uint64_t size) = 0;
   // Makes the file's data durable (fsync). Its name is durable only after SyncDir.
   virtual Status Sync() = 0;
+  // A hint: starts writing [offset, offset + n) to disk now, without waiting,
+  // so that a later Sync of a large file has less left to wait for. Durable
+  // only after Sync, which also reports any error of this writing.
+  virtual void StartWriteback(uint64_t /*offset*/, uint64_t /*n*/) {}
   virtual Result<uint64_t> Size() const = 0;
   // The OS descriptor, for zero-copy replies; -1 when the file is not an OS file.
   virtual int fd() const { return -1; }

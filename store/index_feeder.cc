@@ -16,7 +16,14 @@ constexpr size_t kMaxQueued = 4;  // batches waiting for the worker
 }  // namespace
 
 IndexFeeder::IndexFeeder(MappingIndexBuilder* nodes, MappingIndexBuilder* links)
-    : builders_{nodes, links}, worker_(kMaxQueued) {}
+    : builders_{nodes, links}, filling_(EmptyBatch()), worker_(kMaxQueued) {}
+
+IndexFeeder::Batch IndexFeeder::EmptyBatch() {
+  Batch batch;
+  batch.ids.reserve(kBatchBytes);
+  batch.entries.reserve(kBatchEntries);
+  return batch;
+}
 
 Status IndexFeeder::Add(int section, std::string_view id, uint64_t value) {
   if (id.size() > UINT32_MAX) return Status::Invalid("an id of 4 GiB or more");
@@ -36,7 +43,7 @@ Status IndexFeeder::Finish() {
 }
 
 Status IndexFeeder::Submit() {
-  auto batch = std::make_shared<Batch>(std::exchange(filling_, Batch()));
+  auto batch = std::make_shared<Batch>(std::exchange(filling_, EmptyBatch()));
   return worker_.Submit([this, batch]() -> Status {
     size_t at = 0;
     for (const Entry& e : batch->entries) {

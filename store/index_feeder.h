@@ -46,6 +46,7 @@ class IndexFeeder {
     std::string ids;
     std::vector<Entry> entries;
   };
+  static Batch EmptyBatch();  // with room for a full batch: no regrowth while filling
   Status Submit();
 
   MappingIndexBuilder* const builders_[2];

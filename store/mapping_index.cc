@@ -70,7 +70,9 @@ constexpr CrcTables MakeCrcTables() {
 }
 constexpr CrcTables kCrcTables = MakeCrcTables();
 
-// Appends to a file through a buffer, summing a CRC of what it wrote.
+// Appends to a file through a buffer, summing a CRC of what it wrote. Each
+// piece starts on its way to disk as it is written: the index is hundreds of
+// MB, and the commit's fsync of it would otherwise wait for all of them.
 class Appender {
  public:
   Appender(File* file, uint64_t offset)
@@ -105,6 +107,7 @@ class Appender {
     crc_ = Crc32Update(crc_, data);
     written_ += data.size();
     RETURN_IF_ERROR(file_->WriteAt(offset_, data.data(), data.size()));
+    file_->StartWriteback(offset_, data.size());
     offset_ += data.size();
     return Status::Ok();
   }

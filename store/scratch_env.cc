@@ -25,6 +25,7 @@ class ScratchEnv::CountedFile final : public File {
     return Status::Ok();
   }
   Status Sync() override { return file_->Sync(); }
+  void StartWriteback(uint64_t offset, uint64_t n) override { file_->StartWriteback(offset, n); }
   Result<uint64_t> Size() const override { return file_->Size(); }
   int fd() const override { return file_->fd(); }
 

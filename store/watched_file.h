@@ -34,6 +34,7 @@ class WatchedFile final : public File {
   }
   Status Truncate(uint64_t size) override { return file_->Truncate(size); }
   Status Sync() override { return file_->Sync(); }
+  void StartWriteback(uint64_t offset, uint64_t n) override { file_->StartWriteback(offset, n); }
   Result<uint64_t> Size() const override { return file_->Size(); }
 
  private:

@@ -14,6 +14,7 @@
 #include "store/crc32.h"
 #include "store/mappings_validator.h"
 #include "tests/support/mem_env.h"
+#include "tests/support/scope_files.h"
 
 namespace scopefs::store {
 namespace {
@@ -306,6 +307,28 @@ TEST_F(MappingIndexTest, AValueNotBelowTheTotalIsRefused) {
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(builder.Add("id" + std::to_string(i), i).ok());
   auto out = env_.Open("/idx", OpenMode::kCreate).value();
   EXPECT_EQ(builder.Finish(*out, 100).status().code(), Status::Code::kInvalid);
+}
+
+// On a real file, each piece is handed to the disk as it is written
+// (File::StartWriteback): a hint that must leave the bytes as they are.
+TEST_F(MappingIndexTest, ARealFileGetsTheSameBytesWithItsWritebackHints) {
+  std::vector<std::pair<std::string, uint64_t>> entries;
+  for (uint64_t i = 0; i < 200000; ++i) entries.emplace_back("n:" + std::to_string(i * 7919), i);
+  const std::string reference = ReferenceIndex(entries, 200000);
+  scopefs::testing::TempDir dir;
+  const std::string path = dir.path() + "/links.idx";
+  {
+    MappingIndexBuilder builder(PosixEnv(), path + ".scratch", size_t{256} << 10);
+    for (const auto& [id, value] : entries) ASSERT_TRUE(builder.Add(id, value).ok());
+    auto out = PosixEnv()->Open(path, OpenMode::kCreate).value();
+    ASSERT_TRUE(builder.Finish(*out, 200000).ok());
+    ASSERT_TRUE(out->Sync().ok());
+  }
+  auto in = PosixEnv()->Open(path, OpenMode::kRead).value();
+  std::string bytes(in->Size().value(), '\0');
+  ASSERT_EQ(in->ReadAt(0, bytes.data(), bytes.size()).value(), bytes.size());
+  EXPECT_TRUE(bytes == reference);
+  ASSERT_TRUE(PosixEnv()->Unlink(path).ok());
 }
 
 }  // namespace
