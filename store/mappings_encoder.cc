@@ -1,5 +1,8 @@
 #include "store/mappings_encoder.h"
 
+#include <chrono>
+#include <system_error>
+
 #include "store/crc32.h"
 #include "store/gzip_stream.h"
 #include "store/log.h"
@@ -46,6 +49,7 @@ MappingsEncoder::MappingsEncoder(Env* env, std::string path) : env_(env), path_(
 
 MappingsEncoder::~MappingsEncoder() {
   writer_.reset();  // waits for its background tasks before the file goes
+  if (sealed_.durable.valid()) sealed_.durable.wait();
   file_.reset();
   // NotFound: a commit moved the file into its scope.
   if (Status st = env_->Unlink(path_); !st.ok() && st.code() != Status::Code::kNotFound) {
@@ -79,7 +83,17 @@ Result<const EncodedMappings*> MappingsEncoder::Seal() {
       RETURN_IF_ERROR(index.status());
       RETURN_IF_ERROR(indexed);
       sealed_.index = std::move(index).value();
-      RETURN_IF_ERROR(file_->Sync());
+      // The fsync of a few hundred MB then overlaps the index build, not before
+      // it. One result for every waiter, kept: a retried commit never publishes
+      // a file whose fsync failed once (its pages may since look clean).
+      File* file = file_.get();
+      try {
+        sealed_.durable = std::async(std::launch::async, [file] { return file->Sync(); }).share();
+      } catch (const std::system_error&) {  // no thread to be had: sync here
+        std::promise<Status> synced;
+        synced.set_value(file->Sync());
+        sealed_.durable = synced.get_future().share();
+      }
       return Status::Ok();
     }();
     sealed_.path = path_;
@@ -89,6 +103,9 @@ Result<const EncodedMappings*> MappingsEncoder::Seal() {
     sealed_.links = validator_.links();
   }
   RETURN_IF_ERROR(seal_status_);
+  if (sealed_.durable.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    RETURN_IF_ERROR(sealed_.durable.get());
+  }
   return &sealed_;
 }
 

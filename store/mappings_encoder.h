@@ -7,8 +7,9 @@
 // validated in the same pass (MappingsValidator). The compressed bytes are
 // what the pending scope holds and what it counts against max_size: each
 // write of them first asks `reserve` for room. The commit at the last close
-// then only seals it (the final member and an fsync) and moves the file
-// into the committed scope.
+// then only seals it (the final member; the fsync starts on a thread of its
+// own, so it overlaps the index build) and, once `durable` says the fsync
+// succeeded, moves the file into the committed scope.
 //
 // A write anywhere but at the end cannot be encoded. The owner (PendingFile)
 // then has Decode give back the raw bytes and carries on with a raw file,
@@ -20,12 +21,15 @@
 // With an index, its IndexFeeder's thread adds the entries to the builders
 // until Seal (a builder's error then comes from a later Append, or Seal).
 // Errors: the first error in compressing or writing (including NoSpace from
-// `reserve`) poisons it: Append and Seal keep returning it. A validation
-// error does not: it is kept for the commit, which refuses the scope with it.
+// `reserve`) poisons it: Append and Seal keep returning it, and so it is with
+// a failed fsync: `durable` gives every waiter the one result, and a Seal
+// after it returns the failure. A validation error does not poison it: it
+// is kept for the commit, which refuses the scope with it.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,6 +55,8 @@ struct EncodedMappings {
   // The entries of each mapping, for the commit to write nodes.idx and
   // links.idx once meta.json's totals are known; null without an index.
   std::shared_ptr<MappingIndexBuilder> index_builders[2];
+  // The file's fsync, begun at the seal: wait for OK before publishing it.
+  std::shared_future<Status> durable;
 };
 
 class MappingsEncoder {
@@ -69,8 +75,9 @@ class MappingsEncoder {
 
   // Adds the next bytes of the text. Invalid once sealed.
   Status Append(std::string_view data);
-  // Compresses and writes what is left and syncs the file. Later calls
-  // return the same result.
+  // Compresses and writes what is left and starts the file's fsync (its
+  // result is `durable`). Later calls return the same result, or the fsync's
+  // failure once it has failed.
   Result<const EncodedMappings*> Seal();
   bool sealed() const { return is_sealed_; }
   // Inflates everything appended into `raw` from offset 0. Seals first.
@@ -96,7 +103,7 @@ class MappingsEncoder {
   uint32_t crc32_ = 0;
   bool is_sealed_ = false;
   Status seal_status_;
-  EncodedMappings sealed_;
+  EncodedMappings sealed_;               // its `durable` uses file_: waited for before file_ goes
   std::unique_ptr<IndexFeeder> feeder_;  // after sealed_: it goes first
 };
 

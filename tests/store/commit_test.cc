@@ -222,6 +222,36 @@ TEST(CrcTest, ACrcTakenInPiecesIsTheCrcOfTheWhole) {
   EXPECT_EQ(Crc32("123456789"), 0xcbf43926u);  // the CRC-32 check value
 }
 
+// The encoded mappings are fsynced while the index files are built. A failed
+// fsync refuses the commit and every retry of it (the pages may look clean
+// to a second fsync), until mappings.json is written again.
+TEST_F(CommitTest, AFailedFsyncOfTheEncodedMappingsSticksUntilTheyAreWrittenAgain) {
+  auto store = OpenStore();
+  const ScopeFiles files = MakeScopeFiles(40, 40);
+  std::shared_ptr<PendingScope> pending = Pend(*store, "a", files);
+  std::shared_ptr<PendingFile> mappings = pending->Find("mappings.json").value();
+  ASSERT_TRUE(mappings->encoded());
+  env_.FailNextMatching("fsync /store/encoding/", EIO);
+  ::testing::internal::CaptureStderr();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Result<std::shared_ptr<Scope>> r = store->Commit("a");
+    ASSERT_FALSE(r.ok()) << attempt;
+    EXPECT_EQ(r.status().err(), EIO) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("mappings.json must be written again"), std::string::npos)
+        << r.status().ToString();
+    EXPECT_FALSE(store->Find("a"));
+    EXPECT_EQ(mem_.Tree("/store/scopes"), std::vector<std::string>{});
+  }
+  ::testing::internal::GetCapturedStderr();
+  // Written again (as a copy run again does: O_TRUNC, then front to back).
+  ASSERT_TRUE(mappings->Truncate(0).ok());
+  ASSERT_TRUE(mappings->Write(0, files.mappings_json).ok());
+  Result<std::shared_ptr<Scope>> r = store->Commit("a");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ReadAll(*(*r)->Mappings().value()), files.mappings_json);
+  EXPECT_TRUE((*r)->Verify().ok());
+}
+
 // A rename of a pending scope while its commit is staged waits for the commit,
 // then renames what it made: one scope, under the new name, nothing lost.
 TEST_F(CommitTest, ARenameWaitsForTheCommitOfItsScope) {

@@ -1,6 +1,7 @@
 #include "tests/support/fault_env.h"
 
 #include <cerrno>
+#include <utility>
 
 namespace scopefs::testing {
 
@@ -49,6 +50,13 @@ void FaultEnv::FailAt(uint64_t n, int err, bool persistent) {
   fail_at_ = calls_.load() + n;
 }
 
+void FaultEnv::FailNextMatching(std::string prefix, int err) {
+  std::lock_guard<std::mutex> lock(match_mu_);
+  match_prefix_ = std::move(prefix);
+  match_errno_ = err;
+  match_armed_ = true;
+}
+
 void FaultEnv::CrashAfter(uint64_t mutations) { crash_after_ = mutations_.load() + mutations + 1; }
 
 void FaultEnv::Reset() {
@@ -66,6 +74,13 @@ Status FaultEnv::Check(const std::string& what, bool mutating) {
     if (crash_at != 0 && mutation >= crash_at) crashed_ = true;
   }
   if (crashed_) return Status::FromErrno(EIO, what + " (process crashed)");
+  if (match_armed_) {
+    std::lock_guard<std::mutex> lock(match_mu_);
+    if (match_armed_ && what.rfind(match_prefix_, 0) == 0) {
+      match_armed_ = false;
+      return Status::FromErrno(match_errno_, what + " (injected)");
+    }
+  }
   uint64_t fail_at = fail_at_.load();
   if (fail_at != 0 && (call == fail_at || (fail_persistent_ && call > fail_at))) {
     return Status::FromErrno(fail_errno_, what + " (injected)");

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "store/env.h"
@@ -30,6 +31,10 @@ class FaultEnv final : public store::Env {
 
   void FailAt(uint64_t n, int err, bool persistent);
   void CrashAfter(uint64_t mutations);
+  // The next call whose description (as OnCall sees it) starts with `prefix`
+  // fails with `err`, once, whichever thread makes it: for a fault in a call
+  // that runs beside others, where FailAt's count cannot name it.
+  void FailNextMatching(std::string prefix, int err);
   void Reset();  // no faults, counters kept
   // Runs `hook` at every call, before any fault, with what the call does
   // ("fsync /store/staging/k", "rename <from>"), on the calling thread.
@@ -69,6 +74,10 @@ class FaultEnv final : public store::Env {
   std::atomic<uint64_t> crash_after_{0};  // 0: none; else mutation count that kills
   std::atomic<bool> crashed_{false};
   std::function<void(const std::string&)> hook_;
+  std::atomic<bool> match_armed_{false};
+  std::mutex match_mu_;  // guards the two below
+  std::string match_prefix_;
+  int match_errno_ = 0;
 };
 
 }  // namespace scopefs::testing
