@@ -20,6 +20,7 @@
 // Thread-safety: not thread-safe; the PendingFile's io_mu_ serializes calls.
 // With an index, its IndexFeeder's thread adds the entries to the builders
 // until Seal (a builder's error then comes from a later Append, or Seal).
+// From Seal on, a thread of its own fsyncs the file; the destructor waits for it.
 // Errors: the first error in compressing or writing (including NoSpace from
 // `reserve`) poisons it: Append and Seal keep returning it, and so it is with
 // a failed fsync: `durable` gives every waiter the one result, and a Seal
