@@ -330,7 +330,7 @@ Result<ScopeRecord> Assemble(Env* env, const Layout& layout, const std::string& 
   RETURN_IF_ERROR(meta_file->Sync());
   if (const std::optional<EncodedMappings>& encoded = options.encoded_mappings) {
     if (encoded->durable.valid()) {  // the fsync begun at the seal
-      RETURN_IF_ERROR(encoded->durable.get().Annotate("mappings.json must be written again"));
+      RETURN_IF_ERROR(encoded->durable.get().Annotate(kMappingsLost));
     }
     // Last, so any failure before it leaves the encoded file with its pending scope.
     RETURN_IF_ERROR(env->Rename(encoded->path, out(kMappingsGzFile), RenameMode::kNoReplace));

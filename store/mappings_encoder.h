@@ -45,6 +45,10 @@
 
 namespace scopefs::store {
 
+// What a failed seal or fsync of encoded mappings is annotated with: their
+// bytes are lost, as a failed write(2) loses its data.
+inline constexpr std::string_view kMappingsLost = "mappings.json must be written again";
+
 // Sealed mappings, ready to become a committed scope's mappings.json.gz.
 struct EncodedMappings {
   std::string path;  // the compressed file, under encoding/

@@ -202,7 +202,7 @@ Result<std::optional<EncodedMappings>> PendingFile::SealEncoded() {
   if (encoder_ == nullptr) return std::optional<EncodedMappings>();
   Result<const EncodedMappings*> sealed = encoder_->Seal();
   // Its last member is lost with the failed write, as a failed write(2) loses its data.
-  if (!sealed.ok()) return sealed.status().Annotate("mappings.json must be written again");
+  if (!sealed.ok()) return sealed.status().Annotate(kMappingsLost);
   return std::optional<EncodedMappings>(**sealed);
 }
 
